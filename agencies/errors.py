@@ -1,0 +1,40 @@
+"""The one error family that services raise; edges map it to a message and a status once.
+
+Every app raises these (or subclasses); `config.middleware` and `config.api_errors` turn them into a
+Vietnamese page message or a JSON body with 400, 403, 404 or 409.
+"""
+
+
+class DomainError(Exception):
+    """A refused domain action. `message` is for the user (Vietnamese); `code` is stable."""
+
+    status = 400
+    code = "invalid"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+
+
+class InvalidInput(DomainError):
+    status = 400
+    code = "invalid"
+
+
+class PermissionDenied(DomainError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+
+
+class StateError(DomainError):
+    """The action does not fit the current state (wrong step, already done, closed)."""
+
+    status = 409
+    code = "wrong_state"

@@ -1,0 +1,33 @@
+"""Maps the domain error family to a clear page message: never a traceback, never a raw 500."""
+
+from collections.abc import Callable
+
+import django_fsm
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from viewflow.fsm import TransitionNotAllowed as FlowTransitionNotAllowed
+
+from agencies.errors import DomainError
+
+STATE_MESSAGE = "Thao tác không phù hợp với trạng thái hiện tại của văn bản. Vui lòng tải lại trang."
+
+
+class DomainErrorMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if request.path.startswith("/api/"):
+            return None  # DRF's exception handler answers in JSON
+        if isinstance(exception, DomainError):
+            message, status = exception.message, exception.status
+        elif isinstance(exception, django_fsm.TransitionNotAllowed | FlowTransitionNotAllowed):
+            message, status = STATE_MESSAGE, 409
+        else:
+            return None
+        messages.error(request, message)
+        return render(request, "error.html", {"message": message, "status": status}, status=status)

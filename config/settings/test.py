@@ -1,0 +1,16 @@
+"""Settings for the test suite: the same parts as production, faster hashing, in-memory mail."""
+
+import os
+import tempfile
+
+from .base import *  # noqa: F403
+from .base import DATABASES
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MEDIA_ROOT = tempfile.mkdtemp(prefix="kehoach-media-")
+SIGNING_DIR = tempfile.mkdtemp(prefix="kehoach-signing-")
+if "sqlite" in DATABASES["default"]["ENGINE"]:
+    # A file database, so that race tests in threads share one database.
+    DATABASES["default"]["NAME"] = os.path.join(tempfile.mkdtemp(prefix="kehoach-db-"), "db.sqlite3")
+    DATABASES["default"]["TEST"] = {"NAME": DATABASES["default"]["NAME"]}

@@ -1,0 +1,218 @@
+"""API of documents: create, list, read, edit, import, download. Thin: parse, call, answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from agencies.errors import InvalidInput
+from signing.services import trust_pem
+
+from . import selectors, services
+from .models import ConsultationRequest, Plan, PlanEvent, PlanVersion, Receipt
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = serializers.CharField()
+    detail = serializers.CharField()
+
+
+ERRORS = {
+    400: OpenApiResponse(ErrorSerializer, description="Dữ liệu không hợp lệ"),
+    403: OpenApiResponse(ErrorSerializer, description="Không có quyền"),
+    404: OpenApiResponse(ErrorSerializer, description="Không tìm thấy"),
+    409: OpenApiResponse(ErrorSerializer, description="Sai trạng thái"),
+}
+
+
+class EventSerializer(serializers.ModelSerializer):
+    kind_display = serializers.CharField(source="get_kind_display")
+
+    class Meta:
+        model = PlanEvent
+        fields = ["sequence", "kind", "kind_display", "actor", "actor_name", "from_status",
+                  "to_status", "comment", "data", "created_at", "hash"]
+
+
+class VersionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PlanVersion
+        fields = ["number", "reason", "content_sha256", "created_by", "created_at"]
+
+
+class ConsultationSerializer(serializers.ModelSerializer):
+    unit_name = serializers.CharField(source="unit.name")
+
+    class Meta:
+        model = ConsultationRequest
+        fields = ["id", "round", "unit", "unit_name", "deadline", "verdict", "comment",
+                  "answered_by", "answered_at", "by_silence", "resolution", "resolution_note"]
+
+
+class ReceiptSerializer(serializers.ModelSerializer):
+    unit_name = serializers.CharField(source="unit.name")
+
+    class Meta:
+        model = Receipt
+        fields = ["unit", "unit_name", "delivered_at", "acknowledged_by", "acknowledged_at"]
+
+
+class PlanListSerializer(serializers.ModelSerializer):
+    status_display = serializers.CharField(source="get_status_display")
+
+    class Meta:
+        model = Plan
+        fields = ["id", "title", "doc_type", "year", "status", "status_display", "version_number",
+                  "number", "issued_on", "drafting_unit", "drafter", "signer", "updated_at"]
+
+
+class PlanDetailSerializer(PlanListSerializer):
+    number_text = serializers.SerializerMethodField()
+    versions = VersionSerializer(many=True, read_only=True)
+    history = serializers.SerializerMethodField()
+    consultations = serializers.SerializerMethodField()
+    receipts = serializers.SerializerMethodField()
+    recipients = serializers.SerializerMethodField()
+
+    class Meta(PlanListSerializer.Meta):
+        fields = [*PlanListSerializer.Meta.fields, "number_text", "content", "recipients",
+                  "versions", "consultations", "receipts", "history", "signed_pdf_sha256",
+                  "issued_pdf_sha256"]
+
+    def get_number_text(self, plan: Plan) -> str:
+        from .rendering import format_number
+
+        if plan.number is None:
+            return ""
+        return format_number(plan.number, plan.doc_type, plan.issuer.abbreviation or "UBND")
+
+    def get_history(self, plan: Plan) -> list[dict[str, Any]]:
+        return EventSerializer(selectors.plan_event_list(plan=plan), many=True).data
+
+    def get_consultations(self, plan: Plan) -> list[dict[str, Any]]:
+        return ConsultationSerializer(selectors.consultation_list(plan=plan), many=True).data
+
+    def get_receipts(self, plan: Plan) -> list[dict[str, Any]]:
+        return ReceiptSerializer(selectors.receipt_list(plan=plan), many=True).data
+
+    def get_recipients(self, plan: Plan) -> dict[str, Any]:
+        return (plan.content or {}).get("recipients", {})
+
+
+class ContentInputSerializer(serializers.Serializer):
+    content = serializers.JSONField(help_text="Nội dung có cấu trúc (xem documents/content.py)")
+
+
+class DocumentListView(APIView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(responses=PlanListSerializer(many=True), summary="Văn bản tôi được xem")
+    def get(self, request: Request) -> Response:
+        return Response(PlanListSerializer(selectors.plan_list_visible(user=request.user), many=True).data)
+
+    @extend_schema(request=ContentInputSerializer, responses={201: PlanDetailSerializer, **ERRORS},
+                   summary="Tạo dự thảo kế hoạch")
+    def post(self, request: Request) -> Response:
+        content = request.data.get("content") if isinstance(request.data, dict) else None
+        if content is None:
+            raise InvalidInput("Thiếu trường “content”.")
+        plan = services.plan_create(actor=request.user, content=content)
+        return Response(PlanDetailSerializer(plan).data, status=status.HTTP_201_CREATED)
+
+
+class DocumentDetailView(APIView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(responses={200: PlanDetailSerializer, **ERRORS}, summary="Một văn bản")
+    def get(self, request: Request, plan_id: int) -> Response:
+        plan = selectors.plan_get_visible(user=request.user, plan_id=plan_id)
+        return Response(PlanDetailSerializer(plan).data)
+
+    @extend_schema(request=ContentInputSerializer, responses={200: PlanDetailSerializer, **ERRORS},
+                   summary="Sửa nội dung dự thảo")
+    def put(self, request: Request, plan_id: int) -> Response:
+        plan = selectors.plan_get_visible(user=request.user, plan_id=plan_id)
+        content = request.data.get("content") if isinstance(request.data, dict) else None
+        if content is None:
+            raise InvalidInput("Thiếu trường “content”.")
+        plan = services.plan_update_content(plan=plan, actor=request.user, content=content)
+        return Response(PlanDetailSerializer(plan).data)
+
+
+class DocumentDocxView(APIView):
+    @extend_schema(responses={(200, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"): OpenApiTypes.BINARY, **ERRORS},
+                   summary="Tải .docx")
+    def get(self, request: Request, plan_id: int) -> HttpResponse:
+        plan = selectors.plan_get_visible(user=request.user, plan_id=plan_id)
+        response = HttpResponse(
+            services.render_docx(plan=plan),
+            content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        )
+        response["Content-Disposition"] = f'attachment; filename="ke-hoach-{plan.pk}.docx"'
+        return response
+
+
+class DocumentPdfView(APIView):
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY, **ERRORS},
+                   summary="Tải PDF (bản đã phát hành, đã ký, hoặc dự thảo)")
+    def get(self, request: Request, plan_id: int) -> HttpResponse:
+        plan = selectors.plan_get_visible(user=request.user, plan_id=plan_id)
+        pdf, kind = services.plan_pdf(plan=plan)
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="ke-hoach-{plan.pk}-{kind}.pdf"'
+        return response
+
+
+class DocumentImportView(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        request={"multipart/form-data": inline_serializer(
+            "ImportRequest", {"file": serializers.FileField()})},
+        responses={201: inline_serializer("ImportResult", {
+            "document": PlanDetailSerializer(), "unplaced": serializers.ListField(),
+            "warnings": serializers.ListField()}), **ERRORS},
+        summary="Nhập dự thảo từ tệp .docx",
+    )
+    def post(self, request: Request) -> Response:
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise InvalidInput("Vui lòng chọn tệp .docx (trường “file”).")
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise InvalidInput("Tệp quá lớn (tối đa 10 MB).")
+        plan, result = services.plan_import_docx(actor=request.user, data=upload.read())
+        return Response(
+            {"document": PlanDetailSerializer(plan).data, "unplaced": result.unplaced,
+             "warnings": result.warnings},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class ReceiptAcknowledgeView(APIView):
+    @extend_schema(request=None, responses={200: ReceiptSerializer, **ERRORS},
+                   summary="Xác nhận đã nhận văn bản")
+    def post(self, request: Request, plan_id: int) -> Response:
+        plan = selectors.plan_get_visible(user=request.user, plan_id=plan_id)
+        receipt = services.receipt_acknowledge(plan=plan, actor=request.user)
+        return Response(ReceiptSerializer(receipt).data)
+
+
+class TrustView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+
+    @extend_schema(responses={(200, "application/x-pem-file"): OpenApiTypes.STR},
+                   summary="Chứng thư gốc (CA) của hệ thống, để kiểm tra chữ ký")
+    def get(self, request: Request) -> HttpResponse:
+        return HttpResponse(trust_pem(), content_type="application/x-pem-file")

@@ -1,0 +1,373 @@
+"""The plan (Kế hoạch): working content, immutable versions, lifecycle, registers, receipts, audit."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_fsm import RETURN_VALUE, FSMField, transition
+
+from agencies.models import Unit
+
+
+def canonical_json(data: Any) -> str:
+    """The one serialisation that hashes use: sorted keys, no spaces, UTF-8 kept."""
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def sha256_hex(data: bytes | str) -> str:
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    return hashlib.sha256(data).hexdigest()
+
+
+class Plan(models.Model):
+    """A plan being drafted, reviewed, signed or issued. Content changes only while editable."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Dự thảo")
+        AGENCY_REVIEW = "agency_review", _("Chờ lãnh đạo đơn vị duyệt")
+        APPROVED = "approved", _("Đã duyệt, chờ gửi lấy ý kiến")
+        IN_CONSULTATION = "in_consultation", _("Đang lấy ý kiến")
+        CONSOLIDATING = "consolidating", _("Đang tổng hợp, tiếp thu, giải trình")
+        BUDGET_REVIEW = "budget_review", _("Chờ thẩm định kinh phí")
+        VETTING = "vetting", _("Chờ Văn phòng thẩm tra")
+        AWAITING_SIGNATURE = "awaiting_signature", _("Chờ ký")
+        SIGNED = "signed", _("Đã ký, chờ phát hành")
+        ISSUED = "issued", _("Đã phát hành")
+        RETURNED = "returned", _("Bị trả lại")
+        WITHDRAWN = "withdrawn", _("Đã rút")
+
+    EDITABLE = (Status.DRAFT, Status.RETURNED, Status.CONSOLIDATING)
+    RETURNABLE = (
+        Status.AGENCY_REVIEW,
+        Status.BUDGET_REVIEW,
+        Status.VETTING,
+        Status.AWAITING_SIGNATURE,
+    )
+
+    title = models.CharField(_("trích yếu"), max_length=500)
+    doc_type = models.CharField(_("loại văn bản"), max_length=8, default="KH")
+    year = models.PositiveIntegerField(_("năm kế hoạch"))
+    issuer = models.ForeignKey(
+        Unit, verbose_name=_("cơ quan ban hành"), on_delete=models.PROTECT, related_name="issued_plans"
+    )
+    drafting_unit = models.ForeignKey(
+        Unit, verbose_name=_("đơn vị soạn thảo"), on_delete=models.PROTECT, related_name="drafted_plans"
+    )
+    drafter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("người soạn thảo"), on_delete=models.PROTECT,
+        related_name="drafted_plans",
+    )
+    signer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("người ký"), on_delete=models.PROTECT,
+        related_name="plans_to_sign", null=True, blank=True,
+    )
+    content = models.JSONField(_("nội dung"), default=dict)
+    status = FSMField(_("trạng thái"), default=Status.DRAFT, choices=Status.choices, protected=True)
+    returned_from = models.CharField(max_length=30, blank=True, default="")
+    version_number = models.PositiveIntegerField(_("phiên bản"), default=0)
+    consultation_round = models.PositiveIntegerField(default=0)
+    number = models.PositiveIntegerField(_("số"), null=True, blank=True)
+    issued_on = models.DateField(_("ngày ban hành"), null=True, blank=True)
+    issued_at = models.DateTimeField(null=True, blank=True)
+    signed_version = models.ForeignKey(
+        "PlanVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    signed_pdf = models.BinaryField(null=True, blank=True, editable=False)
+    signed_pdf_sha256 = models.CharField(max_length=64, blank=True, default="")
+    issued_pdf = models.BinaryField(null=True, blank=True, editable=False)
+    issued_pdf_sha256 = models.CharField(max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        verbose_name = _("kế hoạch")
+        verbose_name_plural = _("kế hoạch")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issuer", "year", "number"],
+                condition=models.Q(number__isnull=False),
+                name="unique_plan_number_per_issuer_year",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in self.EDITABLE
+
+    # Transitions only move the state; the services in services.py do everything else.
+    @transition(field=status, source=Status.DRAFT, target=Status.AGENCY_REVIEW)
+    def submit(self) -> None:
+        """Send the draft to the head of the drafting agency."""
+
+    @transition(
+        field=status,
+        source=Status.RETURNED,
+        target=RETURN_VALUE(*[s.value for s in RETURNABLE]),
+    )
+    def resubmit(self) -> str:
+        """Send a returned plan back to the step that returned it."""
+        target = self.returned_from
+        self.returned_from = ""
+        return target
+
+    @transition(field=status, source=Status.AGENCY_REVIEW, target=Status.APPROVED)
+    def approve_release(self) -> None:
+        """The head of the drafting agency lets the plan out for consultation."""
+
+    @transition(field=status, source=Status.APPROVED, target=Status.IN_CONSULTATION)
+    def send_for_consultation(self) -> None:
+        """Open the consultation of the chosen agencies."""
+
+    @transition(field=status, source=Status.IN_CONSULTATION, target=Status.CONSOLIDATING)
+    def close_consultation(self) -> None:
+        """Every agency answered, or the deadline passed."""
+
+    @transition(field=status, source=Status.CONSOLIDATING, target=Status.BUDGET_REVIEW)
+    def send_to_budget_review(self) -> None:
+        """The drafter answered every comment and sends the plan on."""
+
+    @transition(field=status, source=Status.BUDGET_REVIEW, target=Status.VETTING)
+    def approve_budget(self) -> None:
+        """Sở Tài chính approves the budget."""
+
+    @transition(field=status, source=Status.VETTING, target=Status.AWAITING_SIGNATURE)
+    def approve_vetting(self) -> None:
+        """Văn phòng UBND tỉnh approves form and content."""
+
+    @transition(field=status, source=Status.AWAITING_SIGNATURE, target=Status.SIGNED)
+    def sign(self) -> None:
+        """The Chủ tịch or Phó Chủ tịch signed."""
+
+    @transition(field=status, source=Status.SIGNED, target=Status.ISSUED)
+    def issue(self) -> None:
+        """The clerk numbered, sealed and sent it."""
+
+    @transition(field=status, source=list(RETURNABLE), target=Status.RETURNED)
+    def return_to_drafter(self) -> None:
+        """A reviewer returns the plan; remember where it must come back to."""
+        self.returned_from = self.status
+
+    @transition(field=status, source=[Status.DRAFT, Status.RETURNED], target=Status.WITHDRAWN)
+    def withdraw(self) -> None:
+        """The drafter abandons the plan."""
+
+
+class ImmutableModel(models.Model):
+    """A row that is written once: saving an existing row or deleting one is refused."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise RuntimeError(f"{type(self).__name__} is immutable")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(f"{type(self).__name__} is immutable")
+
+
+class PlanVersion(ImmutableModel):
+    """A submitted version of a plan: its content as it was, never changed afterwards."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    content = models.JSONField()
+    content_sha256 = models.CharField(max_length=64)
+    reason = models.CharField(max_length=40)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["plan", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "number"], name="unique_plan_version_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id} v{self.number}"
+
+
+class RenderedPdf(models.Model):
+    """A cache of the PDF rendered from one version's content (LibreOffice is slow)."""
+
+    version = models.OneToOneField(PlanVersion, on_delete=models.CASCADE, related_name="rendered_pdf")
+    pdf = models.BinaryField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class PlanEvent(ImmutableModel):
+    """One entry of a plan's history: who did what, when, from which state, why.
+
+    Append-only and chained: `hash` covers the previous event's hash and this event's fields, so a
+    changed or deleted row breaks the chain (`manage.py audit_verify`).
+    """
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Tạo dự thảo")
+        IMPORTED = "imported", _("Nhập từ tệp Word")
+        EDITED = "edited", _("Chỉnh sửa nội dung")
+        SUBMITTED = "submitted", _("Trình lãnh đạo đơn vị")
+        RESUBMITTED = "resubmitted", _("Trình lại")
+        APPROVED_RELEASE = "approved_release", _("Lãnh đạo đơn vị duyệt")
+        SENT_FOR_CONSULTATION = "sent_for_consultation", _("Gửi lấy ý kiến")
+        CONSULTATION_ANSWERED = "consultation_answered", _("Đơn vị góp ý")
+        CONSULTATION_SILENT = "consultation_silent", _("Quá hạn không có ý kiến (xem như thống nhất)")
+        CONSULTATION_CLOSED = "consultation_closed", _("Kết thúc lấy ý kiến")
+        COMMENT_RESOLVED = "comment_resolved", _("Tiếp thu, giải trình ý kiến")
+        SENT_TO_BUDGET_REVIEW = "sent_to_budget_review", _("Trình thẩm định kinh phí")
+        BUDGET_APPROVED = "budget_approved", _("Thẩm định kinh phí: đồng ý")
+        VETTING_APPROVED = "vetting_approved", _("Văn phòng thẩm tra: đồng ý")
+        RETURNED = "returned", _("Trả lại")
+        SIGNED = "signed", _("Ký số")
+        ISSUED = "issued", _("Phát hành")
+        RECEIPT_ACKNOWLEDGED = "receipt_acknowledged", _("Xác nhận đã nhận")
+        WITHDRAWN = "withdrawn", _("Rút dự thảo")
+
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="events")
+    sequence = models.PositiveIntegerField()
+    kind = models.CharField(max_length=40, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor_name = models.CharField(max_length=200, blank=True)
+    from_status = models.CharField(max_length=30, blank=True)
+    to_status = models.CharField(max_length=30, blank=True)
+    comment = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+    previous_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["plan", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "sequence"], name="unique_plan_event_sequence")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id}#{self.sequence} {self.kind}"
+
+    def compute_hash(self) -> str:
+        body = canonical_json(
+            {
+                "plan": self.plan_id,
+                "sequence": self.sequence,
+                "kind": self.kind,
+                "actor": self.actor_id,
+                "actor_name": self.actor_name,
+                "from": self.from_status,
+                "to": self.to_status,
+                "comment": self.comment,
+                "data": self.data,
+                "at": self.created_at.isoformat(),
+            }
+        )
+        return sha256_hex(self.previous_hash + body)
+
+
+class PlanAccess(models.Model):
+    """Who may see a plan besides its drafter: granted as the plan reaches them, never revoked.
+
+    A row names a user, or a unit (every member), or a role (everyone with it), or a unit and a
+    role (e.g. the heads of the drafting unit).
+    """
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="accesses")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="+")
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, null=True, related_name="+")
+    role = models.CharField(max_length=20, blank=True, default="")
+    reason = models.CharField(max_length=40)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "user", "unit", "role"], name="unique_plan_access",
+                nulls_distinct=False,
+            )
+        ]
+
+
+class ConsultationRequest(models.Model):
+    """One agency's part of a consultation round (lấy ý kiến): its deadline and its answer."""
+
+    class Verdict(models.TextChoices):
+        AGREE = "agree", _("Thống nhất")
+        AGREE_WITH_COMMENTS = "agree_with_comments", _("Thống nhất, có ý kiến")
+        DISAGREE = "disagree", _("Không thống nhất")
+
+    class Resolution(models.TextChoices):
+        ACCEPTED = "accepted", _("Tiếp thu")
+        EXPLAINED = "explained", _("Giải trình")
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="consultations")
+    round = models.PositiveIntegerField()
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="consultations")
+    deadline = models.DateTimeField()
+    version = models.ForeignKey(PlanVersion, on_delete=models.PROTECT, related_name="+")
+    verdict = models.CharField(max_length=30, choices=Verdict.choices, blank=True, default="")
+    comment = models.TextField(blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+    by_silence = models.BooleanField(default=False)
+    resolution = models.CharField(max_length=20, choices=Resolution.choices, blank=True, default="")
+    resolution_note = models.TextField(blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["round", "unit__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "round", "unit"], name="unique_consultation_per_round")
+        ]
+
+    @property
+    def is_answered(self) -> bool:
+        return bool(self.verdict)
+
+    @property
+    def needs_resolution(self) -> bool:
+        return bool(self.comment.strip()) and not self.by_silence
+
+
+class OutgoingRegister(models.Model):
+    """Sổ văn bản đi: one number sequence per issuing body and year, restarting at 01 each year."""
+
+    issuer = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="registers")
+    year = models.PositiveIntegerField()
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "year"], name="unique_register_per_issuer_year")
+        ]
+
+
+class Receipt(models.Model):
+    """Delivery of an issued plan to one recipient unit, and its acknowledgement."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="receipts")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="receipts")
+    delivered_at = models.DateTimeField()
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["unit__name"]
+        constraints = [models.UniqueConstraint(fields=["plan", "unit"], name="unique_receipt_per_unit")]

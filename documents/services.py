@@ -1,0 +1,772 @@
+"""Every state change of a plan: lock, check, transition, save, record, notify after commit.
+
+Views, the API, the workflow and commands call these functions and nothing else to change a plan.
+Callers that hold the workflow lock call them inside it (flow lock first, then the plan row).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.urls import reverse
+from django.utils import timezone
+from django_fsm import can_proceed
+
+from agencies.errors import InvalidInput, NotFound, PermissionDenied, StateError
+from agencies.models import Unit, User
+from agencies.selectors import user_list_heads_of, user_list_of_units, user_list_with_role
+from notifications.services import notify_on_commit
+from signing import services as signing
+
+from . import conversion, rendering
+from .content import ContentError, DocumentHeader, PlanContent
+from .models import (
+    ConsultationRequest,
+    OutgoingRegister,
+    Plan,
+    PlanAccess,
+    PlanEvent,
+    PlanVersion,
+    Receipt,
+    RenderedPdf,
+    canonical_json,
+    sha256_hex,
+)
+
+Status = Plan.Status
+Kind = PlanEvent.Kind
+GENESIS_HASH = "0" * 64
+
+
+# ---------------------------------------------------------------------------------------------
+# Building blocks
+
+
+def _lock(plan: Plan) -> Plan:
+    """Reload `plan` holding its row lock until the transaction ends."""
+    return Plan.objects.select_for_update().select_related("issuer", "drafting_unit").get(pk=plan.pk)
+
+
+def _require(plan: Plan, transition: Any, message: str | None = None) -> None:
+    if not can_proceed(transition):
+        raise StateError(
+            message
+            or f"Không thể thực hiện thao tác này khi văn bản đang ở trạng thái “{plan.get_status_display()}”."
+        )
+
+
+def _plan_url(plan: Plan) -> str:
+    return reverse("plan-detail", args=[plan.pk])
+
+
+def _record(
+    plan: Plan,
+    *,
+    actor: User | None,
+    kind: str,
+    from_status: str = "",
+    comment: str = "",
+    data: dict[str, Any] | None = None,
+) -> PlanEvent:
+    """Append an audit event to the plan's hash chain. Call while holding the plan row lock."""
+    last = plan.events.order_by("-sequence").only("sequence", "hash").first()
+    event = PlanEvent(
+        plan=plan,
+        sequence=(last.sequence + 1) if last else 1,
+        kind=kind,
+        actor=actor,
+        actor_name=actor.display_name if actor else "Hệ thống",
+        from_status=from_status,
+        to_status=plan.status,
+        comment=comment,
+        data=data or {},
+        created_at=timezone.now(),
+        previous_hash=last.hash if last else GENESIS_HASH,
+    )
+    event.hash = event.compute_hash()
+    event.save()
+    return event
+
+
+def _grant(plan: Plan, *, reason: str, user: User | None = None, unit_id: int | None = None,
+           role: str = "") -> None:
+    PlanAccess.objects.get_or_create(
+        plan=plan, user=user, unit_id=unit_id, role=role, defaults={"reason": reason}
+    )
+
+
+def _notify(plan: Plan, user_ids: Iterable[int], *, kind: str, title: str, body: str = "",
+            exclude: User | None = None) -> None:
+    ids = {i for i in user_ids if exclude is None or i != exclude.pk}
+    if ids:
+        notify_on_commit(
+            user_ids=ids, kind=kind, title=title, body=body or plan.title, url=_plan_url(plan),
+            data={"plan_id": plan.pk, "status": plan.status},
+        )
+
+
+def _snapshot(plan: Plan, *, actor: User, reason: str) -> PlanVersion:
+    """Freeze the current content as the next immutable version."""
+    plan.version_number += 1
+    return PlanVersion.objects.create(
+        plan=plan,
+        number=plan.version_number,
+        content=plan.content,
+        content_sha256=sha256_hex(canonical_json(plan.content)),
+        reason=reason,
+        created_by=actor,
+    )
+
+
+def _comment_required(comment: str) -> str:
+    comment = (comment or "").strip()
+    if not comment:
+        raise InvalidInput("Vui lòng nhập lý do trả lại.")
+    return comment
+
+
+def _ensure_drafter(plan: Plan, actor: User) -> None:
+    if actor.pk != plan.drafter_id:
+        raise PermissionDenied("Chỉ người soạn thảo văn bản mới được thực hiện thao tác này.")
+
+
+def _ensure_role(actor: User, role: str, message: str) -> None:
+    if actor.role != role:
+        raise PermissionDenied(message)
+
+
+def latest_version(plan: Plan) -> PlanVersion | None:
+    return plan.versions.order_by("-number").first()
+
+
+# ---------------------------------------------------------------------------------------------
+# Content
+
+
+def province_issuer() -> Unit:
+    """The UBND tỉnh, issuer of every plan of the province."""
+    issuer = Unit.objects.filter(kind=Unit.Kind.PEOPLES_COMMITTEE, is_active=True).order_by("id").first()
+    if issuer is None:
+        raise StateError("Chưa khai báo Ủy ban nhân dân tỉnh trong danh mục đơn vị.")
+    return issuer
+
+
+def _signature_for(signer: User, given: dict[str, Any]) -> dict[str, Any]:
+    """The signature block derived from who signs: a Phó Chủ tịch signs "KT. CHỦ TỊCH"."""
+    position = (signer.position or "Chủ tịch").strip()
+    is_deputy = position.lower().startswith("phó")
+    return {
+        "authority": given.get("authority") or "TM.",
+        "collective": given.get("collective") or "ỦY BAN NHÂN DÂN",
+        "deputy_for": "CHỦ TỊCH" if is_deputy else "",
+        "position": position.upper(),
+        "signer_name": signer.display_name,
+        "signer_id": signer.pk,
+    }
+
+
+def _clean_content(data: Any) -> tuple[dict[str, Any], User | None]:
+    """Validate `data` as plan content; resolve the signer and directory units it names."""
+    if not isinstance(data, dict):
+        raise InvalidInput("Nội dung kế hoạch phải là một đối tượng JSON.")
+    try:
+        content = PlanContent.from_dict(data)
+    except ContentError as exc:
+        raise InvalidInput(str(exc)) from exc
+    result = content.to_dict()
+    signer = None
+    if content.signature.signer_id is not None:
+        signer = User.objects.filter(pk=content.signature.signer_id, role=User.Role.SIGNER,
+                                     is_active=True).first()
+        if signer is None:
+            raise InvalidInput("Người ký đã chọn không phải là lãnh đạo có thẩm quyền ký.")
+        result["signature"] = _signature_for(signer, result["signature"])
+    unit_ids = {u["unit_id"] for u in result["recipients"]["units"] if u["unit_id"] is not None}
+    for task in content.all_tasks():
+        unit_ids |= {u.unit_id for u in [*task.lead_units, *task.coordinating_units] if u.unit_id}
+    known = set(Unit.objects.filter(pk__in=unit_ids).values_list("pk", flat=True))
+    if unknown := unit_ids - known:
+        raise InvalidInput(f"Đơn vị không có trong danh mục: {sorted(unknown)}.")
+    return result, signer
+
+
+@transaction.atomic
+def plan_create(*, actor: User, content: dict[str, Any], kind: str = Kind.CREATED,
+                data: dict[str, Any] | None = None) -> Plan:
+    """A drafter (chuyên viên) starts a new plan of their unit."""
+    _ensure_role(actor, User.Role.DRAFTER, "Chỉ chuyên viên soạn thảo mới được tạo kế hoạch.")
+    if actor.unit_id is None:
+        raise InvalidInput("Tài khoản của bạn chưa thuộc đơn vị nào.")
+    cleaned, signer = _clean_content(content)
+    plan = Plan.objects.create(
+        title=cleaned["title"],
+        doc_type=cleaned["doc_type"],
+        year=cleaned["year"],
+        issuer=province_issuer(),
+        drafting_unit_id=actor.unit_id,
+        drafter=actor,
+        signer=signer,
+        content=cleaned,
+    )
+    _record(plan, actor=actor, kind=kind, data=data)
+    return plan
+
+
+@transaction.atomic
+def plan_update_content(*, plan: Plan, actor: User, content: dict[str, Any]) -> Plan:
+    """The drafter edits the plan while it is a draft, returned, or being consolidated."""
+    plan = _lock(plan)
+    _ensure_drafter(plan, actor)
+    if not plan.is_editable:
+        raise StateError("Chỉ được sửa nội dung khi văn bản là dự thảo, bị trả lại hoặc đang tổng hợp ý kiến.")
+    cleaned, signer = _clean_content(content)
+    if cleaned == plan.content:
+        return plan
+    plan.content = cleaned
+    plan.title, plan.year, plan.doc_type = cleaned["title"], cleaned["year"], cleaned["doc_type"]
+    plan.signer = signer
+    plan.save(update_fields=["content", "title", "year", "doc_type", "signer", "updated_at"])
+    _record(plan, actor=actor, kind=Kind.EDITED, from_status=plan.status)
+    return plan
+
+
+def plan_import_docx(*, actor: User, data: bytes) -> tuple[Plan, Any]:
+    """Start a plan from a Word file (an import good enough for the seed plan)."""
+    from .importing import import_plan_docx
+
+    directory = list(Unit.objects.filter(is_active=True).values_list("pk", "name", "short_name"))
+    result = import_plan_docx(data, directory=directory)
+    plan = plan_create(
+        actor=actor, content=result.content, kind=Kind.IMPORTED,
+        data={"unplaced": result.unplaced, "warnings": result.warnings},
+    )
+    return plan, result
+
+
+# ---------------------------------------------------------------------------------------------
+# Agency approval and returns
+
+
+def _require_signer(plan: Plan) -> None:
+    if plan.signer_id is None:
+        raise InvalidInput("Vui lòng chọn người ký (Chủ tịch hoặc Phó Chủ tịch) trong khối chữ ký.")
+
+
+@transaction.atomic
+def plan_submit_to_agency(*, plan: Plan, actor: User) -> Plan:
+    """The drafter submits the draft to the head of the drafting agency."""
+    plan = _lock(plan)
+    _ensure_drafter(plan, actor)
+    _require(plan, plan.submit)
+    _require_signer(plan)
+    from_status = plan.status
+    plan.submit()
+    version = _snapshot(plan, actor=actor, reason="submitted")
+    plan.save(update_fields=["status", "version_number", "updated_at"])
+    _grant(plan, reason="agency_review", unit_id=plan.drafting_unit_id, role=User.Role.AGENCY_HEAD)
+    _record(plan, actor=actor, kind=Kind.SUBMITTED, from_status=from_status,
+            data={"version": version.number})
+    _notify(plan, user_list_heads_of(plan.drafting_unit_id).values_list("pk", flat=True),
+            kind="task.assigned", title="Kế hoạch chờ lãnh đạo đơn vị duyệt")
+    return plan
+
+
+REVIEWERS_OF = {
+    Status.AGENCY_REVIEW: "agency_head",
+    Status.BUDGET_REVIEW: User.Role.FINANCE_REVIEWER,
+    Status.VETTING: User.Role.OFFICE_VETTER,
+    Status.AWAITING_SIGNATURE: "signer",
+}
+
+
+def _reviewer_ids(plan: Plan, status: str) -> list[int]:
+    if status == Status.AGENCY_REVIEW:
+        return list(user_list_heads_of(plan.drafting_unit_id).values_list("pk", flat=True))
+    if status == Status.AWAITING_SIGNATURE:
+        return [plan.signer_id] if plan.signer_id else []
+    return list(user_list_with_role(REVIEWERS_OF[status]).values_list("pk", flat=True))
+
+
+def _ensure_reviewer(plan: Plan, actor: User) -> None:
+    """Only whoever holds the current review step may approve or return."""
+    status = plan.status
+    allowed = (
+        (status == Status.AGENCY_REVIEW and actor.role == User.Role.AGENCY_HEAD
+         and actor.unit_id == plan.drafting_unit_id)
+        or (status == Status.BUDGET_REVIEW and actor.role == User.Role.FINANCE_REVIEWER)
+        or (status == Status.VETTING and actor.role == User.Role.OFFICE_VETTER)
+        or (status == Status.AWAITING_SIGNATURE and actor.pk == plan.signer_id)
+    )
+    if not allowed:
+        raise PermissionDenied("Bạn không có thẩm quyền xử lý văn bản ở bước này.")
+
+
+@transaction.atomic
+def plan_return_to_drafter(*, plan: Plan, actor: User, comment: str) -> Plan:
+    """A reviewer returns the plan to the drafter with a comment; it comes back to that step."""
+    plan = _lock(plan)
+    _require(plan, plan.return_to_drafter)
+    _ensure_reviewer(plan, actor)
+    comment = _comment_required(comment)
+    from_status = plan.status
+    plan.return_to_drafter()
+    plan.save(update_fields=["status", "returned_from", "updated_at"])
+    _record(plan, actor=actor, kind=Kind.RETURNED, from_status=from_status, comment=comment)
+    _notify(plan, [plan.drafter_id], kind="plan.returned",
+            title=f"Kế hoạch bị trả lại bởi {actor.display_name}", body=comment)
+    return plan
+
+
+@transaction.atomic
+def plan_resubmit(*, plan: Plan, actor: User, comment: str = "") -> Plan:
+    """The drafter sends a returned plan back to the step that returned it, as a new version."""
+    plan = _lock(plan)
+    _ensure_drafter(plan, actor)
+    _require(plan, plan.resubmit)
+    _require_signer(plan)
+    plan.resubmit()
+    version = _snapshot(plan, actor=actor, reason="resubmitted")
+    plan.save(update_fields=["status", "returned_from", "version_number", "updated_at"])
+    _record(plan, actor=actor, kind=Kind.RESUBMITTED, from_status=Status.RETURNED,
+            comment=(comment or "").strip(), data={"version": version.number})
+    _notify(plan, _reviewer_ids(plan, plan.status), kind="task.assigned",
+            title="Kế hoạch được trình lại sau khi chỉnh sửa")
+    return plan
+
+
+@transaction.atomic
+def plan_approve_release(*, plan: Plan, actor: User, comment: str = "") -> Plan:
+    """The head of the drafting agency approves sending the plan out for consultation."""
+    plan = _lock(plan)
+    _require(plan, plan.approve_release)
+    _ensure_reviewer(plan, actor)
+    plan.approve_release()
+    plan.save(update_fields=["status", "updated_at"])
+    _record(plan, actor=actor, kind=Kind.APPROVED_RELEASE, from_status=Status.AGENCY_REVIEW,
+            comment=(comment or "").strip())
+    _notify(plan, [plan.drafter_id], kind="task.assigned",
+            title="Lãnh đạo đã duyệt: chọn đơn vị lấy ý kiến")
+    return plan
+
+
+# ---------------------------------------------------------------------------------------------
+# Consultation (lấy ý kiến)
+
+
+def _parse_deadline(deadline: Any) -> dt.datetime:
+    if isinstance(deadline, str):
+        try:
+            deadline = dt.datetime.fromisoformat(deadline)
+        except ValueError as exc:
+            raise InvalidInput("Hạn góp ý không hợp lệ (định dạng YYYY-MM-DD hoặc YYYY-MM-DDTHH:MM).") from exc
+    if isinstance(deadline, dt.date) and not isinstance(deadline, dt.datetime):
+        # A date means the end of that day, local time.
+        deadline = dt.datetime.combine(deadline, dt.time(23, 59, 59))
+    if not isinstance(deadline, dt.datetime):
+        raise InvalidInput("Vui lòng nhập hạn góp ý.")
+    if timezone.is_naive(deadline):
+        deadline = timezone.make_aware(deadline)
+    return deadline
+
+
+@transaction.atomic
+def plan_send_for_consultation(*, plan: Plan, actor: User, unit_ids: Sequence[int],
+                               deadline: Any, now: dt.datetime | None = None
+                               ) -> list[ConsultationRequest]:
+    """Send the approved plan to `unit_ids` for comments until `deadline`; one request each."""
+    plan = _lock(plan)
+    _ensure_drafter(plan, actor)
+    _require(plan, plan.send_for_consultation)
+    if not isinstance(unit_ids, list | tuple) or not all(isinstance(i, int) for i in unit_ids):
+        raise InvalidInput("Danh sách đơn vị lấy ý kiến không hợp lệ.")
+    ids = sorted(set(unit_ids))
+    units = list(Unit.objects.filter(pk__in=ids, is_active=True))
+    if len(units) != len(ids):
+        raise InvalidInput("Có đơn vị không tồn tại trong danh mục.")
+    if plan.drafting_unit_id in ids:
+        raise InvalidInput("Không gửi lấy ý kiến chính đơn vị soạn thảo.")
+    deadline = _parse_deadline(deadline)
+    if ids and deadline <= (now or timezone.now()):
+        raise InvalidInput("Hạn góp ý phải sau thời điểm hiện tại.")
+    plan.send_for_consultation()
+    plan.consultation_round += 1
+    version = latest_version(plan)
+    requests = [
+        ConsultationRequest.objects.create(
+            plan=plan, round=plan.consultation_round, unit=unit, deadline=deadline, version=version
+        )
+        for unit in units
+    ]
+    plan.save(update_fields=["status", "consultation_round", "updated_at"])
+    for unit in units:
+        _grant(plan, reason="consultation", unit_id=unit.pk)
+    _record(plan, actor=actor, kind=Kind.SENT_FOR_CONSULTATION, from_status=Status.APPROVED,
+            data={"units": [u.name for u in units], "deadline": deadline.isoformat(),
+                  "round": plan.consultation_round})
+    _notify(plan, user_list_of_units(ids).values_list("pk", flat=True), kind="task.assigned",
+            title="Đề nghị góp ý dự thảo kế hoạch",
+            body=f"{plan.title} — hạn góp ý {timezone.localtime(deadline):%H:%M %d/%m/%Y}")
+    return requests
+
+
+@transaction.atomic
+def consultation_answer_record(*, request: ConsultationRequest, actor: User, verdict: str,
+                               comment: str = "") -> ConsultationRequest:
+    """A consulted agency answers: agree, agree with comments, or disagree."""
+    plan = _lock(request.plan)
+    request = ConsultationRequest.objects.select_for_update().get(pk=request.pk)
+    if actor.unit_id != request.unit_id:
+        raise PermissionDenied("Chỉ cán bộ của đơn vị được hỏi ý kiến mới được trả lời.")
+    if plan.status != Status.IN_CONSULTATION or request.round != plan.consultation_round:
+        raise StateError("Đợt lấy ý kiến này đã kết thúc.")
+    if request.is_answered:
+        raise StateError("Đơn vị đã trả lời hoặc đã quá hạn góp ý.")
+    if verdict not in ConsultationRequest.Verdict.values:
+        raise InvalidInput("Ý kiến phải là: thống nhất, thống nhất có ý kiến, hoặc không thống nhất.")
+    comment = (comment or "").strip()
+    if verdict != ConsultationRequest.Verdict.AGREE and not comment:
+        raise InvalidInput("Vui lòng nhập nội dung góp ý.")
+    request.verdict, request.comment = verdict, comment
+    request.answered_by, request.answered_at = actor, timezone.now()
+    request.save()
+    _record(plan, actor=actor, kind=Kind.CONSULTATION_ANSWERED, from_status=plan.status,
+            comment=comment, data={"unit": request.unit.name, "verdict": verdict,
+                                   "request": request.pk})
+    _notify(plan, [plan.drafter_id], kind="consultation.answered",
+            title=f"{request.unit.name}: {request.get_verdict_display()}", body=comment or plan.title)
+    return request
+
+
+@transaction.atomic
+def consultation_record_silence(*, request: ConsultationRequest) -> ConsultationRequest:
+    """The deadline passed without an answer.
+
+    The usual rule of such requests: "quá thời hạn trên nếu không có ý kiến thì xem như thống
+    nhất" — the agency counts as agreeing, recorded as "no answer by the deadline".
+    """
+    plan = _lock(request.plan)
+    request = ConsultationRequest.objects.select_for_update().get(pk=request.pk)
+    if request.is_answered:
+        return request
+    request.verdict = ConsultationRequest.Verdict.AGREE
+    request.by_silence = True
+    request.answered_at = timezone.now()
+    request.save()
+    _record(plan, actor=None, kind=Kind.CONSULTATION_SILENT, from_status=plan.status,
+            data={"unit": request.unit.name, "request": request.pk})
+    _notify(plan, [plan.drafter_id], kind="consultation.answered",
+            title=f"{request.unit.name}: quá hạn không có ý kiến (xem như thống nhất)")
+    return request
+
+
+@transaction.atomic
+def plan_close_consultation(*, plan: Plan) -> Plan:
+    """Every agency of the round has answered or fallen silent: the drafter consolidates."""
+    plan = _lock(plan)
+    _require(plan, plan.close_consultation)
+    if plan.consultations.filter(round=plan.consultation_round, verdict="").exists():
+        raise StateError("Còn đơn vị chưa trả lời và chưa quá hạn.")
+    plan.close_consultation()
+    plan.save(update_fields=["status", "updated_at"])
+    _record(plan, actor=None, kind=Kind.CONSULTATION_CLOSED, from_status=Status.IN_CONSULTATION,
+            data={"round": plan.consultation_round})
+    _notify(plan, [plan.drafter_id], kind="task.assigned",
+            title="Đã có đủ ý kiến: tổng hợp, tiếp thu, giải trình")
+    return plan
+
+
+@transaction.atomic
+def plan_send_to_budget_review(*, plan: Plan, actor: User,
+                               resolutions: dict[Any, Any] | None = None,
+                               comment: str = "") -> Plan:
+    """The drafter answers every comment (tiếp thu / giải trình) and sends the plan on.
+
+    `resolutions` maps a consultation request id to {"resolution": "accepted"|"explained",
+    "note": "..."}; every comment of the round must be answered, by now or earlier.
+    """
+    plan = _lock(plan)
+    _ensure_drafter(plan, actor)
+    _require(plan, plan.send_to_budget_review)
+    resolutions = resolutions or {}
+    if not isinstance(resolutions, dict):
+        raise InvalidInput("Phần tiếp thu, giải trình không hợp lệ.")
+    requests = {
+        str(r.pk): r
+        for r in plan.consultations.select_for_update().filter(round=plan.consultation_round)
+    }
+    for key, answer in resolutions.items():
+        request = requests.get(str(key))
+        if request is None:
+            raise InvalidInput(f"Không có ý kiến số {key} trong đợt lấy ý kiến này.")
+        if not isinstance(answer, dict):
+            raise InvalidInput("Mỗi câu trả lời phải có “resolution” và “note”.")
+        resolution = answer.get("resolution")
+        note = str(answer.get("note") or "").strip()
+        if resolution not in ConsultationRequest.Resolution.values:
+            raise InvalidInput("Mỗi ý kiến phải được tiếp thu hoặc giải trình.")
+        if resolution == ConsultationRequest.Resolution.EXPLAINED and not note:
+            raise InvalidInput(f"Vui lòng nêu nội dung giải trình cho ý kiến của {request.unit.name}.")
+        request.resolution, request.resolution_note, request.resolved_by = resolution, note, actor
+        request.save(update_fields=["resolution", "resolution_note", "resolved_by"])
+    missing = [r.unit.name for r in requests.values() if r.needs_resolution and not r.resolution]
+    if missing:
+        raise InvalidInput("Chưa tiếp thu, giải trình ý kiến của: " + ", ".join(sorted(missing)) + ".")
+    plan.send_to_budget_review()
+    version = _snapshot(plan, actor=actor, reason="consolidated")
+    plan.save(update_fields=["status", "version_number", "updated_at"])
+    _grant(plan, reason="budget_review", role=User.Role.FINANCE_REVIEWER)
+    _record(plan, actor=actor, kind=Kind.SENT_TO_BUDGET_REVIEW, from_status=Status.CONSOLIDATING,
+            comment=(comment or "").strip(),
+            data={"version": version.number,
+                  "resolutions": {k: r.resolution for k, r in requests.items() if r.resolution}})
+    _notify(plan, _reviewer_ids(plan, Status.BUDGET_REVIEW), kind="task.assigned",
+            title="Kế hoạch chờ thẩm định kinh phí")
+    return plan
+
+
+# ---------------------------------------------------------------------------------------------
+# Budget review, vetting
+
+
+@transaction.atomic
+def plan_approve_budget(*, plan: Plan, actor: User, comment: str = "") -> Plan:
+    """Sở Tài chính approves the budget (thẩm định kinh phí)."""
+    plan = _lock(plan)
+    _require(plan, plan.approve_budget)
+    _ensure_reviewer(plan, actor)
+    plan.approve_budget()
+    plan.save(update_fields=["status", "updated_at"])
+    _grant(plan, reason="vetting", role=User.Role.OFFICE_VETTER)
+    content = PlanContent.from_dict(plan.content)
+    _record(plan, actor=actor, kind=Kind.BUDGET_APPROVED, from_status=Status.BUDGET_REVIEW,
+            comment=(comment or "").strip(), data={"budget_total_vnd": content.budget_total_vnd()})
+    _notify(plan, _reviewer_ids(plan, Status.VETTING), kind="task.assigned",
+            title="Kế hoạch chờ Văn phòng thẩm tra")
+    return plan
+
+
+@transaction.atomic
+def plan_approve_vetting(*, plan: Plan, actor: User, comment: str = "") -> Plan:
+    """Văn phòng UBND tỉnh approves form and content (thẩm tra); the signer gets the plan."""
+    plan = _lock(plan)
+    _require(plan, plan.approve_vetting)
+    _ensure_reviewer(plan, actor)
+    _require_signer(plan)
+    plan.approve_vetting()
+    plan.save(update_fields=["status", "updated_at"])
+    _grant(plan, reason="signature", user=plan.signer)
+    _record(plan, actor=actor, kind=Kind.VETTING_APPROVED, from_status=Status.VETTING,
+            comment=(comment or "").strip())
+    _notify(plan, [plan.signer_id], kind="task.assigned", title="Kế hoạch chờ ký số")
+    return plan
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering
+
+
+def header_for(plan: Plan) -> DocumentHeader:
+    content = plan.content or {}
+    return DocumentHeader(
+        issuer_name=plan.issuer.name.upper(),
+        issuer_abbreviation=plan.issuer.abbreviation or "UBND",
+        number=plan.number,
+        issued_on=plan.issued_on,
+        place=content.get("place") or settings.PROVINCE_NAME,
+    )
+
+
+def render_docx(*, plan: Plan, content: dict[str, Any] | None = None) -> bytes:
+    """The .docx of `content` (default: the plan's current content) with the plan's header."""
+    return rendering.render_plan_docx(PlanContent.from_dict(content or plan.content), header_for(plan))
+
+
+def version_pdf(*, version: PlanVersion) -> bytes:
+    """The PDF of a submitted version, rendered once and cached (LibreOffice takes a second)."""
+    cached = RenderedPdf.objects.filter(version=version).first()
+    if cached is not None:
+        return bytes(cached.pdf)
+    plan = version.plan
+    pdf = conversion.docx_to_pdf(render_docx(plan=plan, content=version.content))
+    try:
+        with transaction.atomic():
+            RenderedPdf.objects.create(version=version, pdf=pdf, sha256=sha256_hex(pdf))
+    except IntegrityError:
+        pass  # rendered in parallel by another request: same content, same text
+    return pdf
+
+
+def plan_pdf(*, plan: Plan) -> tuple[bytes, str]:
+    """The PDF a reader gets now: issued, else signed, else the current content. Returns
+    (pdf, kind) with kind "issued" | "signed" | "draft"."""
+    if plan.status == Status.ISSUED and plan.issued_pdf:
+        return bytes(plan.issued_pdf), "issued"
+    if plan.signed_pdf:
+        return bytes(plan.signed_pdf), "signed"
+    version = latest_version(plan)
+    if version is not None and not plan.is_editable:
+        return version_pdf(version=version), "draft"
+    return conversion.docx_to_pdf(render_docx(plan=plan)), "draft"
+
+
+# ---------------------------------------------------------------------------------------------
+# Signature and issuance
+
+
+def plan_prepare_signature(*, plan: Plan) -> None:
+    """Render the version to sign before the signing transaction, so no lock waits on LibreOffice."""
+    version = latest_version(plan)
+    if version is not None:
+        version_pdf(version=version)
+
+
+@transaction.atomic
+def plan_sign(*, plan: Plan, actor: User, comment: str = "") -> Plan:
+    """The Chủ tịch or the Phó Chủ tịch in charge signs the latest version (PAdES)."""
+    plan = _lock(plan)
+    _require(plan, plan.sign)
+    if actor.pk != plan.signer_id or actor.role != User.Role.SIGNER:
+        raise PermissionDenied("Chỉ người ký được chỉ định mới được ký văn bản này.")
+    version = latest_version(plan)
+    if version is None or version.content_sha256 != sha256_hex(canonical_json(plan.content)):
+        raise StateError("Nội dung đã thay đổi so với phiên bản được trình ký.")
+    signature = PlanContent.from_dict(version.content).signature
+    pdf = signing.pdf_prepare_for_issue_fields(pdf=version_pdf(version=version))
+    signed = signing.pdf_sign_as_person(
+        pdf=pdf, user=actor, position_line=signature.position or "CHỦ TỊCH",
+        appearance={"position": signature.position.title() if signature.position else ""},
+    )
+    plan.sign()
+    plan.signed_version = version
+    plan.signed_pdf = signed
+    plan.signed_pdf_sha256 = sha256_hex(signed)
+    plan.save(update_fields=["status", "signed_version", "signed_pdf", "signed_pdf_sha256", "updated_at"])
+    _grant(plan, reason="issuance", role=User.Role.CLERK)
+    _record(plan, actor=actor, kind=Kind.SIGNED, from_status=Status.AWAITING_SIGNATURE,
+            comment=(comment or "").strip(),
+            data={"version": version.number, "pdf_sha256": plan.signed_pdf_sha256})
+    clerks = list(user_list_with_role(User.Role.CLERK).values_list("pk", flat=True))
+    _notify(plan, [*clerks, plan.drafter_id], kind="plan.signed",
+            title=f"{actor.display_name} đã ký kế hoạch")
+    return plan
+
+
+def _recipient_unit_ids(plan: Plan) -> list[int]:
+    content = PlanContent.from_dict(plan.content)
+    return sorted(set(content.recipients.unit_ids()))
+
+
+@transaction.atomic
+def plan_issue(*, plan: Plan, actor: User, issued_on: dt.date | None = None) -> Plan:
+    """The clerk issues the signed plan: next number of the year's register, date, seal, delivery.
+
+    The number is taken under the register row's lock and given back by the rollback if anything
+    later fails, so numbers have no gaps and no duplicates.
+    """
+    plan = _lock(plan)
+    _ensure_role(actor, User.Role.CLERK, "Chỉ văn thư mới được phát hành văn bản.")
+    _require(plan, plan.issue, "Chỉ phát hành được văn bản đã được ký số.")
+    if not plan.signed_pdf:
+        raise StateError("Văn bản chưa có chữ ký số của người có thẩm quyền.")
+    issued_on = issued_on or timezone.localdate()
+    register, _ = OutgoingRegister.objects.select_for_update().get_or_create(
+        issuer=plan.issuer, year=issued_on.year
+    )
+    register.last_number += 1
+    register.save(update_fields=["last_number"])
+    header = header_for(plan)
+    place = header.place
+    number_text = rendering.format_number(register.last_number, plan.doc_type, header.issuer_abbreviation)
+    date_text = rendering.format_place_date(place, issued_on)
+    issued = signing.pdf_issue_with_seal(
+        pdf=bytes(plan.signed_pdf), unit=plan.issuer, number_text=number_text, date_text=date_text
+    )
+    plan.issue()
+    plan.number, plan.issued_on, plan.issued_at = register.last_number, issued_on, timezone.now()
+    plan.issued_pdf, plan.issued_pdf_sha256 = issued, sha256_hex(issued)
+    plan.save(update_fields=["status", "number", "issued_on", "issued_at", "issued_pdf",
+                             "issued_pdf_sha256", "updated_at"])
+    unit_ids = _recipient_unit_ids(plan)
+    now = timezone.now()
+    Receipt.objects.bulk_create([Receipt(plan=plan, unit_id=u, delivered_at=now) for u in unit_ids])
+    for unit_id in unit_ids:
+        _grant(plan, reason="recipient", unit_id=unit_id)
+    _record(plan, actor=actor, kind=Kind.ISSUED, from_status=Status.SIGNED,
+            data={"number": number_text, "date": date_text, "recipients": len(unit_ids),
+                  "pdf_sha256": plan.issued_pdf_sha256})
+    _notify(plan, user_list_of_units(unit_ids).values_list("pk", flat=True), kind="plan.issued",
+            title=f"Văn bản đến: Kế hoạch {number_text.removeprefix('Số: ')}")
+    _notify(plan, [plan.drafter_id], kind="plan.issued",
+            title=f"Kế hoạch đã được phát hành, {number_text}")
+    return plan
+
+
+@transaction.atomic
+def receipt_acknowledge(*, plan: Plan, actor: User) -> Receipt:
+    """A user of a recipient unit acknowledges receipt of the issued plan."""
+    plan = _lock(plan)
+    if plan.status != Status.ISSUED:
+        raise StateError("Văn bản chưa được phát hành.")
+    receipt = Receipt.objects.select_for_update().filter(plan=plan, unit_id=actor.unit_id).first()
+    if receipt is None:
+        raise PermissionDenied("Đơn vị của bạn không có trong danh sách nơi nhận.")
+    if receipt.acknowledged_at is not None:
+        raise StateError(f"Đơn vị đã xác nhận nhận văn bản lúc "
+                         f"{timezone.localtime(receipt.acknowledged_at):%H:%M %d/%m/%Y}.")
+    receipt.acknowledged_by, receipt.acknowledged_at = actor, timezone.now()
+    receipt.save(update_fields=["acknowledged_by", "acknowledged_at"])
+    _record(plan, actor=actor, kind=Kind.RECEIPT_ACKNOWLEDGED, from_status=plan.status,
+            data={"unit": receipt.unit.name})
+    clerks = list(user_list_with_role(User.Role.CLERK).values_list("pk", flat=True))
+    _notify(plan, [plan.drafter_id, *clerks], kind="receipt.acknowledged",
+            title=f"{receipt.unit.name} đã xác nhận nhận kế hoạch")
+    return receipt
+
+
+@transaction.atomic
+def plan_withdraw(*, plan: Plan, actor: User, comment: str = "") -> Plan:
+    """The drafter abandons a draft or a returned plan."""
+    plan = _lock(plan)
+    _ensure_drafter(plan, actor)
+    _require(plan, plan.withdraw)
+    from_status = plan.status
+    plan.withdraw()
+    plan.save(update_fields=["status", "updated_at"])
+    _record(plan, actor=actor, kind=Kind.WITHDRAWN, from_status=from_status, comment=comment)
+    return plan
+
+
+# ---------------------------------------------------------------------------------------------
+# Audit
+
+
+def audit_verify(*, plan: Plan | None = None) -> list[str]:
+    """Check every plan's event chain; return the problems found (empty when intact)."""
+    problems: list[str] = []
+    plans = [plan] if plan is not None else Plan.objects.order_by("pk")
+    for p in plans:
+        previous = GENESIS_HASH
+        expected_sequence = 1
+        for event in PlanEvent.objects.filter(plan=p).order_by("sequence"):
+            if event.sequence != expected_sequence:
+                problems.append(f"plan {p.pk}: event {expected_sequence} missing")
+            if event.previous_hash != previous or event.compute_hash() != event.hash:
+                problems.append(f"plan {p.pk}: event {event.sequence} altered")
+            previous, expected_sequence = event.hash, event.sequence + 1
+    return problems
+
+
+def event_count(plan: Plan) -> int:
+    return plan.events.aggregate(n=Max("sequence"))["n"] or 0
+
+
+def get_plan_or_404(plan_id: int) -> Plan:
+    plan = Plan.objects.filter(pk=plan_id).first()
+    if plan is None:
+        raise NotFound("Không tìm thấy văn bản.")
+    return plan

@@ -1,0 +1,134 @@
+"""Shared fixtures: the demo directory, one user per role, and a plan content factory."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from agencies.directory import directory_seed
+from agencies.models import Unit, User
+
+
+@pytest.fixture
+def directory(db: Any) -> dict[str, Unit]:
+    directory_seed()
+    return {u.code: u for u in Unit.objects.all()}
+
+
+def _user(username: str) -> User:
+    return User.objects.get(username=username)
+
+
+@pytest.fixture
+def drafter(directory: Any) -> User:
+    return _user("chuyenvien")
+
+
+@pytest.fixture
+def agency_head(directory: Any) -> User:
+    return _user("giamdoc")
+
+
+@pytest.fixture
+def foreign_affairs(directory: Any) -> User:
+    """Head of Sở Ngoại vụ, a consulted agency."""
+    return _user("ngoaivu")
+
+
+@pytest.fixture
+def culture(directory: Any) -> User:
+    """Staff of Sở Văn hóa, Thể thao và Du lịch, a consulted agency."""
+    return _user("vanhoa")
+
+
+@pytest.fixture
+def police(directory: Any) -> User:
+    return _user("congan")
+
+
+@pytest.fixture
+def finance_reviewer(directory: Any) -> User:
+    return _user("taichinh")
+
+
+@pytest.fixture
+def office_vetter(directory: Any) -> User:
+    return _user("vanphong")
+
+
+@pytest.fixture
+def signer(directory: Any) -> User:
+    return _user("phochutich")
+
+
+@pytest.fixture
+def chairman(directory: Any) -> User:
+    return _user("chutich")
+
+
+@pytest.fixture
+def clerk(directory: Any) -> User:
+    return _user("vanthu")
+
+
+@pytest.fixture
+def newspaper(directory: Any) -> User:
+    """Staff of Báo Đồng Nai, a recipient."""
+    return _user("baodongnai")
+
+
+BASE_CONTENT: dict[str, Any] = {
+    "title": "Hoạt động thông tin đối ngoại tỉnh Đồng Nai năm 2024",
+    "year": 2024,
+    "doc_type": "KH",
+    "place": "Đồng Nai",
+    "legal_bases": [
+        "Căn cứ Kế hoạch số 160/KH-UBND ngày 21/6/2023 của UBND tỉnh",
+        "Thực hiện Văn bản số 3089/BTTTT-TTĐN ngày 31/7/2023 của Bộ Thông tin và Truyền thông",
+    ],
+    "preamble": "Chủ tịch Ủy ban nhân dân tỉnh ban hành Kế hoạch hoạt động thông tin đối ngoại năm 2024 như sau:",
+    "sections": [
+        {"kind": "purpose", "title": "MỤC ĐÍCH, YÊU CẦU", "children": [
+            {"title": "Mục đích", "paragraphs": ["Tuyên truyền, quảng bá hình ảnh tỉnh Đồng Nai."]},
+        ]},
+        {"kind": "tasks", "title": "NỘI DUNG, NHIỆM VỤ", "children": [
+            {"title": "Truyền thông, quảng bá hình ảnh tỉnh Đồng Nai", "tasks": [
+                {"title": "Thực hiện “Bản tin đối ngoại”", "timeline": "6 số/năm",
+                 "lead_units": [{"name": "Sở Ngoại vụ"}], "budget_vnd": 150000000},
+                {"title": "Thực hiện “Bản tin du lịch”", "timeline": "01 số/quý",
+                 "lead_units": [{"name": "Sở Văn hóa, Thể thao và Du lịch"}],
+                 "coordinating_units": [{"name": "Báo Đồng Nai"}]},
+            ]},
+        ]},
+        {"kind": "budget", "title": "KINH PHÍ THỰC HIỆN", "paragraphs": [
+            "Kinh phí thực hiện được bố trí trong dự toán chi ngân sách hàng năm."]},
+        {"kind": "implementation", "title": "TỔ CHỨC THỰC HIỆN", "paragraphs": [
+            "Giao Sở Thông tin và Truyền thông theo dõi, đôn đốc việc thực hiện Kế hoạch."]},
+    ],
+    "closing": "Trên đây là Kế hoạch hoạt động thông tin đối ngoại tỉnh Đồng Nai năm 2024.",
+    "reporting_deadlines": [{"text": "Báo cáo kết quả trước ngày 15/11/2024", "due_date": "2024-11-15"}],
+    "recipients": {"units": [], "lines": ["Thường trực Tỉnh ủy"], "archive": "Lưu: VT, THNC, KGVX."},
+    "signature": {},
+}
+
+
+@pytest.fixture
+def make_content(directory: dict[str, Unit]) -> Any:
+    """Plan content naming directory units; `signer` picks who signs, `recipients` unit codes."""
+
+    def make(*, signer: User | None = None, recipients: tuple[str, ...] = ("bao-dong-nai", "cong-an"),
+             **overrides: Any) -> dict[str, Any]:
+        content = copy.deepcopy(BASE_CONTENT)
+        tasks = content["sections"][1]["children"][0]["tasks"]
+        tasks[0]["lead_units"] = [{"name": directory["so-nv"].name, "unit_id": directory["so-nv"].pk}]
+        content["recipients"]["units"] = [
+            {"name": directory[c].name, "unit_id": directory[c].pk} for c in recipients
+        ]
+        if signer is not None:
+            content["signature"] = {"signer_id": signer.pk}
+        content.update(overrides)
+        return content
+
+    return make

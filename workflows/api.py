@@ -1,0 +1,110 @@
+"""API of tasks: my open tasks with the actions each allows; complete one; submit a draft."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from viewflow.workflow.models import Task
+
+from agencies.errors import InvalidInput
+from documents import selectors as document_selectors
+from documents.api import ERRORS, PlanDetailSerializer
+
+from . import services
+
+
+class ActionSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    comment_required = serializers.BooleanField()
+
+
+class TaskSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    step = serializers.SerializerMethodField()
+    title = serializers.SerializerMethodField()
+    status = serializers.CharField()
+    document = serializers.SerializerMethodField()
+    document_title = serializers.SerializerMethodField()
+    created = serializers.DateTimeField()
+    deadline = serializers.SerializerMethodField()
+    unit = serializers.SerializerMethodField()
+    actions = serializers.SerializerMethodField()
+    data_fields = serializers.SerializerMethodField()
+
+    def get_step(self, task: Task) -> str:
+        return task.flow_task.name
+
+    def get_title(self, task: Task) -> str:
+        return services.task_spec(task).title
+
+    def get_document(self, task: Task) -> int:
+        return int(task.process.artifact_object_id)
+
+    def get_document_title(self, task: Task) -> str:
+        return services.task_plan(task).title
+
+    def get_deadline(self, task: Task) -> str | None:
+        return (task.data or {}).get("deadline")
+
+    def get_unit(self, task: Task) -> str | None:
+        return (task.data or {}).get("unit")
+
+    @extend_schema(responses=ActionSerializer(many=True))
+    def get_actions(self, task: Task) -> list[dict[str, Any]]:
+        return [
+            {"code": a.code, "label": a.label, "comment_required": a.comment_required}
+            for a in services.task_spec(task).actions
+        ]
+
+    def get_data_fields(self, task: Task) -> list[str]:
+        return list(services.task_spec(task).data_fields)
+
+
+class CompleteSerializer(serializers.Serializer):
+    action = serializers.CharField()
+    comment = serializers.CharField(required=False, allow_blank=True)
+    data = serializers.JSONField(required=False)
+
+
+class TaskListView(APIView):
+    @extend_schema(responses=TaskSerializer(many=True), summary="Nhiệm vụ đang chờ tôi xử lý")
+    def get(self, request: Request) -> Response:
+        return Response(TaskSerializer(services.task_list_open(user=request.user), many=True).data)
+
+
+class TaskDetailView(APIView):
+    @extend_schema(responses={200: TaskSerializer, **ERRORS}, summary="Một nhiệm vụ")
+    def get(self, request: Request, task_id: int) -> Response:
+        return Response(TaskSerializer(services.task_get_open(user=request.user, task_id=task_id)).data)
+
+
+class TaskCompleteView(APIView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(request=CompleteSerializer, responses={200: PlanDetailSerializer, **ERRORS},
+                   summary="Hoàn thành nhiệm vụ bằng một thao tác")
+    def post(self, request: Request, task_id: int) -> Response:
+        body = CompleteSerializer(data=request.data)
+        if not body.is_valid():
+            raise InvalidInput("Thiếu “action”, hoặc “comment”/“data” không hợp lệ.")
+        plan = services.task_complete(
+            task_id=task_id, actor=request.user, action=body.validated_data["action"],
+            comment=body.validated_data.get("comment", ""), data=body.validated_data.get("data"),
+        )
+        return Response(PlanDetailSerializer(plan).data)
+
+
+class DocumentSubmitView(APIView):
+    @extend_schema(request=None, responses={200: PlanDetailSerializer, **ERRORS},
+                   summary="Trình dự thảo lên lãnh đạo đơn vị (bắt đầu quy trình)")
+    def post(self, request: Request, plan_id: int) -> Response:
+        plan = document_selectors.plan_get_visible(user=request.user, plan_id=plan_id)
+        plan = services.plan_submit(plan=plan, actor=request.user)
+        return Response(PlanDetailSerializer(plan).data)

@@ -1,0 +1,121 @@
+"""Forms of the pages: what was typed, checked and turned into the arguments a service takes.
+
+Who may act and whether the plan's state allows it stay in the services; these forms only check
+the shape of the input (DESIGN.md, "Where rules live").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.http import QueryDict
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from agencies.errors import InvalidInput
+
+MAX_DOCX_BYTES = 10 * 1024 * 1024
+DOCX_MAGIC = b"PK\x03\x04"
+
+
+def _current_year() -> int:
+    return timezone.localdate().year
+
+
+class PlanCreateForm(forms.Form):
+    """A blank plan: its title (trích yếu) and year; the body starts from the usual four parts."""
+
+    title = forms.CharField(
+        label=_("Trích yếu (tên kế hoạch)"),
+        max_length=500,
+        widget=forms.TextInput(
+            attrs={"placeholder": _("Ví dụ: Kế hoạch thông tin đối ngoại năm 2024"),
+                   "autocomplete": "off"}
+        ),
+    )
+    year = forms.IntegerField(label=_("Năm kế hoạch"), min_value=2000, max_value=2100,
+                              initial=_current_year)
+
+    def content(self) -> dict[str, Any]:
+        """The content of the new plan: the four parts of a provincial plan, empty."""
+        data = self.cleaned_data
+        return {
+            "title": data["title"],
+            "year": data["year"],
+            "doc_type": "KH",
+            "place": settings.PROVINCE_NAME,
+            "legal_bases": [],
+            "preamble": "",
+            "sections": [
+                {"kind": "purpose", "title": gettext("MỤC ĐÍCH, YÊU CẦU")},
+                {"kind": "tasks", "title": gettext("NỘI DUNG, NHIỆM VỤ")},
+                {"kind": "budget", "title": gettext("KINH PHÍ THỰC HIỆN")},
+                {"kind": "implementation", "title": gettext("TỔ CHỨC THỰC HIỆN")},
+            ],
+            "closing": "",
+            "reporting_deadlines": [],
+            "recipients": {"units": [], "lines": [], "archive": "Lưu: VT."},
+            "signature": {"authority": "TM.", "collective": "ỦY BAN NHÂN DÂN"},
+        }
+
+
+class PlanImportForm(forms.Form):
+    """A drafter's Word file (.docx) to start the plan from."""
+
+    file = forms.FileField(label=_("Tệp Word (.docx)"),
+                           widget=forms.ClearableFileInput(attrs={"accept": ".docx"}))
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith(".docx"):
+            raise forms.ValidationError(gettext("Chỉ nhận tệp Word định dạng .docx."))
+        if upload.size > MAX_DOCX_BYTES:
+            raise forms.ValidationError(gettext("Tệp quá lớn (tối đa 10 MB)."))
+        head = upload.read(4)
+        upload.seek(0)
+        if head != DOCX_MAGIC:
+            raise forms.ValidationError(gettext("Tệp không phải là tệp Word .docx hợp lệ."))
+        return upload
+
+
+def default_consultation_deadline() -> str:
+    """Seven days from today at 17:00, as a `datetime-local` value."""
+    day = timezone.localdate() + dt.timedelta(days=7)
+    return f"{day.isoformat()}T17:00"
+
+
+def task_input(node: str, post: QueryDict) -> tuple[str, str, dict[str, Any]]:
+    """(action, comment, data) of a task page POST, in the shape `task_complete` takes.
+
+    Raises InvalidInput for input that cannot even be read (e.g. a unit id that is not a number);
+    everything else (empty lists, past deadlines, missing answers) is the service's to judge.
+    """
+    action = (post.get("action") or "").strip()
+    comment = post.get("comment") or ""
+    data: dict[str, Any] = {}
+    if node == "choose_agencies":
+        try:
+            unit_ids = [int(value) for value in post.getlist("unit_ids")]
+        except ValueError as exc:
+            raise InvalidInput(gettext("Danh sách đơn vị lấy ý kiến không hợp lệ.")) from exc
+        data = {"unit_ids": unit_ids, "deadline": (post.get("deadline") or "").strip() or None}
+    elif node == "consolidate":
+        resolutions: dict[str, dict[str, str]] = {}
+        for key in post:
+            if not key.startswith("resolution_"):
+                continue
+            request_id = key.removeprefix("resolution_")
+            if not request_id.isdigit():
+                raise InvalidInput(gettext("Phần tiếp thu, giải trình không hợp lệ."))
+            resolution = (post.get(key) or "").strip()
+            if resolution:
+                resolutions[request_id] = {
+                    "resolution": resolution,
+                    "note": (post.get(f"note_{request_id}") or "").strip(),
+                }
+        data = {"resolutions": resolutions}
+    return action, comment, data

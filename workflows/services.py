@@ -1,0 +1,253 @@
+"""Tasks of the plan process: start it, list a user's inbox, complete a task with an action.
+
+`task_complete` is the one entry point of the pages and the API: it takes the flow lock, claims
+the task for the user, calls the documents service that the action names, and lets viewflow move
+on (joins, timers, next tasks) in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from viewflow.workflow.exceptions import FlowLockFailed
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import PROCESS, STATUS
+
+from agencies.errors import InvalidInput, NotFound, PermissionDenied, StateError
+from agencies.models import User
+from documents import services as documents
+from documents.models import ConsultationRequest, Plan
+
+from .flows import PlanFlow
+
+OPEN = (STATUS.NEW, STATUS.ASSIGNED)
+
+
+@dataclass(frozen=True)
+class Action:
+    """One button of a task: its code, label, whether a comment is required, and its service."""
+
+    code: str
+    label: str
+    handler: Callable[..., Any]
+    comment_required: bool = False
+    style: str = "primary"
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    title: str
+    actions: tuple[Action, ...]
+    prepare: Callable[[Plan], None] | None = None
+    data_fields: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _approve_release(plan: Plan, actor: User, comment: str, data: dict[str, Any], task: Task) -> None:
+    documents.plan_approve_release(plan=plan, actor=actor, comment=comment)
+
+
+def _return(plan: Plan, actor: User, comment: str, data: dict[str, Any], task: Task) -> None:
+    documents.plan_return_to_drafter(plan=plan, actor=actor, comment=comment)
+
+
+def _resubmit(plan: Plan, actor: User, comment: str, data: dict[str, Any], task: Task) -> None:
+    if "content" in data:
+        documents.plan_update_content(plan=plan, actor=actor, content=data["content"])
+    documents.plan_resubmit(plan=plan, actor=actor, comment=comment)
+
+
+def _send_for_consultation(plan: Plan, actor: User, comment: str, data: dict[str, Any],
+                           task: Task) -> None:
+    documents.plan_send_for_consultation(
+        plan=plan, actor=actor, unit_ids=data.get("unit_ids") or [], deadline=data.get("deadline")
+    )
+
+
+def _answer(verdict: str) -> Callable[..., None]:
+    def handler(plan: Plan, actor: User, comment: str, data: dict[str, Any], task: Task) -> None:
+        request = ConsultationRequest.objects.get(pk=task.data["request_id"])
+        documents.consultation_answer_record(request=request, actor=actor, verdict=verdict,
+                                             comment=comment)
+    return handler
+
+
+def _consolidate(plan: Plan, actor: User, comment: str, data: dict[str, Any], task: Task) -> None:
+    if "content" in data:
+        documents.plan_update_content(plan=plan, actor=actor, content=data["content"])
+    documents.plan_send_to_budget_review(
+        plan=plan, actor=actor, resolutions=data.get("resolutions") or {}, comment=comment
+    )
+
+
+def _approve_budget(plan: Plan, actor: User, comment: str, data: dict[str, Any], task: Task) -> None:
+    documents.plan_approve_budget(plan=plan, actor=actor, comment=comment)
+
+
+def _approve_vetting(plan: Plan, actor: User, comment: str, data: dict[str, Any], task: Task) -> None:
+    documents.plan_approve_vetting(plan=plan, actor=actor, comment=comment)
+
+
+def _sign(plan: Plan, actor: User, comment: str, data: dict[str, Any], task: Task) -> None:
+    documents.plan_sign(plan=plan, actor=actor, comment=comment)
+
+
+def _issue(plan: Plan, actor: User, comment: str, data: dict[str, Any], task: Task) -> None:
+    documents.plan_issue(plan=plan, actor=actor)
+
+
+RETURN = Action("return", "Trả lại", _return, comment_required=True, style="danger")
+RESUBMIT = Action("resubmit", "Trình lại", _resubmit)
+REVISE = TaskSpec("Chỉnh sửa và trình lại", (RESUBMIT,), data_fields=("content",))
+
+TASKS: dict[str, TaskSpec] = {
+    "agency_review": TaskSpec(
+        "Lãnh đạo đơn vị duyệt dự thảo", (Action("approve", "Duyệt", _approve_release), RETURN)
+    ),
+    "revise_agency": REVISE,
+    "choose_agencies": TaskSpec(
+        "Chọn đơn vị lấy ý kiến và hạn góp ý",
+        (Action("send", "Gửi lấy ý kiến", _send_for_consultation),),
+        data_fields=("unit_ids", "deadline"),
+    ),
+    "consult": TaskSpec(
+        "Góp ý dự thảo kế hoạch",
+        (
+            Action("agree", "Thống nhất", _answer("agree")),
+            Action("agree_with_comments", "Thống nhất, có ý kiến", _answer("agree_with_comments"),
+                   comment_required=True, style="secondary"),
+            Action("disagree", "Không thống nhất", _answer("disagree"), comment_required=True,
+                   style="danger"),
+        ),
+    ),
+    "consolidate": TaskSpec(
+        "Tổng hợp, tiếp thu, giải trình và trình thẩm định kinh phí",
+        (Action("send", "Trình thẩm định kinh phí", _consolidate),),
+        data_fields=("resolutions", "content"),
+    ),
+    "budget_review": TaskSpec(
+        "Thẩm định kinh phí", (Action("approve", "Đồng ý kinh phí", _approve_budget), RETURN)
+    ),
+    "revise_budget": REVISE,
+    "vetting": TaskSpec("Thẩm tra", (Action("approve", "Đồng ý, trình ký", _approve_vetting), RETURN)),
+    "revise_vetting": REVISE,
+    "sign": TaskSpec(
+        "Ký số kế hoạch", (Action("sign", "Ký số", _sign), RETURN),
+        prepare=lambda plan: documents.plan_prepare_signature(plan=plan),
+    ),
+    "revise_sign": REVISE,
+    "issue": TaskSpec("Cấp số và phát hành", (Action("issue", "Cấp số, đóng dấu và phát hành", _issue),)),
+}
+
+
+def task_spec(task: Task) -> TaskSpec:
+    spec = TASKS.get(task.flow_task.name)
+    if spec is None:
+        raise NotFound("Không có nhiệm vụ này.")
+    return spec
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def plan_submit(*, plan: Plan, actor: User) -> Plan:
+    """The drafter submits a draft: the process starts and the agency head gets a task."""
+    if plan.status != Plan.Status.DRAFT:
+        raise StateError("Chỉ trình được văn bản đang là dự thảo.")
+    if PlanFlow.process_class.objects.filter(
+        artifact_object_id=plan.pk
+    ).exclude(status__in=[PROCESS.DONE, PROCESS.CANCELED]).exists():
+        raise StateError("Văn bản đã được trình.")
+    with transaction.atomic():
+        PlanFlow.start.run(plan=plan, actor=actor)
+    plan.refresh_from_db()
+    return plan
+
+
+def _user_task_filter(user: User) -> Q:
+    return Q(owner=user) | Q(owner__isnull=True, owner_permission__in=user.get_all_permissions())
+
+
+def task_list_open(*, user: User) -> QuerySet[Task]:
+    """The user's inbox: open human tasks assigned to them or offered to their unit or role."""
+    if not user.is_authenticated:
+        return Task.objects.none()
+    return (
+        Task.objects.filter(flow_task_type="HUMAN", status__in=OPEN)
+        .filter(_user_task_filter(user))
+        .select_related("process")
+        .order_by("-created")
+    )
+
+
+def task_get_open(*, user: User, task_id: int) -> Task:
+    task = task_list_open(user=user).filter(pk=task_id).first()
+    if task is None:
+        if Task.objects.filter(pk=task_id, flow_task_type="HUMAN").exclude(status__in=OPEN).exists():
+            raise StateError("Nhiệm vụ này đã được xử lý hoặc đã hết hạn.")
+        raise NotFound("Không tìm thấy nhiệm vụ, hoặc nhiệm vụ không dành cho bạn.")
+    return task
+
+
+def task_plan(task: Task) -> Plan:
+    return Plan.objects.select_related("drafter", "drafting_unit", "issuer", "signer").get(
+        pk=task.process.artifact_object_id
+    )
+
+
+def task_complete(*, task_id: int, actor: User, action: str, comment: str = "",
+                  data: dict[str, Any] | None = None) -> Plan:
+    """Complete one of the user's open tasks with one of the actions it allows."""
+    if data is not None and not isinstance(data, dict):
+        raise InvalidInput("Trường “data” phải là một đối tượng.")
+    data = data or {}
+    comment = (comment or "").strip() if isinstance(comment, str) else ""
+    task = task_get_open(user=actor, task_id=task_id)
+    spec = task_spec(task)
+    chosen = next((a for a in spec.actions if a.code == action), None)
+    if chosen is None:
+        codes = ", ".join(a.code for a in spec.actions)
+        raise InvalidInput(f"Thao tác “{action}” không hợp lệ cho nhiệm vụ này (được phép: {codes}).")
+    if chosen.comment_required and not comment:
+        raise InvalidInput("Vui lòng nhập ý kiến hoặc lý do.")
+    plan = task_plan(task)
+    if spec.prepare is not None and chosen.code != "return":
+        spec.prepare(plan)  # slow work (rendering) before any lock is taken
+    try:
+        with task.activation() as activation:  # flow lock + atomic + refresh
+            if activation.task.status not in OPEN:
+                raise StateError("Nhiệm vụ này đã được xử lý hoặc đã hết hạn.")
+            if activation.task.status == STATUS.NEW:
+                if not activation.flow_task.can_assign(actor, activation.task):
+                    raise PermissionDenied("Nhiệm vụ này không dành cho bạn.")
+                activation.assign(actor)
+            if not activation.flow_task.can_execute(actor, activation.task):
+                raise PermissionDenied("Nhiệm vụ này đã được người khác nhận xử lý.")
+            activation.start(None)
+            chosen.handler(plan, actor, comment, data, activation.task)
+            activation.execute()
+    except FlowLockFailed as exc:
+        raise StateError("Văn bản đang được người khác xử lý, vui lòng thử lại.") from exc
+    plan.refresh_from_db()
+    return plan
+
+
+def process_for(plan: Plan) -> Any:
+    return PlanFlow.process_class.objects.filter(artifact_object_id=plan.pk).order_by("-pk").first()
+
+
+def task_list_for_plan(*, plan: Plan) -> QuerySet[Task]:
+    process = process_for(plan)
+    if process is None:
+        return Task.objects.none()
+    return process.task_set.filter(flow_task_type="HUMAN").select_related("owner").order_by("created")
+
+
+def timers_fire_due() -> int:
+    """One sweep of due timers (consultation deadlines); returns how many fired."""
+    from viewflow.workflow.timers import fire_due_timers
+
+    return fire_due_timers() or 0
