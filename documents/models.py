@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django_fsm import RETURN_VALUE, FSMField, transition
+from django_fsm import RETURN_VALUE, FSMField, FSMModelMixin, transition
 
 from agencies.models import Unit
 
@@ -25,7 +25,7 @@ def sha256_hex(data: bytes | str) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-class Plan(models.Model):
+class Plan(FSMModelMixin, models.Model):
     """A plan being drafted, reviewed, signed or issued. Content changes only while editable."""
 
     class Status(models.TextChoices):

@@ -636,10 +636,8 @@ def plan_sign(*, plan: Plan, actor: User, comment: str = "") -> Plan:
     if version is None or version.content_sha256 != sha256_hex(canonical_json(plan.content)):
         raise StateError("Nội dung đã thay đổi so với phiên bản được trình ký.")
     signature = PlanContent.from_dict(version.content).signature
-    pdf = signing.pdf_prepare_for_issue_fields(pdf=version_pdf(version=version))
     signed = signing.pdf_sign_as_person(
-        pdf=pdf, user=actor, position_line=signature.position or "CHỦ TỊCH",
-        appearance={"position": signature.position.title() if signature.position else ""},
+        pdf=version_pdf(version=version), user=actor, position_line=signature.position or "CHỦ TỊCH"
     )
     plan.sign()
     plan.signed_version = version
@@ -680,11 +678,11 @@ def plan_issue(*, plan: Plan, actor: User, issued_on: dt.date | None = None) -> 
     register.last_number += 1
     register.save(update_fields=["last_number"])
     header = header_for(plan)
-    place = header.place
     number_text = rendering.format_number(register.last_number, plan.doc_type, header.issuer_abbreviation)
-    date_text = rendering.format_place_date(place, issued_on)
+    date_text = rendering.format_place_date(header.place, issued_on)
     issued = signing.pdf_issue_with_seal(
-        pdf=bytes(plan.signed_pdf), unit=plan.issuer, number_text=number_text, date_text=date_text
+        pdf=bytes(plan.signed_pdf), unit=plan.issuer, number_text=f"{register.last_number:02d}",
+        date_text=date_text.split(", ", 1)[-1],
     )
     plan.issue()
     plan.number, plan.issued_on, plan.issued_at = register.last_number, issued_on, timezone.now()
