@@ -73,6 +73,7 @@ class Plan(FSMModelMixin, models.Model):
     version_number = models.PositiveIntegerField(_("phiên bản"), default=0)
     consultation_round = models.PositiveIntegerField(default=0)
     number = models.PositiveIntegerField(_("số"), null=True, blank=True)
+    register_year = models.PositiveIntegerField(_("năm của sổ văn bản đi"), null=True, blank=True)
     issued_on = models.DateField(_("ngày ban hành"), null=True, blank=True)
     issued_at = models.DateTimeField(null=True, blank=True)
     signed_version = models.ForeignKey(
@@ -91,7 +92,7 @@ class Plan(FSMModelMixin, models.Model):
         verbose_name_plural = _("kế hoạch")
         constraints = [
             models.UniqueConstraint(
-                fields=["issuer", "year", "number"],
+                fields=["issuer", "register_year", "number"],
                 condition=models.Q(number__isnull=False),
                 name="unique_plan_number_per_issuer_year",
             )

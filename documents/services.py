@@ -685,9 +685,10 @@ def plan_issue(*, plan: Plan, actor: User, issued_on: dt.date | None = None) -> 
         date_text=date_text.split(", ", 1)[-1],
     )
     plan.issue()
-    plan.number, plan.issued_on, plan.issued_at = register.last_number, issued_on, timezone.now()
+    plan.number, plan.register_year = register.last_number, register.year
+    plan.issued_on, plan.issued_at = issued_on, timezone.now()
     plan.issued_pdf, plan.issued_pdf_sha256 = issued, sha256_hex(issued)
-    plan.save(update_fields=["status", "number", "issued_on", "issued_at", "issued_pdf",
+    plan.save(update_fields=["status", "number", "register_year", "issued_on", "issued_at", "issued_pdf",
                              "issued_pdf_sha256", "updated_at"])
     unit_ids = _recipient_unit_ids(plan)
     now = timezone.now()

@@ -1,0 +1,193 @@
+"""Convert a .docx to PDF with LibreOffice.
+
+Pure module: no models. `docx_to_pdf(docx)` uses a warm `unoserver` when `UNOSERVER_HOST` is set and
+falls back to a one-off headless `soffice` run (a fresh profile per call, so parallel calls work).
+Either way the result is checked to be a non-empty PDF, or `ConversionError` is raised.
+
+Settings (all optional, read when called; the module also works without Django configured):
+`UNOSERVER_HOST`, `UNOSERVER_PORT` (2003), `SOFFICE_BINARY` ("soffice"),
+`PDF_CONVERSION_TIMEOUT` (seconds, 120).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from agencies.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+PDF_FILTER = "pdf"
+#: PDF/A-2b (ND30 asks for PDF 1.4 or later; archives prefer PDF/A).
+PDFA_FILTER = 'pdf:writer_pdf_Export:{"SelectPdfVersion":{"type":"long","value":"2"}}'
+DOCX_IMPORT_FILTER = "MS Word 2007 XML"
+
+
+class ConversionError(DomainError):
+    """LibreOffice could not turn the document into a PDF (or is not available)."""
+
+    status = 503
+    code = "conversion_failed"
+
+    def __init__(self, message: str = "Không chuyển được văn bản sang PDF. Vui lòng thử lại sau.",
+                 *, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+
+
+def _setting(name: str, default: Any) -> Any:
+    """A Django setting if Django is configured, else `default`."""
+    try:
+        from django.conf import settings
+
+        return getattr(settings, name, default)
+    except Exception:  # ImproperlyConfigured, or Django missing
+        return default
+
+
+def _is_pdf(data: bytes | None) -> bool:
+    return bool(data) and data.startswith(b"%PDF")
+
+
+def _check_docx(docx: bytes) -> None:
+    """Refuse what is not a Word file before LibreOffice guesses it is plain text."""
+    if not docx:
+        raise ConversionError()
+    try:
+        with zipfile.ZipFile(io.BytesIO(docx)) as archive:
+            if "word/document.xml" not in archive.namelist():
+                raise ConversionError()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise ConversionError() from exc
+
+
+def docx_to_pdf(docx: bytes, *, pdfa: bool = False, timeout: int | None = None) -> bytes:
+    """The PDF of a .docx (PDF/A-2b when `pdfa`). Raises ConversionError; never returns empty."""
+    _check_docx(docx)
+    limit = int(timeout or _setting("PDF_CONVERSION_TIMEOUT", 120))
+    host = _setting("UNOSERVER_HOST", "")
+    if host:
+        pdf = _convert_with_unoserver(docx, host, _setting("UNOSERVER_PORT", 2003), pdfa, limit)
+        if pdf is not None:
+            return pdf
+    return _convert_with_soffice(docx, pdfa=pdfa, timeout=limit)
+
+
+# ---------------------------------------------------------------------------------------------
+# unoserver (a warm LibreOffice): fast, one document at a time per server
+
+
+def _convert_with_unoserver(docx: bytes, host: str, port: Any, pdfa: bool,
+                            timeout: int) -> bytes | None:
+    """The PDF from a running unoserver, or None (logged) so that the caller falls back."""
+    try:
+        from unoserver.client import UnoClient
+    except ImportError:
+        logger.warning("unoserver is not installed; converting with soffice")
+        return None
+
+    class _Client(UnoClient):
+        def _connect(self, proxy, retries=1, sleep=0):  # fail fast instead of 5 × 10 s retries
+            return super()._connect(proxy, retries=1, sleep=0)
+
+    result: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            client = _Client(server=host, port=str(port))
+            options = ["SelectPdfVersion=2"] if pdfa else []
+            result["pdf"] = client.convert(indata=docx, convert_to="pdf", filter_options=options)
+        except Exception as exc:  # network errors, XML-RPC faults, LibreOffice errors
+            result["error"] = exc
+
+    # A daemon thread bounds the wait: xmlrpc.client has no timeout of its own.
+    thread = threading.Thread(target=work, name="unoserver-convert", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        logger.warning("unoserver %s:%s did not answer in %s s; converting with soffice",
+                       host, port, timeout)
+        return None
+    if "error" in result:
+        logger.warning("unoserver %s:%s failed (%s); converting with soffice",
+                       host, port, result["error"])
+        return None
+    pdf = result.get("pdf")
+    if not _is_pdf(pdf):
+        logger.warning("unoserver %s:%s returned no PDF; converting with soffice", host, port)
+        return None
+    return bytes(pdf)
+
+
+# ---------------------------------------------------------------------------------------------
+# One-off soffice run
+
+
+def _convert_with_soffice(docx: bytes, *, pdfa: bool, timeout: int) -> bytes:
+    binary = _setting("SOFFICE_BINARY", "soffice") or "soffice"
+    with tempfile.TemporaryDirectory(prefix="kehoach-soffice-") as tmp:
+        root = Path(tmp)
+        profile, outdir = root / "profile", root / "out"
+        profile.mkdir()
+        outdir.mkdir()
+        source = root / "document.docx"
+        source.write_bytes(docx)
+        command = [
+            binary, "--headless", "--norestore", "--nologo", "--nodefault", "--nolockcheck",
+            f"-env:UserInstallation={profile.as_uri()}",
+            f"--infilter={DOCX_IMPORT_FILTER}",
+            "--convert-to", PDFA_FILTER if pdfa else PDF_FILTER,
+            "--outdir", str(outdir), str(source),
+        ]
+        env = {**os.environ, "HOME": str(root)}
+        try:
+            process = subprocess.Popen(
+                command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp,
+                start_new_session=True,  # own process group: a timeout kills soffice.bin too
+            )
+        except OSError as exc:
+            logger.error("cannot start %s: %s", binary, exc)
+            raise ConversionError() from exc
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired as exc:
+            _kill_group(process)
+            logger.error("soffice did not finish in %s s", timeout)
+            raise ConversionError() from exc
+        finally:
+            if process.poll() is None:
+                _kill_group(process)
+        output = outdir / "document.pdf"
+        pdf = output.read_bytes() if output.is_file() else b""
+        if not _is_pdf(pdf):
+            # soffice exits 0 even when it could not load the file: check the output itself.
+            logger.error("soffice produced no PDF (exit %s): %s %s", process.returncode,
+                         stdout.decode(errors="replace")[-500:],
+                         stderr.decode(errors="replace")[-500:])
+            raise ConversionError()
+        return pdf
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL does not wait for this long
+        pass
+
+
+def soffice_available() -> bool:
+    """Whether the soffice binary can be found (for tests and health checks)."""
+    return shutil.which(_setting("SOFFICE_BINARY", "soffice") or "soffice") is not None
