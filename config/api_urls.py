@@ -9,6 +9,7 @@ from documents.api import (
     DocumentListView,
     DocumentPdfView,
     ReceiptAcknowledgeView,
+    TrustCrlView,
     TrustView,
 )
 from workflows.api import DocumentSubmitView, TaskCompleteView, TaskDetailView, TaskListView
@@ -29,5 +30,6 @@ urlpatterns = [
     path("tasks/<int:task_id>/", TaskDetailView.as_view(), name="api-task"),
     path("tasks/<int:task_id>/complete/", TaskCompleteView.as_view(), name="api-task-complete"),
     path("trust/", TrustView.as_view(), name="api-trust"),
+    path("trust/crl/", TrustCrlView.as_view(), name="api-trust-crl"),
     path("", include("notifications.urls")),
 ]

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agencies.errors import InvalidInput
-from signing.services import trust_pem
+from signing.services import crl_pem, trust_pem
 
 from . import selectors, services
 from .models import ConsultationRequest, Plan, PlanEvent, PlanVersion, Receipt
@@ -216,3 +216,13 @@ class TrustView(APIView):
                    summary="Chứng thư gốc (CA) của hệ thống, để kiểm tra chữ ký")
     def get(self, request: Request) -> HttpResponse:
         return HttpResponse(trust_pem(), content_type="application/x-pem-file")
+
+
+class TrustCrlView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+
+    @extend_schema(responses={(200, "application/x-pem-file"): OpenApiTypes.STR},
+                   summary="Danh sách chứng thư bị thu hồi (CRL) của CA hệ thống")
+    def get(self, request: Request) -> HttpResponse:
+        return HttpResponse(crl_pem(), content_type="application/x-pem-file")

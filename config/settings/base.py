@@ -163,6 +163,8 @@ PDF_CONVERSION_TIMEOUT = int(os.environ.get("PDF_CONVERSION_TIMEOUT", "120"))
 
 # SIGNING
 SIGNING_DIR = Path(os.environ.get("SIGNING_DIR", VAR_DIR / "signing"))
+# Written into every certificate the system's CA issues: where the CRL is published.
+SIGNING_CRL_URL = os.environ.get("SIGNING_CRL_URL", "http://127.0.0.1:8000/api/v1/trust/crl/")
 
 # TIMERS
 TIMER_INTERVAL_SECONDS = float(os.environ.get("TIMER_INTERVAL_SECONDS", "30"))

@@ -1,0 +1,34 @@
+"""ASGI entry point: Django for HTTP, Channels for WebSockets (notifications).
+
+Run with `uvicorn config.asgi:application`. Django is set up (get_asgi_application) before anything
+that imports models, such as the WebSocket routes.
+"""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+django_asgi_app = get_asgi_application()
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
+
+from notifications.auth import TokenAuthMiddlewareStack  # noqa: E402
+from notifications.routing import websocket_urlpatterns  # noqa: E402
+
+# uvicorn does not serve static files; in DEBUG, Django does (as runserver would).
+http_application = ASGIStaticFilesHandler(django_asgi_app) if settings.DEBUG else django_asgi_app
+
+application = ProtocolTypeRouter(
+    {
+        "http": http_application,
+        # Origin check against ALLOWED_HOSTS (no cross-site sockets riding on the session cookie),
+        # then the session user, then a DRF token (?token= or Authorization header) if one is given.
+        "websocket": AllowedHostsOriginValidator(
+            TokenAuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+        ),
+    }
+)

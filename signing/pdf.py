@@ -1,0 +1,859 @@
+"""PAdES signing, issuance fields and verification of a plan's PDF (pyHanko 0.38).
+
+Pure module: no models, no settings. The services fetch keys and certificates, call these functions
+and store the bytes. Importing this module loads pyHanko (about 0.4 s), so callers import it lazily.
+
+The path of an issued plan (ND30, notes/nd30.md §2.1):
+
+1. `pdf_add_issue_fields` — before the leader signs: empty, read-only text fields over the blank
+   number ("Số:      /KH-UBND") and date ("ngày      tháng      năm      ") of the header.
+2. `pdf_sign` — the leader's PAdES B-T signature, visible between the position line ("PHÓ CHỦ TỊCH")
+   and the name in the signature block of the last page.
+3. `pdf_fill_issue_fields_and_seal` — at issuance, by the clerk: the number and the date are filled
+   in (form filling, which leaves the leader's signature valid), then the agency's seal signature
+   (PAdES B-LTA) is added, its red seal image overlapping the left third of the leader's box.
+4. `pdf_validate` — one `SignatureReport` per signature and document time-stamp.
+
+Coordinates: pdfplumber measures from the top left of the page, PDF (and pyHanko boxes) from the
+bottom left; `_PageGeometry` converts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import io
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pdfplumber
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from fontTools import ttLib
+from fontTools.ttLib.scaleUpem import scale_upem
+from PIL import Image
+from pyhanko.pdf_utils import generic, layout
+from pyhanko.pdf_utils.content import RawContent
+from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
+from pyhanko.pdf_utils.form_tools import (
+    TextFieldContent,
+    annot_width_height,
+    enumerate_fields_in,
+    find_existing_empty_field,
+    get_single_field_annot,
+)
+from pyhanko.pdf_utils.images import PdfImage
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.misc import FormFillingError
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.pdf_utils.text import TextBoxStyle
+from pyhanko.pdf_utils.writer import BasePdfFileWriter
+from pyhanko.sign import fields, signers
+from pyhanko.sign.timestamps import DummyTimeStamper, TimeStamper
+from pyhanko.sign.validation import async_validate_pdf_signature, async_validate_pdf_timestamp
+from pyhanko.stamp import StaticStampStyle, TextStampStyle
+from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from agencies.errors import InvalidInput, StateError
+
+from .providers import SignatureProvider
+
+logger = logging.getLogger(__name__)
+
+FONT_DIR = Path("/usr/share/fonts/truetype/liberation2")
+NUMBER_FIELD = "doc_number"
+DATE_FIELD = "issue_date"
+# The widest date the clerk can enter, to size the date field.
+WIDEST_DATE_TEXT = "ngày 28 tháng 12 năm 2099"
+SEAL_DIAMETER_PT = 36 / 25.4 * 72  # ND30 Phụ lục I: the seal image at its real size (36 mm)
+SIGNATURE_BOX_WIDTH = 200.0
+SIGNATURE_BOX_MAX_HEIGHT = 90.0
+SIGNATURE_BOX_MIN_HEIGHT = 40.0
+SIGNATURE_TEXT_SIZE = 10
+SIGNATURE_TEXT_COLOR = (0.0, 0.2, 0.6)  # ND30 wants the signer's mark in blue
+
+
+# FONTS
+
+
+@dataclass(frozen=True)
+class Fonts:
+    """Liberation Serif (metric twin of Times New Roman) rescaled to 1000 units per em.
+
+    pyHanko 0.38 writes glyph widths in raw font units, so a font with another unitsPerEm renders
+    with huge letter spacing (notes/signing-pdf.md §2.2); the rescaled copies avoid that.
+    """
+
+    regular: Path
+    italic: Path
+
+
+@functools.lru_cache(maxsize=8)
+def fonts_prepare(cache_dir: Path | None = None) -> Fonts:
+    """Return the rescaled fonts under `cache_dir` (default: a temp dir), creating them once.
+
+    Safe for concurrent processes: each copy is written to a temporary file and renamed into place.
+    """
+    directory = cache_dir or Path(tempfile.gettempdir()) / "kehoach-fonts"
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for style in ("Regular", "Italic"):
+        target = directory / f"LiberationSerif-{style}-1000upem.ttf"
+        if not target.exists():
+            font = ttLib.TTFont(FONT_DIR / f"LiberationSerif-{style}.ttf")
+            scale_upem(font, 1000)
+            if "FFTM" in font:
+                del font["FFTM"]  # FontForge's timestamp table; the subsetter warns about it
+            handle, temporary = tempfile.mkstemp(dir=directory, suffix=".ttf")
+            os.close(handle)
+            font.save(temporary)
+            os.replace(temporary, target)
+        paths[style] = target
+    return Fonts(regular=paths["Regular"], italic=paths["Italic"])
+
+
+@functools.lru_cache(maxsize=4)
+def _font_metrics(path: Path) -> tuple[dict[int, str], dict[str, tuple[int, int]], int]:
+    font = ttLib.TTFont(path, lazy=True)
+    return font.getBestCmap(), dict(font["hmtx"].metrics), font["head"].unitsPerEm
+
+
+def _text_width(path: Path, text: str, size: float) -> float:
+    cmap, metrics, units_per_em = _font_metrics(path)
+    advance = sum(metrics[cmap[ord(ch)]][0] for ch in text if ord(ch) in cmap)
+    return advance * size / units_per_em
+
+
+def _text_style(font: Path, size: int, **kwargs: Any) -> TextBoxStyle:
+    # The accumulator's size must equal the text box's, or multi-line text drifts (pyHanko #733).
+    factory = GlyphAccumulatorFactory(str(font), font_size=size)
+    return TextBoxStyle(font=factory, font_size=size, **kwargs)
+
+
+# KEYS, CERTIFICATES, TIME-STAMPS
+
+
+def _asn1_certificate(certificate: x509.Certificate) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
+
+
+def _asn1_private_key(key: rsa.RSAPrivateKey) -> asn1_keys.PrivateKeyInfo:
+    return asn1_keys.PrivateKeyInfo.load(
+        key.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+
+
+class LocalTimeStampAuthority(DummyTimeStamper):
+    """The system's RFC 3161 time-stamping authority, run in this process (no network).
+
+    pyHanko's `DummyTimeStamper` issues real, signed RFC 3161 tokens; it needs an RSA key and a
+    certificate with the critical timeStamping EKU. An external TSA (`HTTPTimeStamper`) fits in its
+    place later.
+    """
+
+    def __init__(
+        self,
+        *,
+        certificate: x509.Certificate,
+        private_key: rsa.RSAPrivateKey,
+        chain: Sequence[x509.Certificate],
+    ) -> None:
+        super().__init__(
+            tsa_cert=_asn1_certificate(certificate),
+            tsa_key=_asn1_private_key(private_key),
+            certs_to_embed=SimpleCertificateStore.from_certs([_asn1_certificate(c) for c in chain]),
+        )
+
+
+class _ProviderSigner(signers.Signer):
+    """Adapts a `SignatureProvider` to pyHanko; the provider is asked once, for the real value."""
+
+    def __init__(self, provider: SignatureProvider) -> None:
+        super().__init__(
+            signing_cert=_asn1_certificate(provider.certificate),
+            cert_registry=SimpleCertificateStore.from_certs(
+                [_asn1_certificate(c) for c in provider.chain]
+            ),
+        )
+        self._provider = provider
+
+    def _max_signature_size(self) -> int:
+        public_key = self._provider.certificate.public_key()
+        if isinstance(public_key, ec.EllipticCurvePublicKey):
+            # DER SEQUENCE of two INTEGERs, each up to one byte longer than the curve's size.
+            return 2 * ((public_key.curve.key_size + 7) // 8) + 9
+        if isinstance(public_key, rsa.RSAPublicKey):
+            return public_key.key_size // 8
+        raise TypeError(f"Unsupported key type: {type(public_key).__name__}")
+
+    async def async_sign_raw(
+        self, data: bytes, digest_algorithm: str, dry_run: bool = False
+    ) -> bytes:
+        if digest_algorithm != "sha256":
+            raise ValueError(f"Only SHA-256 is supported, not {digest_algorithm}")
+        if dry_run:
+            # Size estimate only: do not bother a remote or interactive key holder.
+            return bytes(self._max_signature_size())
+        return self._provider.sign(data)
+
+
+def _validation_context(
+    trust_roots: Sequence[x509.Certificate],
+    crls: Sequence[x509.CertificateRevocationList],
+) -> ValidationContext:
+    return ValidationContext(
+        trust_roots=[_asn1_certificate(c) for c in trust_roots],
+        crls=[c.public_bytes(serialization.Encoding.DER) for c in crls],
+        allow_fetching=False,
+        revocation_mode="hard-fail",
+    )
+
+
+def _run(coroutine: Coroutine[Any, Any, Any]) -> Any:
+    """Run a pyHanko coroutine from synchronous code (0.38 has no sync digest/finish API)."""
+    return asyncio.run(coroutine)
+
+
+# LOCATING THINGS ON THE PAGE (pdfplumber)
+
+Box = tuple[float, float, float, float]  # x1, y1, x2, y2 in PDF points, origin bottom left
+
+
+@dataclass(frozen=True)
+class _PageGeometry:
+    left: float
+    bottom: float
+    top: float
+
+    @classmethod
+    def of(cls, page: Any) -> _PageGeometry:
+        x0, y0, _x1, y1 = (float(v) for v in page.mediabox)
+        return cls(left=x0, bottom=y0, top=y1)
+
+    def x(self, plumber_x: float) -> float:
+        return self.left + plumber_x
+
+    def y(self, plumber_top: float) -> float:
+        return self.top - plumber_top
+
+    def baseline(self, char: dict[str, Any]) -> float:
+        """The PDF y of the baseline a character sits on (its text matrix's translation)."""
+        return self.bottom + char["matrix"][5]
+
+
+def _same_line(char: dict[str, Any], hit: dict[str, Any]) -> bool:
+    return abs(char["top"] - hit["top"]) < 2 and char["text"].strip() != ""
+
+
+def _is_whole_phrase(page: Any, hit: dict[str, Any]) -> bool:
+    """True if no word touches `hit` on its line, so "CHỦ TỊCH" does not match "KT. CHỦ TỊCH"."""
+    reach = 0.6 * hit["chars"][0]["size"]  # a little more than one space
+    return not any(
+        _same_line(c, hit)
+        and (
+            hit["x0"] - reach < c["x1"] <= hit["x0"] + 0.5
+            or hit["x1"] - 0.5 <= c["x0"] < hit["x1"] + reach
+        )
+        for c in page.chars
+    )
+
+
+def _locate_signature_box(pdf: bytes, anchor_text: str) -> tuple[int, Box]:
+    """Find the box between the position line `anchor_text` and the name below it (last page)."""
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        page_index = len(document.pages) - 1
+        page = document.pages[page_index]
+        hits = [h for h in page.search(anchor_text, regex=False) if _is_whole_phrase(page, h)]
+        if not hits:
+            raise InvalidInput(
+                f"Không tìm thấy dòng chức vụ “{anchor_text}” ở trang cuối của văn bản.",
+                code="signature_anchor_missing",
+            )
+        anchor = max(hits, key=lambda h: h["top"])
+        center = (anchor["x0"] + anchor["x1"]) / 2
+        below = [
+            c["top"]
+            for c in page.chars
+            if c["top"] > anchor["bottom"] + 1
+            and c["text"].strip()
+            and abs((c["x0"] + c["x1"]) / 2 - center) < SIGNATURE_BOX_WIDTH / 2
+        ]
+        geometry = _PageGeometry.of(page)
+        top = geometry.y(anchor["bottom"]) - 2
+        gap = (min(below) - anchor["bottom"] - 4) if below else SIGNATURE_BOX_MAX_HEIGHT
+        height = min(max(gap, SIGNATURE_BOX_MIN_HEIGHT), SIGNATURE_BOX_MAX_HEIGHT)
+        left = min(
+            max(geometry.x(center) - SIGNATURE_BOX_WIDTH / 2, geometry.x(0) + 5),
+            geometry.x(float(page.width)) - SIGNATURE_BOX_WIDTH - 5,
+        )
+        return page_index, (left, top - height, left + SIGNATURE_BOX_WIDTH, top)
+
+
+@dataclass(frozen=True)
+class _Gap:
+    """Where an issuance field goes: its rectangle and the font size of the line it sits on."""
+
+    rect: Box
+    size: int
+
+
+# The field reaches 0.3 × size below the baseline (descenders) and 1.05 × size above it (stacked
+# Vietnamese accents); the filled text sits on the baseline of the line it covers.
+GAP_DESCENT = 0.3
+GAP_ASCENT = 1.05
+
+
+def _gap(x0: float, x1: float, baseline: float, size: float) -> _Gap:
+    return _Gap(
+        rect=(x0, baseline - GAP_DESCENT * size, x1, baseline + GAP_ASCENT * size), size=round(size)
+    )
+
+
+def _locate_issue_gaps(pdf: bytes, fonts: Fonts) -> tuple[_Gap, _Gap]:
+    """Find the blank number after "Số:" and the blank date "ngày … tháng … năm …" on page 1.
+
+    Both must be in the header (the top third of the page).
+    """
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        page = document.pages[0]
+        geometry = _PageGeometry.of(page)
+        header = page.height / 3
+        number_gap = None
+        for hit in page.search("Số:", regex=False):
+            following = sorted(
+                (c for c in page.chars if _same_line(c, hit) and c["x0"] >= hit["x1"] - 0.1),
+                key=lambda c: c["x0"],
+            )
+            if hit["top"] < header and following and following[0]["text"] == "/":
+                number_gap = _gap(
+                    geometry.x(hit["x1"] + 0.5),
+                    geometry.x(following[0]["x0"]),
+                    geometry.baseline(hit["chars"][0]),
+                    hit["chars"][0]["size"],
+                )
+                break
+        if number_gap is None:
+            raise InvalidInput(
+                "Không tìm thấy chỗ trống số văn bản (“Số:      /…”) ở đầu trang 1.",
+                code="issue_number_gap_missing",
+            )
+        date_gap = None
+        for hit in page.search(r"ngày\s+tháng\s+năm", regex=True):
+            if hit["top"] < header:
+                size = hit["chars"][0]["size"]
+                line_end = max(
+                    c["x1"] for c in page.chars if _same_line(c, hit) and c["x0"] >= hit["x0"]
+                )
+                x0 = hit["x0"] - 0.5
+                x1 = max(line_end + 1, x0 + _text_width(fonts.italic, WIDEST_DATE_TEXT, size) + 2)
+                date_gap = _gap(
+                    geometry.x(x0),
+                    min(geometry.x(x1), geometry.x(page.width) - 5),
+                    geometry.baseline(hit["chars"][0]),
+                    size,
+                )
+                break
+        if date_gap is None:
+            raise InvalidInput(
+                "Không tìm thấy chỗ trống ngày ban hành (“ngày      tháng      năm      ”) "
+                "ở đầu trang 1.",
+                code="issue_date_gap_missing",
+            )
+        return number_gap, date_gap
+
+
+# ISSUANCE FIELDS
+
+
+def pdf_add_issue_fields(pdf: bytes, *, fonts: Fonts | None = None) -> bytes:
+    """Add the empty number and date fields that the clerk fills at issuance; run BEFORE signing.
+
+    The fields (`NUMBER_FIELD`, `DATE_FIELD`) are read-only text fields with an empty appearance,
+    placed over the blank gap after "Số:" and over the date line from "ngày" to its end. Filling
+    them after the leader signed is form filling, which PAdES validators accept. Returns `pdf`
+    unchanged if it has both fields already. Raises `InvalidInput` if the gaps are not found,
+    `StateError` if the PDF is already signed.
+    """
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    existing = _field_names(writer, "/Tx")
+    if {NUMBER_FIELD, DATE_FIELD} <= existing:
+        return pdf
+    if _field_names(writer, "/Sig", filled=True):
+        raise StateError("Không thể thêm ô số và ngày vào văn bản đã ký số.", code="already_signed")
+    number_gap, date_gap = _locate_issue_gaps(pdf, fonts or fonts_prepare())
+    form_fields = _ensure_form(writer)
+    page_ref = writer.find_page_for_modification(0)[0]
+    for name, label, gap in (
+        (NUMBER_FIELD, "Số văn bản", number_gap),
+        (DATE_FIELD, "Ngày ban hành", date_gap),
+    ):
+        width, height = gap.rect[2] - gap.rect[0], gap.rect[3] - gap.rect[1]
+        empty = RawContent(b"", box=layout.BoxConstraints(width=width, height=height))
+        field = generic.DictionaryObject(
+            {
+                generic.pdf_name("/Type"): generic.pdf_name("/Annot"),
+                generic.pdf_name("/Subtype"): generic.pdf_name("/Widget"),
+                generic.pdf_name("/FT"): generic.pdf_name("/Tx"),
+                generic.pdf_name("/T"): generic.pdf_string(name),
+                generic.pdf_name("/TU"): generic.pdf_string(label),
+                generic.pdf_name("/Rect"): generic.ArrayObject(
+                    generic.FloatObject(round(v, 2)) for v in gap.rect
+                ),
+                generic.pdf_name("/P"): page_ref,
+                generic.pdf_name("/F"): generic.NumberObject(4),  # print
+                generic.pdf_name("/Ff"): generic.NumberObject(1),  # read-only for viewers
+                generic.pdf_name("/DA"): generic.pdf_string(f"/TiRo {gap.size} Tf 0 g"),
+                generic.pdf_name("/AP"): generic.DictionaryObject(
+                    {generic.pdf_name("/N"): writer.add_object(empty.as_form_xobject())}
+                ),
+            }
+        )
+        field_ref = writer.add_object(field)
+        form_fields.append(field_ref)
+        writer.register_annotation(page_ref, field_ref)
+    writer.update_container(form_fields)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _field_names(
+    writer: BasePdfFileWriter, field_type: str, *, filled: bool | None = None
+) -> set[str]:
+    try:
+        form_fields = writer.root["/AcroForm"]["/Fields"]
+    except KeyError:
+        return set()
+    return {
+        name
+        for name, _value, _ref in enumerate_fields_in(
+            form_fields, filled_status=filled, refs_seen=set(), target_field_type=field_type
+        )
+    }
+
+
+def _ensure_form(writer: BasePdfFileWriter) -> generic.ArrayObject:
+    """Return the AcroForm's /Fields, creating the form (with a Times font for /DA) if needed."""
+    root = writer.root
+    if "/AcroForm" not in root:
+        root[generic.pdf_name("/AcroForm")] = writer.add_object(generic.DictionaryObject())
+        writer.update_root()
+    form = root["/AcroForm"]
+    if "/Fields" not in form:
+        form[generic.pdf_name("/Fields")] = generic.ArrayObject()
+    if "/DR" not in form:
+        times = generic.DictionaryObject(
+            {
+                generic.pdf_name("/Type"): generic.pdf_name("/Font"),
+                generic.pdf_name("/Subtype"): generic.pdf_name("/Type1"),
+                generic.pdf_name("/BaseFont"): generic.pdf_name("/Times-Roman"),
+                generic.pdf_name("/Encoding"): generic.pdf_name("/WinAnsiEncoding"),
+            }
+        )
+        form[generic.pdf_name("/DR")] = generic.DictionaryObject(
+            {
+                generic.pdf_name("/Font"): generic.DictionaryObject(
+                    {generic.pdf_name("/TiRo"): writer.add_object(times)}
+                )
+            }
+        )
+    writer.update_container(form)
+    return form["/Fields"]
+
+
+class _OpaqueTextFieldContent(TextFieldContent):
+    """A text field appearance painted on white, so it hides the blank line underneath."""
+
+    def render(self) -> bytes:
+        background = b"q 1 g 0 0 %g %g re f Q " % (self.box.width, self.box.height)
+        return background + super().render()
+
+
+def _fill_text_field(
+    writer: BasePdfFileWriter,
+    *,
+    name: str,
+    text: str,
+    font: Path,
+    x_align: layout.AxisAlignment,
+) -> None:
+    """Set the value of the empty text field `name` and give it a matching appearance stream.
+
+    The text is drawn on white in `font` at the size named in the field's /DA, on the baseline of
+    the line it covers. Only /V, /AP and /DA (dropped: the appearance is static) change, which
+    pyHanko's diff policy classifies as form filling. Raises `StateError` if the field is missing
+    or already filled.
+    """
+    try:
+        field_ref = find_existing_empty_field(writer, name, field_type="/Tx")
+    except FormFillingError as error:
+        raise StateError(
+            "Văn bản không có ô số và ngày ban hành còn trống.", code="issue_field_missing"
+        ) from error
+    field = field_ref.get_object()
+    annot = get_single_field_annot(field)
+    size_match = re.search(r"(\d+(?:\.\d+)?)\s+Tf", str(field.get("/DA", "")))
+    size = round(float(size_match.group(1))) if size_match else 13
+    style = _text_style(
+        font,
+        size,
+        box_layout_rule=layout.SimpleBoxLayoutRule(
+            x_align=x_align,
+            y_align=layout.AxisAlignment.ALIGN_MIN,
+            margins=layout.Margins(bottom=GAP_DESCENT * size),
+            inner_content_scaling=layout.InnerScaling.SHRINK_TO_FIT,
+        ),
+    )
+    width, height = annot_width_height(annot)
+    _OpaqueTextFieldContent(
+        writer=writer,
+        text_content=text,
+        text_style=style,
+        box=layout.BoxConstraints(width=width, height=height),
+    ).apply_appearance(annot)
+    field[generic.pdf_name("/V")] = generic.TextStringObject(text)
+    field.pop(generic.pdf_name("/DA"), None)
+    writer.update_container(annot)
+    writer.mark_update(field_ref)
+
+
+def pdf_fill_issue_fields_and_seal(
+    pdf: bytes,
+    *,
+    number_text: str,
+    date_text: str,
+    seal: SignatureProvider,
+    seal_png: bytes,
+    over_field: str,
+    field_name: str,
+    trust_roots: Sequence[x509.Certificate],
+    crls: Sequence[x509.CertificateRevocationList],
+    timestamper: TimeStamper,
+    fonts: Fonts | None = None,
+    reason: str = "Văn thư ký số của cơ quan, phát hành văn bản",
+) -> bytes:
+    """Fill the number and date of a signed PDF, then add the agency's seal signature (B-LTA).
+
+    `number_text` fills the gap before "/KH-…" (e.g. "262"); `date_text` replaces the words from
+    "ngày" to the end of the date line (e.g. "ngày 22 tháng 11 năm 2026"). The values go into one
+    incremental update with their appearance streams; the seal is a second, approval signature
+    (never a certification: it comes last) whose appearance is `seal_png` at 36 mm, overlapping the
+    left third of the appearance box of the signature field `over_field` (ND30 Phụ lục I II.8.a).
+    Validation info (chain, CRL) is embedded and a document time-stamp closes the file, so the
+    result validates offline. Raises `StateError` if the fields are missing or already filled, or
+    if `over_field` is not a signed signature field.
+    """
+    fonts = fonts or fonts_prepare()
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    _fill_text_field(
+        writer,
+        name=NUMBER_FIELD,
+        text=number_text,
+        font=fonts.regular,
+        x_align=layout.AxisAlignment.ALIGN_MAX,
+    )
+    _fill_text_field(
+        writer,
+        name=DATE_FIELD,
+        text=date_text,
+        font=fonts.italic,
+        x_align=layout.AxisAlignment.ALIGN_MIN,
+    )
+    page_index, leader_box = _signature_widget(writer, over_field)
+    filled = io.BytesIO()
+    writer.write(filled)
+
+    x1, y1, x2, y2 = leader_box
+    seal_right = x1 + (x2 - x1) / 3
+    middle = (y1 + y2) / 2
+    seal_box = (
+        seal_right - SEAL_DIAMETER_PT,
+        middle - SEAL_DIAMETER_PT / 2,
+        seal_right,
+        middle + SEAL_DIAMETER_PT / 2,
+    )
+    style = StaticStampStyle(
+        border_width=0,
+        background=PdfImage(Image.open(io.BytesIO(seal_png))),
+        background_opacity=1.0,
+        background_layout=layout.SimpleBoxLayoutRule(
+            x_align=layout.AxisAlignment.ALIGN_MID,
+            y_align=layout.AxisAlignment.ALIGN_MID,
+            inner_content_scaling=layout.InnerScaling.SHRINK_TO_FIT,
+        ),
+    )
+    metadata = signers.PdfSignatureMetadata(
+        field_name=field_name,
+        md_algorithm="sha256",
+        subfilter=fields.SigSeedSubFilter.PADES,
+        reason=reason,
+        embed_validation_info=True,
+        use_pades_lta=True,
+        timestamp_field_name=f"{field_name}_timestamp",
+        validation_context=_validation_context(trust_roots, crls),
+    )
+    pdf_signer = signers.PdfSigner(
+        metadata,
+        signer=_ProviderSigner(seal),
+        timestamper=timestamper,
+        stamp_style=style,
+        new_field_spec=fields.SigFieldSpec(field_name, on_page=page_index, box=seal_box),
+    )
+    filled.seek(0)
+    output = _run(pdf_signer.async_sign_pdf(IncrementalPdfFileWriter(filled, strict=False)))
+    return output.getvalue()
+
+
+def _signature_widget(writer: BasePdfFileWriter, name: str) -> tuple[int, Box]:
+    """Page index and /Rect of the signed signature field `name`."""
+    try:
+        form_fields = writer.root["/AcroForm"]["/Fields"]
+        _name, _value, field_ref = next(
+            enumerate_fields_in(
+                form_fields,
+                filled_status=True,
+                with_name=name,
+                refs_seen=set(),
+                target_field_type="/Sig",
+            )
+        )
+    except (KeyError, StopIteration) as error:
+        raise StateError(
+            "Văn bản chưa có chữ ký số của người có thẩm quyền.", code="not_signed"
+        ) from error
+    annot = get_single_field_annot(field_ref.get_object())
+    page_ref = annot.raw_get("/P")
+    page_count = int(writer.root["/Pages"]["/Count"])
+    page_index = next(
+        i
+        for i in range(page_count)
+        if writer.find_page_for_modification(i)[0].reference == page_ref.reference
+    )
+    x1, y1, x2, y2 = (float(v) for v in annot["/Rect"])
+    return page_index, (min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2))
+
+
+# SIGNING
+
+
+@dataclass(frozen=True)
+class SignatureAppearance:
+    """What the leader's visible signature says: who, in which position, when (local time)."""
+
+    signer_name: str
+    position: str
+    signed_at: datetime
+
+    def text(self) -> str:
+        offset = self.signed_at.strftime("%z")
+        return (
+            f"Ký bởi: {self.signer_name}\n"
+            f"Chức vụ: {self.position}\n"
+            f"Thời gian: {self.signed_at:%d/%m/%Y %H:%M:%S} {offset[:3]}:{offset[3:]}"
+        )
+
+
+def pdf_sign(
+    pdf: bytes,
+    *,
+    signer: SignatureProvider,
+    field_name: str,
+    anchor_text: str,
+    appearance: SignatureAppearance,
+    timestamper: TimeStamper,
+    fonts: Fonts | None = None,
+    reason: str = "Người có thẩm quyền ký số văn bản",
+) -> bytes:
+    """Sign `pdf` as a person: PAdES B-T (SHA-256, RFC 3161 time-stamp), visible, approval.
+
+    The appearance box sits on the last page between the line `anchor_text` (the signer's position,
+    e.g. "PHÓ CHỦ TỊCH"; a line such as "KT. CHỦ TỊCH" does not match "CHỦ TỊCH") and the name
+    below it; it shows `appearance.text()` in blue, in Liberation Serif (Vietnamese-safe). Raises
+    `InvalidInput` if the anchor is not on the last page.
+    """
+    fonts = fonts or fonts_prepare()
+    page_index, box = _locate_signature_box(pdf, anchor_text)
+    style = TextStampStyle(
+        stamp_text="%(appearance)s",
+        border_width=0,
+        text_box_style=_text_style(
+            fonts.regular, SIGNATURE_TEXT_SIZE, text_color=SIGNATURE_TEXT_COLOR
+        ),
+        inner_content_layout=layout.SimpleBoxLayoutRule(
+            x_align=layout.AxisAlignment.ALIGN_MID,
+            y_align=layout.AxisAlignment.ALIGN_MID,
+            margins=layout.Margins.uniform(2),
+            inner_content_scaling=layout.InnerScaling.SHRINK_TO_FIT,
+        ),
+    )
+    metadata = signers.PdfSignatureMetadata(
+        field_name=field_name,
+        md_algorithm="sha256",
+        subfilter=fields.SigSeedSubFilter.PADES,
+        reason=reason,
+    )
+    pdf_signer = signers.PdfSigner(
+        metadata,
+        signer=_ProviderSigner(signer),
+        timestamper=timestamper,
+        stamp_style=style,
+        new_field_spec=fields.SigFieldSpec(field_name, on_page=page_index, box=box),
+    )
+    output = _run(
+        pdf_signer.async_sign_pdf(
+            IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False),
+            appearance_text_params={"appearance": appearance.text()},
+        )
+    )
+    return output.getvalue()
+
+
+# VALIDATION
+
+
+@dataclass(frozen=True)
+class SignatureReport:
+    """The verdict on one signature (`kind` "signature") or document time-stamp ("timestamp").
+
+    `kind` is "document" for the single report on a file that could not be read.
+
+    `bottom_line` is pyHanko's overall judgement: intact, valid, trusted, a valid time-stamp if
+    any, and later changes within what the signature allows. `modification_level` names the worst
+    later change (e.g. "NONE", "FORM_FILLING", "LTA_UPDATES", "ANNOTATIONS", "OTHER"); `coverage`
+    what the signature covers ("ENTIRE_FILE", "ENTIRE_REVISION"). `error` is set (and the flags
+    are False) when the signature or the file could not be read at all.
+    """
+
+    field_name: str
+    kind: str
+    signer_name: str
+    certificate_serial: str
+    certificate_issuer: str
+    signing_time: datetime | None
+    timestamp_time: datetime | None
+    intact: bool
+    valid: bool
+    trusted: bool
+    bottom_line: bool
+    modification_level: str
+    coverage: str
+    summary: str
+    error: str | None = None
+
+
+def _failed_report(*, field_name: str, kind: str, error: str) -> SignatureReport:
+    return SignatureReport(
+        field_name=field_name,
+        kind=kind,
+        signer_name="",
+        certificate_serial="",
+        certificate_issuer="",
+        signing_time=None,
+        timestamp_time=None,
+        intact=False,
+        valid=False,
+        trusted=False,
+        bottom_line=False,
+        modification_level="",
+        coverage="",
+        summary="",
+        error=error,
+    )
+
+
+def _enum_name(value: Any) -> str:
+    return value.name if value is not None else ""
+
+
+async def _validate_all(
+    pdf: bytes,
+    trust_roots: Sequence[x509.Certificate],
+    crls: Sequence[x509.CertificateRevocationList],
+) -> list[SignatureReport]:
+    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+    reports = []
+    for embedded in reader.embedded_signatures:
+        name = embedded.field_name
+        kind = "timestamp" if embedded.sig_object_type == "/DocTimeStamp" else "signature"
+        context = _validation_context(trust_roots, crls)
+        try:
+            if kind == "timestamp":
+                status = await async_validate_pdf_timestamp(embedded, validation_context=context)
+                signing_time, timestamp_time = None, status.timestamp
+                # pyHanko gives document time-stamps no bottom line: apply the signatures' rule.
+                bottom_line = (
+                    status.intact
+                    and status.valid
+                    and status.trusted
+                    and status.docmdp_ok is not False
+                )
+            else:
+                status = await async_validate_pdf_signature(
+                    embedded, signer_validation_context=context
+                )
+                signing_time = status.signer_reported_dt
+                timestamp_time = (
+                    status.timestamp_validity.timestamp if status.timestamp_validity else None
+                )
+                bottom_line = status.bottom_line
+        except Exception as error:  # a broken signature is a verdict, not a crash
+            logger.info("Signature %s could not be validated: %s", name, error)
+            reports.append(_failed_report(field_name=name, kind=kind, error=str(error)))
+            continue
+        certificate = status.signing_cert
+        reports.append(
+            SignatureReport(
+                field_name=name,
+                kind=kind,
+                signer_name=certificate.subject.native.get("common_name", ""),
+                certificate_serial=format(certificate.serial_number, "x"),
+                certificate_issuer=certificate.issuer.human_friendly,
+                signing_time=signing_time,
+                timestamp_time=timestamp_time,
+                intact=status.intact,
+                valid=status.valid,
+                trusted=status.trusted,
+                bottom_line=bottom_line,
+                modification_level=_enum_name(status.modification_level),
+                coverage=_enum_name(status.coverage),
+                summary=status.summary(),
+            )
+        )
+    return reports
+
+
+def pdf_validate(
+    pdf: bytes,
+    *,
+    trust_roots: Sequence[x509.Certificate],
+    crls: Sequence[x509.CertificateRevocationList] = (),
+) -> list[SignatureReport]:
+    """Validate every signature and document time-stamp in `pdf`, in file order, offline.
+
+    Trust is `trust_roots` only (no OS store, no fetching). Revocation is checked against `crls`
+    only, at the current time (hard-fail: a certificate with a CRL distribution point and no CRL
+    is untrusted); the validation data embedded at issuance (DSS) is for long-term (AdES-LTA)
+    validation and is not read here. Never raises for a bad signature or an unreadable file: an
+    unknown CA gives trusted=False, a changed byte intact=False, and a file that cannot be parsed
+    one report of kind "document" with `error` set.
+    """
+    try:
+        return _run(_validate_all(pdf, trust_roots, crls))
+    except Exception as error:  # unreadable input is reported, not raised
+        logger.info("PDF could not be read for validation: %s", error)
+        return [_failed_report(field_name="", kind="document", error=str(error))]
