@@ -11,6 +11,7 @@ Settings (all optional, read when called; the module also works without Django c
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import os
@@ -178,14 +179,10 @@ def _convert_with_soffice(docx: bytes, *, pdfa: bool, timeout: int) -> bytes:
 
 
 def _kill_group(process: subprocess.Popen) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    try:
+    with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(timeout=10)
-    except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL does not wait for this long
-        pass
 
 
 def soffice_available() -> bool:

@@ -5,8 +5,8 @@ a provincial plan laid out per ND30 (header, type and title, legal bases, preamb
 items "1.", points "a)", tasks with their lead/coordinating units and timeline, the closing, "Nơi
 nhận" and the signature block) and returns a dict that `PlanContent.from_dict` accepts.
 
-Nothing is dropped: a paragraph that cannot be placed is returned in `unplaced`. Header lines (issuer,
-number, place and date) go to `source`, since a new plan gets its own number and date.
+Nothing is dropped: a paragraph that cannot be placed is returned in `unplaced`. Header lines
+(issuer, number, place and date) go to `source`, since a new plan gets its own number and date.
 
 Good enough for the seed plan and for files rendered by `documents.rendering`; a full import of any
 Word file is out of scope.
@@ -73,9 +73,11 @@ _TIMELINE = re.compile(r"^Thời gian(?:\s+(?:thực hiện|hoàn thành))?[^:]{
 _BUDGET = re.compile(r"^Dự toán kinh phí\s*:\s*([\d.,\s]+)\s*(?:đồng|VNĐ|VND|đ)?\s*\.?$",
                      re.IGNORECASE)
 #: Words a sentence never ends with: a paragraph ending in one continues in the next paragraph.
-_CONNECTIVES = frozenset(
-    "của và về với các cho trong theo tại từ đến để những hoặc là được có trên dưới thuộc "
-    "nhằm bằng qua giữa vào ra như mà thì".split())
+_CONNECTIVES = frozenset((
+    "của", "và", "về", "với", "các", "cho", "trong", "theo", "tại", "từ", "đến", "để", "những",
+    "hoặc", "là", "được", "có", "trên", "dưới", "thuộc", "nhằm", "bằng", "qua", "giữa", "vào",
+    "ra", "như", "mà", "thì",
+))
 
 
 @dataclass
@@ -99,7 +101,10 @@ def clean_text(text: str) -> str:
 
 
 def fold(text: str) -> str:
-    """A comparison key: no diacritics, lower case, punctuation as spaces ("Sở TT&TT" → "so tt tt")."""
+    """A comparison key without diacritics, in lower case, punctuation as spaces.
+
+    "Sở TT&TT" → "so tt tt"; "Sở Văn hóa, Thể thao" → "so van hoa the thao".
+    """
     text = unicodedata.normalize("NFD", text or "").replace("đ", "d").replace("Đ", "D")
     text = "".join(c for c in text if unicodedata.category(c) != "Mn").lower()
     return re.sub(r"[^0-9a-z]+", " ", text).strip()
@@ -785,10 +790,8 @@ class _Importer:
         match = re.search(r"năm\s+(\d{4})", title) or re.search(r"\b(20\d{2})\b", title)
         year = int(match.group(1)) if match else None
         if year is None or not 2000 <= year <= 2100:
-            if self.source.get("date"):
-                year = int(self.source["date"][:4])
-            else:
-                year = dt.date.today().year
+            vietnam_now = dt.datetime.now(dt.timezone(dt.timedelta(hours=7)))
+            year = int(self.source["date"][:4]) if self.source.get("date") else vietnam_now.year
             self.warn(f"Không xác định được năm của kế hoạch từ tên văn bản; đã dùng năm {year}.")
         self.content["year"] = year
 

@@ -104,16 +104,13 @@ def format_vnd(amount: int) -> str:
 
 
 def format_archive_line(archive: str) -> str:
-    """The last line of "Nơi nhận": "- Lưu: VT, THNC." (dash first, colon after "Lưu", final dot)."""
+    """The last line of "Nơi nhận": "- Lưu: VT, THNC." (dash, colon after "Lưu", final dot)."""
     text = re.sub(r"\s+", " ", archive or "").strip().lstrip("-–+• ").strip()
     text = text.rstrip(" .;,")
     if not text:
         text = "Lưu: VT"
     match = re.match(r"(?i)^lưu\s*:?\s*(.*)$", text)
-    if match:
-        text = f"Lưu: {match.group(1)}".rstrip(": ")
-    else:
-        text = f"Lưu: {text}"
+    text = f"Lưu: {match.group(1)}".rstrip(": ") if match else f"Lưu: {text}"
     return f"- {text}."
 
 
@@ -172,11 +169,11 @@ _FONT_DIRS = (
 
 
 @functools.lru_cache(maxsize=4)
-def _font_metrics(bold: bool) -> tuple[dict[int, str], object, int] | None:
-    """(cmap, hmtx, unitsPerEm) of a Times-metric font, or None if fontTools or the font is missing."""
+def _advance_widths(bold: bool) -> tuple[dict[int, int], int] | None:
+    """({code point: advance width}, unitsPerEm) of a Times-metric font; None if unavailable."""
     try:
         from fontTools.ttLib import TTFont
-    except ImportError:  # pragma: no cover - fontTools comes with pyHanko's opentype extra
+    except ImportError:  # pragma: no cover - fontTools comes with pyHanko[opentype]
         return None
     names = ("LiberationSerif-Bold.ttf", "Times_New_Roman_Bold.ttf") if bold else (
         "LiberationSerif-Regular.ttf", "Times_New_Roman.ttf")
@@ -184,25 +181,23 @@ def _font_metrics(bold: bool) -> tuple[dict[int, str], object, int] | None:
         for name in names:
             path = Path(directory) / name
             if path.is_file():
-                font = TTFont(str(path), lazy=True)
-                return font.getBestCmap(), font["hmtx"], font["head"].unitsPerEm
+                with TTFont(str(path)) as font:
+                    metrics = font["hmtx"].metrics
+                    widths = {cp: metrics[glyph][0] for cp, glyph in font.getBestCmap().items()}
+                    return widths, font["head"].unitsPerEm
     return None
 
 
 def text_width_mm(text: str, size_pt: float, *, bold: bool = False) -> float:
-    """Approximate printed width of `text` in Times New Roman (metric-compatible Liberation Serif)."""
+    """Approximate printed width of `text` in Times New Roman (or metric-equal Liberation Serif)."""
     text = unicodedata.normalize("NFC", text)
-    metrics = _font_metrics(bold)
-    if metrics is None:
+    loaded = _advance_widths(bold)
+    if loaded is None:
         points = len(text) * size_pt * (0.55 if bold else 0.5)
     else:
-        cmap, hmtx, units = metrics
-        space = cmap.get(32)
-        total = 0
-        for char in text:
-            glyph = cmap.get(ord(char), space)
-            total += hmtx[glyph][0] if glyph else units // 2
-        points = total / units * size_pt
+        widths, units = loaded
+        fallback = widths.get(32, units // 2)
+        points = sum(widths.get(ord(char), fallback) for char in text) / units * size_pt
     return points / 72 * 25.4
 
 

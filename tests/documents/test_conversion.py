@@ -1,0 +1,295 @@
+"""docx → PDF with LibreOffice: page size, fonts, text, page numbers, failures, parallel calls.
+
+Slow tests (each runs LibreOffice, about one second) are marked `slow`. Pure: no database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import importlib.metadata
+import io
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import unicodedata
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pdfplumber
+import pypdf
+import pytest
+
+from agencies.errors import DomainError
+from documents import conversion
+from documents.content import DocumentHeader, PlanContent
+from documents.conversion import ConversionError, docx_to_pdf
+from documents.importing import import_plan_docx
+from documents.rendering import render_plan_docx
+
+SEED = Path(os.environ.get("KEHOACH_SEEDS", "/work/shared/seeds")) / "dongnai-262-KH-UBND-2023.docx"
+A4 = (595.28, 841.89)
+DATE_LINE = "Đồng Nai, ngày 08 tháng 11 năm 2023"
+# Text area of the page in points: left margin 30 mm, right margin 15 mm.
+TEXT_CENTRE_X = (30 + (210 - 15)) / 2 / 25.4 * 72
+
+needs_soffice = pytest.mark.skipif(not conversion.soffice_available(),
+                                   reason="LibreOffice (soffice) is not installed")
+
+
+@pytest.fixture(scope="module")
+def seed_docx() -> bytes:
+    if not SEED.is_file():
+        pytest.skip("seed plan not available")
+    content = PlanContent.from_dict(import_plan_docx(SEED.read_bytes(), directory=[]).content)
+    header = DocumentHeader(issuer_name="ỦY BAN NHÂN DÂN TỈNH ĐỒNG NAI", issuer_abbreviation="UBND",
+                            number=262, issued_on=dt.date(2023, 11, 8), place="Đồng Nai")
+    return render_plan_docx(content, header)
+
+
+@pytest.fixture(scope="module")
+def seed_pdf(seed_docx: bytes) -> bytes:
+    if not conversion.soffice_available():
+        pytest.skip("LibreOffice (soffice) is not installed")
+    return docx_to_pdf(seed_docx)
+
+
+def _text(pdf: bytes) -> str:
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    return unicodedata.normalize("NFC", "\n".join(page.extract_text() for page in reader.pages))
+
+
+# ---------------------------------------------------------------------------------------------
+# The seed plan as PDF
+
+
+@pytest.mark.slow
+@needs_soffice
+def test_seed_pdf_is_a4(seed_pdf: bytes) -> None:
+    # given the rendered seed plan / when converted / then every page is A4 portrait
+    reader = pypdf.PdfReader(io.BytesIO(seed_pdf))
+    assert len(reader.pages) >= 2
+    for page in reader.pages:
+        box = page.mediabox
+        assert abs(float(box.width) - A4[0]) < 0.5
+        assert abs(float(box.height) - A4[1]) < 0.5
+
+
+@pytest.mark.slow
+@needs_soffice
+def test_seed_pdf_uses_liberation_serif_for_times_new_roman(seed_pdf: bytes) -> None:
+    # given the rendered seed plan / when converted / then only Liberation Serif (metric-equal
+    # to Times New Roman) is embedded, in its regular, bold and italic faces
+    reader = pypdf.PdfReader(io.BytesIO(seed_pdf))
+    fonts = {
+        str(font.get_object()["/BaseFont"]).split("+")[-1]
+        for page in reader.pages
+        for font in (page["/Resources"].get("/Font") or {}).values()
+    }
+    assert {"LiberationSerif", "LiberationSerif-Bold", "LiberationSerif-Italic"} <= fonts
+    assert all(name.startswith("LiberationSerif") for name in fonts)
+
+
+@pytest.mark.slow
+@needs_soffice
+def test_seed_pdf_text_is_vietnamese_nfc(seed_pdf: bytes) -> None:
+    # given the rendered seed plan / when its text is extracted / then header and body read back
+    text = _text(seed_pdf)
+    assert "KẾ HOẠCH" in text
+    assert DATE_LINE in text
+    assert "Số: 262/KH-UBND" in text
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text
+    assert "Nguyễn Thị Hoàng" in text
+
+
+@pytest.mark.slow
+@needs_soffice
+def test_seed_pdf_page_numbers_from_page_two(seed_pdf: bytes) -> None:
+    # given the rendered seed plan / when the top margin of each page is read / then "2" centred
+    # on page 2, nothing on page 1
+    with pdfplumber.open(io.BytesIO(seed_pdf)) as pdf:
+        top_margin = 20 / 25.4 * 72
+
+        def header_chars(page) -> list[dict[str, Any]]:
+            return [c for c in page.chars if c["bottom"] < top_margin and c["text"].strip()]
+
+        assert header_chars(pdf.pages[0]) == []
+        chars = header_chars(pdf.pages[1])
+        assert "".join(c["text"] for c in chars) == "2"
+        centre = (chars[0]["x0"] + chars[-1]["x1"]) / 2
+        assert abs(centre - TEXT_CENTRE_X) < 5
+        assert round(chars[0]["size"]) == 14
+        if len(pdf.pages) > 2:
+            assert "".join(c["text"] for c in header_chars(pdf.pages[2])) == "3"
+
+
+@pytest.mark.slow
+@needs_soffice
+def test_seed_pdf_layout_on_page_one(seed_pdf: bytes) -> None:
+    # given the rendered seed plan / when page 1 is read / then number and date on one line, the
+    # national title on the right half, body text starting at the 30 mm left margin
+    with pdfplumber.open(io.BytesIO(seed_pdf)) as pdf:
+        page = pdf.pages[0]
+        number = page.search("Số: 262/KH-UBND")[0]
+        date = page.search(DATE_LINE)[0]
+        assert abs(number["top"] - date["top"]) < 3
+        assert number["x1"] < page.width / 2 < date["x0"] + 30
+        national = page.search("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM")[0]
+        assert national["x0"] > 30 / 25.4 * 72 + 165 / 25.4 * 72 * 0.40
+        left = min(c["x0"] for c in page.chars if c["text"].strip())
+        assert abs(left - 30 / 25.4 * 72) < 2
+
+
+@pytest.mark.slow
+@needs_soffice
+def test_pdfa_conversion(seed_docx: bytes) -> None:
+    # given a docx / when converted as PDF/A / then the XMP metadata declares PDF/A-2
+    pdf = docx_to_pdf(seed_docx, pdfa=True)
+    assert pdf.startswith(b"%PDF")
+    assert b"pdfaid:part" in pdf
+
+
+@pytest.mark.slow
+@needs_soffice
+def test_parallel_conversions_both_succeed(seed_docx: bytes) -> None:
+    # given two conversions at once / when run in threads / then both return a PDF (own profiles)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(lambda _: docx_to_pdf(seed_docx), range(2)))
+    for pdf in results:
+        assert pdf.startswith(b"%PDF")
+        assert DATE_LINE in _text(pdf)
+
+
+# ---------------------------------------------------------------------------------------------
+# Failures
+
+
+def _zip(**files: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("data", [
+    pytest.param(b"", id="empty"),
+    pytest.param(os.urandom(2048), id="random-bytes"),
+    pytest.param(_zip(**{"readme.txt": b"hello"}), id="zip-without-document-xml"),
+])
+def test_non_docx_input_raises_conversion_error(data: bytes) -> None:
+    # given bytes that are not a Word file / when converted / then ConversionError (503)
+    with pytest.raises(ConversionError) as caught:
+        docx_to_pdf(data)
+    error = caught.value
+    assert isinstance(error, DomainError)
+    assert (error.status, error.code) == (503, "conversion_failed")
+    assert error.message == "Không chuyển được văn bản sang PDF. Vui lòng thử lại sau."
+
+
+@pytest.mark.slow
+@needs_soffice
+def test_corrupt_docx_raises_conversion_error() -> None:
+    # given a zip that looks like a docx but whose XML is broken / when converted / then
+    # LibreOffice writes nothing and ConversionError is raised (never empty bytes)
+    data = _zip(**{"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document"})
+    with pytest.raises(ConversionError):
+        docx_to_pdf(data)
+
+
+def test_missing_binary_raises_conversion_error(seed_docx: bytes, settings: Any) -> None:
+    # given no LibreOffice at the configured path / when converted / then ConversionError
+    settings.UNOSERVER_HOST = ""
+    settings.SOFFICE_BINARY = "/nonexistent/soffice"
+    with pytest.raises(ConversionError):
+        docx_to_pdf(seed_docx)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.slow
+@needs_soffice
+def test_unreachable_unoserver_falls_back_to_soffice(seed_docx: bytes, settings: Any) -> None:
+    # given UNOSERVER_HOST pointing at a closed port / when converted / then soffice does the job
+    # quickly (no client retries)
+    settings.UNOSERVER_HOST = "127.0.0.1"
+    settings.UNOSERVER_PORT = _free_port()
+    started = time.monotonic()
+    pdf = docx_to_pdf(seed_docx)
+    assert pdf.startswith(b"%PDF")
+    assert time.monotonic() - started < 30
+
+
+# ---------------------------------------------------------------------------------------------
+# A real unoserver (Debian's python3 with python3-uno), when available
+
+
+def _system_python_has_uno() -> bool:
+    python = Path("/usr/bin/python3")
+    if not python.exists():
+        return False
+    probe = subprocess.run([str(python), "-c", "import uno"], capture_output=True, timeout=30)
+    return probe.returncode == 0
+
+
+@pytest.fixture(scope="module")
+def unoserver(tmp_path_factory: pytest.TempPathFactory):
+    """A unoserver started for these tests: the venv's unoserver package run by Debian's python3."""
+    if not conversion.soffice_available() or not _system_python_has_uno():
+        pytest.skip("unoserver needs LibreOffice and Debian's python3-uno")
+    root = tmp_path_factory.mktemp("unoserver")
+    distribution = importlib.metadata.distribution("unoserver")
+    package = Path(distribution.locate_file("unoserver"))
+    shutil.copytree(package, root / "lib" / "unoserver")
+    shutil.copytree(Path(distribution._path), root / "lib" / Path(distribution._path).name)
+    port, uno_port = _free_port(), _free_port()
+    process = subprocess.Popen(
+        ["/usr/bin/python3", "-m", "unoserver.server", "--interface", "127.0.0.1",
+         "--port", str(port), "--uno-port", str(uno_port),
+         "--user-installation", str(root / "profile")],
+        env={**os.environ, "PYTHONPATH": str(root / "lib"), "HOME": str(root)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        from xmlrpc.client import ServerProxy
+
+        while True:
+            try:
+                with ServerProxy(f"http://127.0.0.1:{port}") as proxy:
+                    proxy.info()
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    pytest.skip("unoserver did not start")
+                time.sleep(0.5)
+        yield "127.0.0.1", port
+    finally:
+        # The server and its LibreOffice share a process group of their own: stop them all.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_unoserver_converts_when_configured(seed_docx: bytes, settings: Any, unoserver: Any,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    # given a running unoserver / when converting / then the PDF comes from it, not from soffice
+    settings.UNOSERVER_HOST, settings.UNOSERVER_PORT = unoserver
+
+    def no_soffice(*args: Any, **kwargs: Any) -> bytes:
+        raise AssertionError("fell back to soffice")
+
+    monkeypatch.setattr(conversion, "_convert_with_soffice", no_soffice)
+    pdf = docx_to_pdf(seed_docx)
+    assert DATE_LINE in _text(pdf)
+    assert b"pdfaid:part" in docx_to_pdf(seed_docx, pdfa=True)
