@@ -3,7 +3,6 @@
 from collections.abc import Callable
 
 import django_fsm
-from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from viewflow.fsm import TransitionNotAllowed as FlowTransitionNotAllowed
@@ -29,5 +28,4 @@ class DomainErrorMiddleware:
             message, status = STATE_MESSAGE, 409
         else:
             return None
-        messages.error(request, message)
         return render(request, "error.html", {"message": message, "status": status}, status=status)

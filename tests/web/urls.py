@@ -1,0 +1,8 @@
+"""The pages as config/urls.py mounts them (at the site root): these tests do not depend on it."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("workflows.urls")),
+    path("api/v1/", include("notifications.urls")),
+]

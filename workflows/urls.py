@@ -1,0 +1,29 @@
+"""Page routes; config/urls.py includes them at the site root.
+
+Names are global (no namespace): documents.services builds notification links with
+reverse("plan-detail").
+"""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+from django.views.i18n import JavaScriptCatalog
+
+from . import views
+
+urlpatterns = [
+    path("dang-nhap/", auth_views.LoginView.as_view(redirect_authenticated_user=True),
+         name="login"),
+    path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("", views.home, name="home"),
+    path("ke-hoach/moi/", views.plan_create, name="plan-create"),
+    path("ke-hoach/<int:plan_id>/", views.plan_detail, name="plan-detail"),
+    path("ke-hoach/<int:plan_id>/sua/", views.plan_edit, name="plan-edit"),
+    path("ke-hoach/<int:plan_id>/y-kien/", views.plan_consultations, name="plan-consultations"),
+    path("ke-hoach/<int:plan_id>/trinh/", views.plan_submit, name="plan-submit"),
+    path("ke-hoach/<int:plan_id>/xac-nhan-da-nhan/", views.plan_acknowledge,
+         name="plan-acknowledge"),
+    path("ke-hoach/<int:plan_id>/docx/", views.plan_docx, name="plan-docx"),
+    path("ke-hoach/<int:plan_id>/pdf/", views.plan_pdf, name="plan-pdf"),
+    path("nhiem-vu/<int:task_id>/", views.task_detail, name="task-detail"),
+]

@@ -1,0 +1,594 @@
+"""The pages: inbox, plan create / edit / detail, task page, downloads.
+
+Thin edges (DESIGN.md): parse the request, call one service (documents.services,
+workflows.services), answer. Reads go through the selectors; the few small reads that have no
+selector yet are the `_`-prefixed helpers below, and they only read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import zipfile
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+
+from agencies.errors import DomainError, InvalidInput, PermissionDenied, StateError
+from agencies.models import Unit, User
+from agencies.selectors import unit_list_active, user_list_with_role
+from documents import services as documents
+from documents.content import SECTION_KINDS, Block, ContentError, PlanContent, UnitRef
+from documents.models import ConsultationRequest, Plan, PlanEvent, Receipt
+from documents.selectors import (
+    consultation_list,
+    plan_event_list,
+    plan_get_visible,
+    plan_is_visible,
+    plan_list_received,
+    plan_list_visible,
+    plan_version_list,
+    receipt_list,
+)
+
+from . import services as workflows
+from .forms import PlanCreateForm, PlanImportForm, default_consultation_deadline, task_input
+
+logger = logging.getLogger(__name__)
+
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+VIETNAMESE_LETTERS = "abcdđeghiklmnopqrstuvxy"
+STATUS_LABELS = dict(Plan.Status.choices)
+
+
+def section_kind_labels() -> dict[str, str]:
+    return {
+        "general": _("Mục chung"),
+        "purpose": _("Mục đích, yêu cầu"),
+        "tasks": _("Nội dung, nhiệm vụ"),
+        "budget": _("Kinh phí"),
+        "implementation": _("Tổ chức thực hiện"),
+    }
+
+
+def version_reason_labels() -> dict[str, str]:
+    return {
+        "submitted": _("Trình lãnh đạo đơn vị"),
+        "resubmitted": _("Trình lại sau khi chỉnh sửa"),
+        "consolidated": _("Sau tổng hợp, tiếp thu ý kiến"),
+    }
+
+
+def task_status_labels() -> dict[str, str]:
+    return {
+        STATUS.NEW: _("Chờ xử lý"),
+        STATUS.ASSIGNED: _("Đã nhận xử lý"),
+        STATUS.STARTED: _("Đang xử lý"),
+        STATUS.DONE: _("Hoàn thành"),
+        STATUS.CANCELED: _("Đã hủy"),
+        STATUS.ERROR: _("Lỗi"),
+        STATUS.SCHEDULED: _("Đã hẹn giờ"),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Formatting: how the document writes numbers, money and dates
+
+
+def roman(number: int) -> str:
+    out = ""
+    for value, letters in ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"),
+                           (90, "XC"), (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"),
+                           (4, "IV"), (1, "I")):
+        while number >= value:
+            out, number = out + letters, number - value
+    return out
+
+
+def point_letter(index: int) -> str:
+    """a), b), … đ), e) …: the Vietnamese alphabet without f, j, w, z; doubled past y."""
+    size = len(VIETNAMESE_LETTERS)
+    return VIETNAMESE_LETTERS[index % size] * (index // size + 1)
+
+
+def block_label(depth: int, index: int) -> str:
+    if depth == 0:
+        return f"{roman(index + 1)}."
+    if depth == 1:
+        return f"{index + 1}."
+    if depth == 2:
+        return f"{point_letter(index)})"
+    return "-"
+
+
+def vnd(amount: int | None) -> str:
+    if amount is None:
+        return ""
+    return _("%(amount)s đồng") % {"amount": f"{amount:,}".replace(",", ".")}
+
+
+def plan_number_text(plan: Plan) -> str:
+    """"262/KH-UBND" once issued, else ""."""
+    if plan.number is None:
+        return ""
+    return f"{plan.number:02d}/{plan.doc_type}-{plan.issuer.abbreviation or 'UBND'}"
+
+
+def _parse_date(value: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _parse_datetime(value: Any) -> dt.datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+
+
+# ---------------------------------------------------------------------------------------------
+# Read helpers (pure reads with no selector yet)
+
+
+def _unit_names(refs: list[UnitRef]) -> list[str]:
+    return [ref.name for ref in refs]
+
+
+def _task_view(task: Any) -> dict[str, Any]:
+    return {
+        "title": task.title,
+        "description": task.description,
+        "lead_units": _unit_names(task.lead_units),
+        "coordinating_units": _unit_names(task.coordinating_units),
+        "timeline": task.timeline,
+        "budget_vnd": task.budget_vnd,
+        "budget_text": vnd(task.budget_vnd),
+    }
+
+
+def _block_view(block: Block, depth: int, index: int) -> dict[str, Any]:
+    return {
+        "label": block_label(depth, index),
+        "depth": depth,
+        # "a) Tổ chức tập huấn…": a point that is just a task reads with its label on the task.
+        "label_on_task": not block.title and not block.paragraphs and bool(block.tasks),
+        "title": block.title,
+        "paragraphs": block.paragraphs,
+        "tasks": [_task_view(t) for t in block.tasks],
+        "children": [_block_view(c, depth + 1, i) for i, c in enumerate(block.children)],
+    }
+
+
+def content_view(plan: Plan) -> dict[str, Any] | None:
+    """The plan's content laid out as the document reads (I., 1., a)), or None if unreadable."""
+    try:
+        content = PlanContent.from_dict(plan.content)
+    except ContentError:
+        logger.warning("plan %s: stored content does not validate", plan.pk)
+        return None
+    tasks = [_task_view(t) for t in content.all_tasks()]
+    total = content.budget_total_vnd()
+    return {
+        "content": content,
+        "sections": [_block_view(b, 0, i) for i, b in enumerate(content.sections)],
+        "tasks": tasks,
+        "budget_total_vnd": total,
+        "budget_total_text": vnd(total),
+        "has_budget": any(t["budget_vnd"] is not None for t in tasks),
+        "reporting_deadlines": [
+            {"text": d.text, "due_date": _parse_date(d.due_date)}
+            for d in content.reporting_deadlines
+        ],
+        "signature_lines": content.signature.lines(),
+        "recipient_names": _unit_names(content.recipients.units) + content.recipients.lines,
+        "place": content.place,
+    }
+
+
+def _plans_by_id(tasks: list[Task]) -> dict[int, Plan]:
+    ids = {t.process.artifact_object_id for t in tasks if t.process.artifact_object_id}
+    return Plan.objects.select_related("drafting_unit").in_bulk(ids)
+
+
+def _task_title(task: Task) -> str:
+    spec = workflows.TASKS.get(task.flow_task.name)
+    title = spec.title if spec else str(task.flow_task)
+    unit = (task.data or {}).get("unit")
+    if task.flow_task.name == "consult" and unit:
+        title = f"{title} — {unit}"
+    return title
+
+
+def _open_tasks_for_plan(user: User, plan: Plan) -> list[Task]:
+    return list(workflows.task_list_open(user=user).filter(process__artifact_object_id=plan.pk))
+
+
+def _own_receipt(user: User, plan: Plan) -> Receipt | None:
+    if not user.unit_id or plan.status != Plan.Status.ISSUED:
+        return None
+    return Receipt.objects.filter(plan=plan, unit_id=user.unit_id).first()
+
+
+def _last_return(plan: Plan) -> PlanEvent | None:
+    return plan.events.filter(kind=PlanEvent.Kind.RETURNED).order_by("-sequence").first()
+
+
+def _consultation_rows(plan: Plan) -> list[dict[str, Any]]:
+    now = timezone.now()
+    rows = []
+    for request in consultation_list(plan=plan, round=plan.consultation_round):
+        rows.append({
+            "request": request,
+            "is_overdue": not request.is_answered and request.deadline < now,
+        })
+    return rows
+
+
+def _units_by_kind(exclude_id: int | None) -> list[dict[str, Any]]:
+    groups: dict[str, list[Unit]] = {}
+    for unit in unit_list_active().exclude(pk=exclude_id):
+        groups.setdefault(unit.kind, []).append(unit)
+    labels = dict(Unit.Kind.choices)
+    order = [k for k, _label in Unit.Kind.choices]
+    return [
+        {"kind": kind, "label": labels.get(kind, kind), "units": groups[kind]}
+        for kind in sorted(groups, key=lambda k: order.index(k) if k in order else len(order))
+    ]
+
+
+def task_panel(task: Task, plan: Plan) -> dict[str, Any]:
+    """What the task form needs: actions, and the data fields of its node."""
+    node = task.flow_task.name
+    spec = workflows.task_spec(task)
+    actions = list(spec.actions)
+    panel: dict[str, Any] = {
+        "task": task,
+        "node": node,
+        "title": _task_title(task),
+        "actions": actions,
+        "comment_always_required": all(a.comment_required for a in actions),
+        "comment_required_labels": [a.label for a in actions if a.comment_required],
+        "is_revise": node.startswith("revise_"),
+        "deadline": _parse_datetime((task.data or {}).get("deadline")),
+    }
+    if node == "choose_agencies":
+        panel["unit_groups"] = _units_by_kind(plan.drafting_unit_id)
+        panel["default_deadline"] = default_consultation_deadline()
+    elif node == "consolidate":
+        panel["requests"] = [
+            r for r in consultation_list(plan=plan, round=plan.consultation_round)
+            if r.needs_resolution
+        ]
+        panel["resolution_choices"] = ConsultationRequest.Resolution.choices
+    elif panel["is_revise"]:
+        panel["last_return"] = _last_return(plan)
+    return panel
+
+
+def _process_rows(plan: Plan) -> list[dict[str, Any]]:
+    labels = task_status_labels()
+    return [
+        {
+            "title": _task_title(task),
+            "owner": task.owner,
+            "status": task.status,
+            "status_label": labels.get(task.status, task.status),
+            "created": task.created,
+            "finished": task.finished,
+        }
+        for task in workflows.task_list_for_plan(plan=plan)
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Inbox
+
+
+@login_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """The user's inbox: open tasks, own drafts, incoming documents, everything related."""
+    user = request.user
+    tasks = list(workflows.task_list_open(user=user))
+    plans = _plans_by_id(tasks)
+    inbox = [
+        {
+            "task": task,
+            "title": _task_title(task),
+            "plan": plans.get(task.process.artifact_object_id),
+            "deadline": _parse_datetime((task.data or {}).get("deadline")),
+        }
+        for task in tasks
+    ]
+    visible = list(plan_list_visible(user=user)[:200])
+    received = list(plan_list_received(user=user).select_related("issuer").order_by("-issued_at"))
+    receipts = {
+        r.plan_id: r
+        for r in Receipt.objects.filter(plan__in=[p.pk for p in received], unit_id=user.unit_id)
+    }
+    return render(request, "pages/home.html", {
+        "inbox": inbox,
+        "drafts": [p for p in visible if p.drafter_id == user.pk],
+        "received": [{"plan": p, "receipt": receipts.get(p.pk),
+                      "number_text": plan_number_text(p)} for p in received],
+        "visible": visible,
+        "can_create": user.role == User.Role.DRAFTER,
+        "now": timezone.now(),
+    })
+
+
+# ---------------------------------------------------------------------------------------------
+# Plans
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def plan_create(request: HttpRequest) -> HttpResponse:
+    """Start a plan: blank (title, year) or from a Word file."""
+    if request.user.role != User.Role.DRAFTER:
+        raise PermissionDenied(_("Chỉ chuyên viên soạn thảo mới được tạo kế hoạch."))
+    blank_form = PlanCreateForm(prefix="blank")
+    import_form = PlanImportForm(prefix="import")
+    status = 200
+    if request.method == "POST":
+        mode = request.POST.get("mode")
+        try:
+            if mode == "import":
+                import_form = PlanImportForm(request.POST, request.FILES, prefix="import")
+                if import_form.is_valid():
+                    plan = _import_docx(request, import_form.cleaned_data["file"].read())
+                    return redirect("plan-edit", plan_id=plan.pk)
+            else:
+                blank_form = PlanCreateForm(request.POST, prefix="blank")
+                if blank_form.is_valid():
+                    plan = documents.plan_create(actor=request.user, content=blank_form.content())
+                    messages.success(request, _("Đã tạo dự thảo kế hoạch. Hãy soạn nội dung."))
+                    return redirect("plan-edit", plan_id=plan.pk)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            status = exc.status
+        else:
+            status = 400
+    return render(request, "pages/plan_create.html",
+                  {"blank_form": blank_form, "import_form": import_form}, status=status)
+
+
+def _import_docx(request: HttpRequest, data: bytes) -> Plan:
+    try:
+        plan, result = documents.plan_import_docx(actor=request.user, data=data)
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        # A damaged file is bad input, not a server error.
+        logger.info("docx import refused: %r", exc)
+        raise InvalidInput(_("Không đọc được nội dung tệp Word này.")) from exc
+    messages.success(request, _("Đã nhập kế hoạch từ tệp Word. Vui lòng kiểm tra lại nội dung."))
+    warnings = list(getattr(result, "warnings", None) or [])
+    for warning in warnings[:5]:
+        messages.warning(request, str(warning))
+    if len(warnings) > 5:
+        messages.warning(request, _("… và %(count)d cảnh báo khác.") % {"count": len(warnings) - 5})
+    unplaced = getattr(result, "unplaced", None) or []
+    if unplaced:
+        messages.warning(request, _("Có %(count)d đoạn chưa xếp được vào mục nào; vui lòng kiểm "
+                                    "tra lại trong trình soạn thảo.") % {"count": len(unplaced)})
+    return plan
+
+
+def _editor_data(plan: Plan) -> dict[str, Any]:
+    """What editor.js needs besides the content: the unit directory and the signers."""
+    kinds = dict(Unit.Kind.choices)
+    return {
+        "units": [
+            {"id": u.pk, "name": u.name, "short_name": u.short_name, "kind": u.kind,
+             "kind_label": str(kinds.get(u.kind, u.kind))}
+            for u in unit_list_active()
+        ],
+        "signers": [
+            {"id": u.pk, "name": u.display_name, "position": u.position}
+            for u in user_list_with_role(User.Role.SIGNER).order_by("full_name")
+        ],
+        "section_kinds": [{"value": k, "label": section_kind_labels()[k]} for k in SECTION_KINDS],
+        "authority_forms": ["TM.", "KT.", "Q.", "TL.", "TUQ."],
+    }
+
+
+def _read_content(request: HttpRequest) -> Any:
+    raw = request.body if request.content_type == "application/json" else \
+        (request.POST.get("content") or "").encode()
+    try:
+        return json.loads(raw or b"null")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput(_("Dữ liệu gửi lên không phải là JSON hợp lệ.")) from exc
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def plan_edit(request: HttpRequest, plan_id: int) -> HttpResponse:
+    """The structured editor (static/js/editor.js); POST saves the whole content at once."""
+    plan = plan_get_visible(user=request.user, plan_id=plan_id)
+    if request.method == "POST":
+        wants_json = request.content_type == "application/json"
+        try:
+            plan = documents.plan_update_content(
+                plan=plan, actor=request.user, content=_read_content(request)
+            )
+        except DomainError as exc:
+            if wants_json:
+                return JsonResponse({"ok": False, "error": exc.message}, status=exc.status)
+            raise
+        message = _("Đã lưu nội dung kế hoạch.")
+        if wants_json:
+            return JsonResponse({
+                "ok": True, "message": message, "content": plan.content,
+                "saved_at": timezone.localtime(plan.updated_at).strftime("%H:%M:%S %d/%m/%Y"),
+            })
+        messages.success(request, message)
+        return redirect("plan-edit", plan_id=plan.pk)
+    if plan.drafter_id != request.user.pk:
+        raise PermissionDenied(_("Chỉ người soạn thảo văn bản mới được sửa nội dung."))
+    if not plan.is_editable:
+        raise StateError(_("Chỉ được sửa nội dung khi văn bản là dự thảo, bị trả lại hoặc đang "
+                           "tổng hợp ý kiến."))
+    return render(request, "pages/plan_edit.html", {
+        "plan": plan,
+        "content": plan.content,
+        "editor_data": _editor_data(plan),
+        "open_tasks": [{"task": t, "title": _task_title(t)}
+                       for t in _open_tasks_for_plan(request.user, plan)],
+    })
+
+
+@login_required
+@require_GET
+def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
+    """The plan as the document reads, its open task, consultation, receipts and history."""
+    user = request.user
+    plan = plan_get_visible(user=user, plan_id=plan_id)
+    is_drafter = plan.drafter_id == user.pk
+    receipt = _own_receipt(user, plan)
+    show_receipts = plan.status == Plan.Status.ISSUED and (
+        is_drafter or user.role == User.Role.CLERK)
+    events = [
+        {"event": e, "from_label": STATUS_LABELS.get(e.from_status, e.from_status),
+         "to_label": STATUS_LABELS.get(e.to_status, e.to_status)}
+        for e in plan_event_list(plan=plan)
+    ]
+    reasons = version_reason_labels()
+    versions = [
+        {"version": v, "reason_label": reasons.get(v.reason, v.reason),
+         "is_signed": v.pk == plan.signed_version_id}
+        for v in plan_version_list(plan=plan)
+    ]
+    return render(request, "pages/plan_detail.html", {
+        "plan": plan,
+        "number_text": plan_number_text(plan),
+        "doc": content_view(plan),
+        "is_drafter": is_drafter,
+        "can_edit": is_drafter and plan.is_editable,
+        "can_submit": is_drafter and plan.status == Plan.Status.DRAFT,
+        "task_panels": [task_panel(t, plan) for t in _open_tasks_for_plan(user, plan)],
+        "consultation_rows": _consultation_rows(plan),
+        "receipts": list(receipt_list(plan=plan)) if show_receipts else None,
+        "can_acknowledge": receipt is not None and receipt.acknowledged_at is None,
+        "own_receipt": receipt,
+        "versions": versions,
+        "events": events,
+        "process_rows": _process_rows(plan),
+    })
+
+
+@login_required
+@require_GET
+def plan_consultations(request: HttpRequest, plan_id: int) -> HttpResponse:
+    """The consultation table of the current round, as an HTML fragment (plan.js reloads it)."""
+    plan = plan_get_visible(user=request.user, plan_id=plan_id)
+    return render(request, "pages/_consultations.html",
+                  {"plan": plan, "consultation_rows": _consultation_rows(plan)})
+
+
+@login_required
+@require_POST
+def plan_submit(request: HttpRequest, plan_id: int) -> HttpResponse:
+    """The drafter submits the draft to the head of the drafting agency (starts the process)."""
+    plan = plan_get_visible(user=request.user, plan_id=plan_id)
+    try:
+        workflows.plan_submit(plan=plan, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Đã trình lãnh đạo đơn vị duyệt dự thảo."))
+    return redirect("plan-detail", plan_id=plan.pk)
+
+
+@login_required
+@require_POST
+def plan_acknowledge(request: HttpRequest, plan_id: int) -> HttpResponse:
+    """A user of a recipient unit acknowledges receipt of the issued plan."""
+    plan = plan_get_visible(user=request.user, plan_id=plan_id)
+    try:
+        documents.receipt_acknowledge(plan=plan, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Đã xác nhận đơn vị nhận được văn bản."))
+    return redirect("plan-detail", plan_id=plan.pk)
+
+
+@login_required
+@require_GET
+def plan_docx(request: HttpRequest, plan_id: int) -> HttpResponse:
+    plan = plan_get_visible(user=request.user, plan_id=plan_id)
+    response = HttpResponse(documents.render_docx(plan=plan), content_type=DOCX_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{_file_stem(plan)}.docx"'
+    return response
+
+
+@login_required
+@require_GET
+def plan_pdf(request: HttpRequest, plan_id: int) -> HttpResponse:
+    plan = plan_get_visible(user=request.user, plan_id=plan_id)
+    pdf, kind = documents.plan_pdf(plan=plan)
+    suffix = {"draft": "-du-thao", "signed": "-da-ky"}.get(kind, "")
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{_file_stem(plan)}{suffix}.pdf"'
+    return response
+
+
+def _file_stem(plan: Plan) -> str:
+    """An ASCII file name: ke-hoach-12, or ke-hoach-262-2023 once issued."""
+    if plan.number is not None and plan.issued_on is not None:
+        return f"ke-hoach-{plan.number:02d}-{plan.issued_on.year}"
+    return f"ke-hoach-{plan.pk}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Tasks
+
+
+def _render_task(request: HttpRequest, task_id: int, *, status: int = 200) -> HttpResponse:
+    task = workflows.task_get_open(user=request.user, task_id=task_id)
+    plan = workflows.task_plan(task)
+    return render(request, "pages/task_detail.html", {
+        "plan": plan,
+        "panel": task_panel(task, plan),
+        "doc": content_view(plan),
+        "number_text": plan_number_text(plan),
+        "consultation_rows": _consultation_rows(plan) if plan.consultation_round else [],
+    }, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
+    """One of the user's open tasks; POST completes it with one of its actions."""
+    if request.method == "GET":
+        return _render_task(request, task_id)
+    task = workflows.task_get_open(user=request.user, task_id=task_id)
+    spec = workflows.task_spec(task)
+    try:
+        action, comment, data = task_input(task.flow_task.name, request.POST)
+        plan = workflows.task_complete(
+            task_id=task_id, actor=request.user, action=action, comment=comment, data=data
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return _render_task(request, task_id, status=exc.status)
+    label = next((a.label for a in spec.actions if a.code == action), action)
+    messages.success(request, _("Đã thực hiện “%(action)s”: %(task)s.")
+                     % {"action": label, "task": spec.title})
+    if not plan_is_visible(user=request.user, plan=plan):
+        return redirect("home")
+    return redirect("plan-detail", plan_id=plan.pk)
