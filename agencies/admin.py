@@ -13,4 +13,7 @@ class UnitAdmin(admin.ModelAdmin):
 @admin.register(User)
 class PersonAdmin(UserAdmin):
     list_display = ["username", "full_name", "unit", "role", "position"]
-    fieldsets = (*UserAdmin.fieldsets, ("Đơn vị", {"fields": ("full_name", "unit", "role", "position")}))
+    fieldsets = (
+        *UserAdmin.fieldsets,
+        ("Đơn vị", {"fields": ("full_name", "unit", "role", "position")}),
+    )

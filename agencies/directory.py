@@ -8,7 +8,13 @@ from .models import Unit, User
 
 # (code, name, short name, abbreviation, kind)
 UNITS: list[tuple[str, str, str, str, str]] = [
-    ("ubnd-tinh", "Ủy ban nhân dân tỉnh Đồng Nai", "UBND tỉnh", "UBND", Unit.Kind.PEOPLES_COMMITTEE),
+    (
+        "ubnd-tinh",
+        "Ủy ban nhân dân tỉnh Đồng Nai",
+        "UBND tỉnh",
+        "UBND",
+        Unit.Kind.PEOPLES_COMMITTEE,
+    ),
     ("vp-ubnd", "Văn phòng UBND tỉnh", "VP UBND tỉnh", "VP", Unit.Kind.OFFICE),
     ("so-tttt", "Sở Thông tin và Truyền thông", "Sở TT&TT", "STTTT", Unit.Kind.DEPARTMENT),
     ("so-tc", "Sở Tài chính", "STC", "STC", Unit.Kind.DEPARTMENT),
@@ -21,11 +27,23 @@ UNITS: list[tuple[str, str, str, str, str]] = [
     ("bchqs", "Bộ Chỉ huy Quân sự tỉnh", "BCHQS tỉnh", "BCHQS", Unit.Kind.OTHER),
     ("ban-tuyen-giao", "Ban Tuyên giáo Tỉnh ủy", "BTG Tỉnh ủy", "BTGTU", Unit.Kind.PARTY),
     ("lhhn", "Liên hiệp các tổ chức hữu nghị tỉnh", "LHHN tỉnh", "LHHN", Unit.Kind.OTHER),
-    ("dai-ptth", "Đài Phát thanh - Truyền hình Đồng Nai", "Đài PTTH Đồng Nai", "ĐPTTH", Unit.Kind.OTHER),
+    (
+        "dai-ptth",
+        "Đài Phát thanh - Truyền hình Đồng Nai",
+        "Đài PTTH Đồng Nai",
+        "ĐPTTH",
+        Unit.Kind.OTHER,
+    ),
     ("bao-dong-nai", "Báo Đồng Nai", "Báo Đồng Nai", "BĐN", Unit.Kind.OTHER),
     ("nxb-dong-nai", "Nhà Xuất bản Đồng Nai", "NXB Đồng Nai", "NXBĐN", Unit.Kind.OTHER),
     ("ubnd-bien-hoa", "UBND thành phố Biên Hòa", "UBND TP Biên Hòa", "UBND", Unit.Kind.DISTRICT),
-    ("ubnd-long-khanh", "UBND thành phố Long Khánh", "UBND TP Long Khánh", "UBND", Unit.Kind.DISTRICT),
+    (
+        "ubnd-long-khanh",
+        "UBND thành phố Long Khánh",
+        "UBND TP Long Khánh",
+        "UBND",
+        Unit.Kind.DISTRICT,
+    ),
 ]
 
 # (username, full name, unit code, role, position)
@@ -53,15 +71,25 @@ def directory_seed(*, password: str = DEMO_PASSWORD) -> dict[str, int]:
     for code, name, short, abbreviation, kind in UNITS:
         unit, _ = Unit.objects.update_or_create(
             code=code,
-            defaults={"name": name, "short_name": short, "abbreviation": abbreviation, "kind": kind},
+            defaults={
+                "name": name,
+                "short_name": short,
+                "abbreviation": abbreviation,
+                "kind": kind,
+            },
         )
         units[code] = unit
     created = 0
     for username, full_name, unit_code, role, position in USERS:
         user, was_created = User.objects.update_or_create(
             username=username,
-            defaults={"full_name": full_name, "unit": units[unit_code], "role": role,
-                      "position": position, "is_active": True},
+            defaults={
+                "full_name": full_name,
+                "unit": units[unit_code],
+                "role": role,
+                "position": position,
+                "is_active": True,
+            },
         )
         if was_created:
             user.set_password(password)

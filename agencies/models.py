@@ -20,7 +20,10 @@ class Unit(models.Model):
     name = models.CharField(_("tên"), max_length=255, unique=True)
     short_name = models.CharField(_("tên viết tắt"), max_length=60, blank=True)
     abbreviation = models.CharField(
-        _("ký hiệu"), max_length=20, blank=True, help_text=_("Dùng trong ký hiệu văn bản, ví dụ UBND, STTTT.")
+        _("ký hiệu"),
+        max_length=20,
+        blank=True,
+        help_text=_("Dùng trong ký hiệu văn bản, ví dụ UBND, STTTT."),
     )
     kind = models.CharField(_("loại"), max_length=10, choices=Kind.choices, default=Kind.DEPARTMENT)
     is_active = models.BooleanField(_("đang hoạt động"), default=True)
@@ -50,7 +53,9 @@ class User(AbstractUser):
     unit = models.ForeignKey(
         Unit, verbose_name=_("đơn vị"), on_delete=models.PROTECT, related_name="members", null=True
     )
-    role = models.CharField(_("vai trò"), max_length=20, choices=Role.choices, default=Role.AGENCY_STAFF)
+    role = models.CharField(
+        _("vai trò"), max_length=20, choices=Role.choices, default=Role.AGENCY_STAFF
+    )
     position = models.CharField(
         _("chức vụ"), max_length=120, blank=True, help_text=_("Ví dụ: Phó Chủ tịch, Giám đốc Sở.")
     )

@@ -22,14 +22,16 @@ from typing import Any
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
 from django.test.utils import setup_test_environment  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
-SEED = Path(__file__).resolve().parent.parent / "documents" / "seeds" / "dongnai-262-KH-UBND-2023.docx"
+SEED = (
+    Path(__file__).resolve().parent.parent / "documents" / "seeds" / "dongnai-262-KH-UBND-2023.docx"
+)
 
 
 def timed(fn: Callable[[], Any], runs: int = RUNS) -> list[float]:
@@ -42,8 +44,10 @@ def timed(fn: Callable[[], Any], runs: int = RUNS) -> list[float]:
 
 
 def report(name: str, samples: list[float]) -> None:
-    print(f"| {name:<58} | {statistics.median(samples):9.1f} | {min(samples):9.1f} | "
-          f"{max(samples):9.1f} | {len(samples):4d} |")
+    print(
+        f"| {name:<58} | {statistics.median(samples):9.1f} | {min(samples):9.1f} | "
+        f"{max(samples):9.1f} | {len(samples):4d} |"
+    )
 
 
 def main() -> None:
@@ -62,8 +66,13 @@ def _walk_to(step: str, plan: Any, users: dict[str, Any], directory: dict[str, A
 
     steps = [
         ("agency_review", "giamdoc", "approve", {}, ""),
-        ("choose_agencies", "chuyenvien", "send",
-         {"unit_ids": [directory["so-nv"].pk], "deadline": in_days(5)}, ""),
+        (
+            "choose_agencies",
+            "chuyenvien",
+            "send",
+            {"unit_ids": [directory["so-nv"].pk], "deadline": in_days(5)},
+            "",
+        ),
         ("consult", "ngoaivu", "agree", {}, ""),
         ("consolidate", "chuyenvien", "send", {}, ""),
         ("budget_review", "taichinh", "approve", {}, ""),
@@ -112,12 +121,15 @@ def run_all() -> None:
 
     # Rendering
     content = PlanContent.from_dict(documents._clean_content(seed_content)[0])
-    header = DocumentHeader(issuer_name="ỦY BAN NHÂN DÂN TỈNH ĐỒNG NAI", issuer_abbreviation="UBND",
-                            place="Đồng Nai")
+    header = DocumentHeader(
+        issuer_name="ỦY BAN NHÂN DÂN TỈNH ĐỒNG NAI", issuer_abbreviation="UBND", place="Đồng Nai"
+    )
     report("render seed plan to .docx", timed(lambda: rendering.render_plan_docx(content, header)))
     docx = rendering.render_plan_docx(content, header)
-    report("convert seed .docx to PDF (LibreOffice, one-off)",
-           timed(lambda: conversion.docx_to_pdf(docx), runs=max(3, RUNS // 2)))
+    report(
+        "convert seed .docx to PDF (LibreOffice, one-off)",
+        timed(lambda: conversion.docx_to_pdf(docx), runs=max(3, RUNS // 2)),
+    )
 
     # Task completion through the API: request until the next task exists
     head = users["giamdoc"]
@@ -129,8 +141,9 @@ def run_all() -> None:
         plan = plan_submit(plan=plan, actor=drafter)
         task = open_task(head, plan, "agency_review")
         start = time.perf_counter()
-        response = client.post(f"/api/v1/tasks/{task.pk}/complete/", {"action": "approve"},
-                               format="json")
+        response = client.post(
+            f"/api/v1/tasks/{task.pk}/complete/", {"action": "approve"}, format="json"
+        )
         assert response.status_code == 200, response.content
         samples.append((time.perf_counter() - start) * 1000)
         assert open_task(drafter, plan, "choose_agencies")
@@ -141,10 +154,14 @@ def run_all() -> None:
         from channels.db import database_sync_to_async
         from rest_framework.authtoken.models import Token
 
-        token = await database_sync_to_async(lambda: Token.objects.get_or_create(user=drafter)[0].key)()
-        communicator = WebsocketCommunicator(application, f"/ws/notifications/?token={token}",
-                                             headers=[(b"origin", b"http://127.0.0.1:8000"),
-                                                      (b"host", b"127.0.0.1:8000")])
+        token = await database_sync_to_async(
+            lambda: Token.objects.get_or_create(user=drafter)[0].key
+        )()
+        communicator = WebsocketCommunicator(
+            application,
+            f"/ws/notifications/?token={token}",
+            headers=[(b"origin", b"http://127.0.0.1:8000"), (b"host", b"127.0.0.1:8000")],
+        )
         connected, _ = await communicator.connect()
         assert connected
         out = []
@@ -172,11 +189,15 @@ def run_all() -> None:
     for plan in plans:
         documents.plan_prepare_signature(plan=plan)  # render outside the timing, as the flow does
     it = iter(plans)
-    report("sign (plan_sign: issue fields + PAdES B-T)",
-           timed(lambda: documents.plan_sign(plan=next(it), actor=signer)))
+    report(
+        "sign (plan_sign: issue fields + PAdES B-T)",
+        timed(lambda: documents.plan_sign(plan=next(it), actor=signer)),
+    )
     it = iter(plans)
-    report("issue (plan_issue: number + fill fields + seal + delivery)",
-           timed(lambda: documents.plan_issue(plan=next(it), actor=users["vanthu"])))
+    report(
+        "issue (plan_issue: number + fill fields + seal + delivery)",
+        timed(lambda: documents.plan_issue(plan=next(it), actor=users["vanthu"])),
+    )
     from signing.services import pdf_verify
 
     issued = bytes(type(plans[0]).objects.get(pk=plans[0].pk).issued_pdf)

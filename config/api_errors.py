@@ -19,14 +19,23 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, DomainError):
         return Response({"error": exc.code, "detail": exc.message}, status=exc.status)
     if isinstance(exc, django_fsm.TransitionNotAllowed | FlowTransitionNotAllowed):
-        return Response({"error": "wrong_state", "detail": STATE_MESSAGE}, status=status.HTTP_409_CONFLICT)
+        return Response(
+            {"error": "wrong_state", "detail": STATE_MESSAGE}, status=status.HTTP_409_CONFLICT
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound("Không tìm thấy.")
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied("Bạn không có quyền thực hiện thao tác này.")
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(response.data, dict) and "detail" in response.data:
-        response.data = {"error": getattr(exc, "default_code", "error"), "detail": response.data["detail"]}
+        response.data = {
+            "error": getattr(exc, "default_code", "error"),
+            "detail": response.data["detail"],
+        }
     elif response is not None:
-        response.data = {"error": "invalid", "detail": "Dữ liệu không hợp lệ.", "fields": response.data}
+        response.data = {
+            "error": "invalid",
+            "detail": "Dữ liệu không hợp lệ.",
+            "fields": response.data,
+        }
     return response

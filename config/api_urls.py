@@ -23,9 +23,14 @@ urlpatterns = [
     path("documents/<int:plan_id>/", DocumentDetailView.as_view(), name="api-document"),
     path("documents/<int:plan_id>/docx/", DocumentDocxView.as_view(), name="api-document-docx"),
     path("documents/<int:plan_id>/pdf/", DocumentPdfView.as_view(), name="api-document-pdf"),
-    path("documents/<int:plan_id>/submit/", DocumentSubmitView.as_view(), name="api-document-submit"),
-    path("documents/<int:plan_id>/acknowledge/", ReceiptAcknowledgeView.as_view(),
-         name="api-document-acknowledge"),
+    path(
+        "documents/<int:plan_id>/submit/", DocumentSubmitView.as_view(), name="api-document-submit"
+    ),
+    path(
+        "documents/<int:plan_id>/acknowledge/",
+        ReceiptAcknowledgeView.as_view(),
+        name="api-document-acknowledge",
+    ),
     path("tasks/", TaskListView.as_view(), name="api-tasks"),
     path("tasks/<int:task_id>/", TaskDetailView.as_view(), name="api-task"),
     path("tasks/<int:task_id>/complete/", TaskCompleteView.as_view(), name="api-task-complete"),

@@ -9,7 +9,9 @@ from viewflow.fsm import TransitionNotAllowed as FlowTransitionNotAllowed
 
 from agencies.errors import DomainError
 
-STATE_MESSAGE = "Thao tác không phù hợp với trạng thái hiện tại của văn bản. Vui lòng tải lại trang."
+STATE_MESSAGE = (
+    "Thao tác không phù hợp với trạng thái hiện tại của văn bản. Vui lòng tải lại trang."
+)
 
 
 class DomainErrorMiddleware:

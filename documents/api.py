@@ -41,8 +41,19 @@ class EventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PlanEvent
-        fields = ["sequence", "kind", "kind_display", "actor", "actor_name", "from_status",
-                  "to_status", "comment", "data", "created_at", "hash"]
+        fields = [
+            "sequence",
+            "kind",
+            "kind_display",
+            "actor",
+            "actor_name",
+            "from_status",
+            "to_status",
+            "comment",
+            "data",
+            "created_at",
+            "hash",
+        ]
 
 
 class VersionSerializer(serializers.ModelSerializer):
@@ -56,8 +67,20 @@ class ConsultationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ConsultationRequest
-        fields = ["id", "round", "unit", "unit_name", "deadline", "verdict", "comment",
-                  "answered_by", "answered_at", "by_silence", "resolution", "resolution_note"]
+        fields = [
+            "id",
+            "round",
+            "unit",
+            "unit_name",
+            "deadline",
+            "verdict",
+            "comment",
+            "answered_by",
+            "answered_at",
+            "by_silence",
+            "resolution",
+            "resolution_note",
+        ]
 
 
 class ReceiptSerializer(serializers.ModelSerializer):
@@ -73,8 +96,21 @@ class PlanListSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Plan
-        fields = ["id", "title", "doc_type", "year", "status", "status_display", "version_number",
-                  "number", "issued_on", "drafting_unit", "drafter", "signer", "updated_at"]
+        fields = [
+            "id",
+            "title",
+            "doc_type",
+            "year",
+            "status",
+            "status_display",
+            "version_number",
+            "number",
+            "issued_on",
+            "drafting_unit",
+            "drafter",
+            "signer",
+            "updated_at",
+        ]
 
 
 class PlanDetailSerializer(PlanListSerializer):
@@ -86,9 +122,18 @@ class PlanDetailSerializer(PlanListSerializer):
     recipients = serializers.SerializerMethodField()
 
     class Meta(PlanListSerializer.Meta):
-        fields = [*PlanListSerializer.Meta.fields, "number_text", "content", "recipients",
-                  "versions", "consultations", "receipts", "history", "signed_pdf_sha256",
-                  "issued_pdf_sha256"]
+        fields = [
+            *PlanListSerializer.Meta.fields,
+            "number_text",
+            "content",
+            "recipients",
+            "versions",
+            "consultations",
+            "receipts",
+            "history",
+            "signed_pdf_sha256",
+            "issued_pdf_sha256",
+        ]
 
     def get_number_text(self, plan: Plan) -> str:
         from .rendering import format_number
@@ -119,10 +164,15 @@ class DocumentListView(APIView):
 
     @extend_schema(responses=PlanListSerializer(many=True), summary="Văn bản tôi được xem")
     def get(self, request: Request) -> Response:
-        return Response(PlanListSerializer(selectors.plan_list_visible(user=request.user), many=True).data)
+        return Response(
+            PlanListSerializer(selectors.plan_list_visible(user=request.user), many=True).data
+        )
 
-    @extend_schema(request=ContentInputSerializer, responses={201: PlanDetailSerializer, **ERRORS},
-                   summary="Tạo dự thảo kế hoạch")
+    @extend_schema(
+        request=ContentInputSerializer,
+        responses={201: PlanDetailSerializer, **ERRORS},
+        summary="Tạo dự thảo kế hoạch",
+    )
     def post(self, request: Request) -> Response:
         content = request.data.get("content") if isinstance(request.data, dict) else None
         if content is None:
@@ -139,8 +189,11 @@ class DocumentDetailView(APIView):
         plan = selectors.plan_get_visible(user=request.user, plan_id=plan_id)
         return Response(PlanDetailSerializer(plan).data)
 
-    @extend_schema(request=ContentInputSerializer, responses={200: PlanDetailSerializer, **ERRORS},
-                   summary="Sửa nội dung dự thảo")
+    @extend_schema(
+        request=ContentInputSerializer,
+        responses={200: PlanDetailSerializer, **ERRORS},
+        summary="Sửa nội dung dự thảo",
+    )
     def put(self, request: Request, plan_id: int) -> Response:
         plan = selectors.plan_get_visible(user=request.user, plan_id=plan_id)
         content = request.data.get("content") if isinstance(request.data, dict) else None
@@ -151,8 +204,16 @@ class DocumentDetailView(APIView):
 
 
 class DocumentDocxView(APIView):
-    @extend_schema(responses={(200, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"): OpenApiTypes.BINARY, **ERRORS},
-                   summary="Tải .docx")
+    @extend_schema(
+        responses={
+            (
+                200,
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            ): OpenApiTypes.BINARY,
+            **ERRORS,
+        },
+        summary="Tải .docx",
+    )
     def get(self, request: Request, plan_id: int) -> HttpResponse:
         plan = selectors.plan_get_visible(user=request.user, plan_id=plan_id)
         response = HttpResponse(
@@ -164,8 +225,10 @@ class DocumentDocxView(APIView):
 
 
 class DocumentPdfView(APIView):
-    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY, **ERRORS},
-                   summary="Tải PDF (bản đã phát hành, đã ký, hoặc dự thảo)")
+    @extend_schema(
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY, **ERRORS},
+        summary="Tải PDF (bản đã phát hành, đã ký, hoặc dự thảo)",
+    )
     def get(self, request: Request, plan_id: int) -> HttpResponse:
         plan = selectors.plan_get_visible(user=request.user, plan_id=plan_id)
         pdf, kind = services.plan_pdf(plan=plan)
@@ -178,11 +241,22 @@ class DocumentImportView(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(
-        request={"multipart/form-data": inline_serializer(
-            "ImportRequest", {"file": serializers.FileField()})},
-        responses={201: inline_serializer("ImportResult", {
-            "document": PlanDetailSerializer(), "unplaced": serializers.ListField(),
-            "warnings": serializers.ListField()}), **ERRORS},
+        request={
+            "multipart/form-data": inline_serializer(
+                "ImportRequest", {"file": serializers.FileField()}
+            )
+        },
+        responses={
+            201: inline_serializer(
+                "ImportResult",
+                {
+                    "document": PlanDetailSerializer(),
+                    "unplaced": serializers.ListField(),
+                    "warnings": serializers.ListField(),
+                },
+            ),
+            **ERRORS,
+        },
         summary="Nhập dự thảo từ tệp .docx",
     )
     def post(self, request: Request) -> Response:
@@ -193,15 +267,21 @@ class DocumentImportView(APIView):
             raise InvalidInput("Tệp quá lớn (tối đa 10 MB).")
         plan, result = services.plan_import_docx(actor=request.user, data=upload.read())
         return Response(
-            {"document": PlanDetailSerializer(plan).data, "unplaced": result.unplaced,
-             "warnings": result.warnings},
+            {
+                "document": PlanDetailSerializer(plan).data,
+                "unplaced": result.unplaced,
+                "warnings": result.warnings,
+            },
             status=status.HTTP_201_CREATED,
         )
 
 
 class ReceiptAcknowledgeView(APIView):
-    @extend_schema(request=None, responses={200: ReceiptSerializer, **ERRORS},
-                   summary="Xác nhận đã nhận văn bản")
+    @extend_schema(
+        request=None,
+        responses={200: ReceiptSerializer, **ERRORS},
+        summary="Xác nhận đã nhận văn bản",
+    )
     def post(self, request: Request, plan_id: int) -> Response:
         plan = selectors.plan_get_visible(user=request.user, plan_id=plan_id)
         receipt = services.receipt_acknowledge(plan=plan, actor=request.user)
@@ -212,8 +292,10 @@ class TrustView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list[Any] = []
 
-    @extend_schema(responses={(200, "application/x-pem-file"): OpenApiTypes.STR},
-                   summary="Chứng thư gốc (CA) của hệ thống, để kiểm tra chữ ký")
+    @extend_schema(
+        responses={(200, "application/x-pem-file"): OpenApiTypes.STR},
+        summary="Chứng thư gốc (CA) của hệ thống, để kiểm tra chữ ký",
+    )
     def get(self, request: Request) -> HttpResponse:
         return HttpResponse(trust_pem(), content_type="application/x-pem-file")
 
@@ -222,7 +304,9 @@ class TrustCrlView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list[Any] = []
 
-    @extend_schema(responses={(200, "application/x-pem-file"): OpenApiTypes.STR},
-                   summary="Danh sách chứng thư bị thu hồi (CRL) của CA hệ thống")
+    @extend_schema(
+        responses={(200, "application/x-pem-file"): OpenApiTypes.STR},
+        summary="Danh sách chứng thư bị thu hồi (CRL) của CA hệ thống",
+    )
     def get(self, request: Request) -> HttpResponse:
         return HttpResponse(crl_pem(), content_type="application/x-pem-file")

@@ -184,7 +184,10 @@ class Recipients:
         data = _dict(data or {}, "recipients")
         archive = _text(data, "archive", where="recipients.") or "Lưu: VT."
         return cls(
-            units=[UnitRef.from_dict(u, "recipients.units") for u in _list(data, "units", "recipients.")],
+            units=[
+                UnitRef.from_dict(u, "recipients.units")
+                for u in _list(data, "units", "recipients.")
+            ],
             lines=_texts(data, "lines", "recipients."),
             archive=archive,
         )
@@ -209,9 +212,13 @@ class SignatureBlock:
         data = _dict(data or {}, "signature")
         authority = _text(data, "authority", where="signature.")
         if authority not in AUTHORITY_FORMS:
-            raise ContentError("Thẩm quyền ký phải là một trong TM., KT., Q., TL., TUQ. hoặc để trống.")
+            raise ContentError(
+                "Thẩm quyền ký phải là một trong TM., KT., Q., TL., TUQ. hoặc để trống."
+            )
         signer_id = data.get("signer_id")
-        if signer_id is not None and (not isinstance(signer_id, int) or isinstance(signer_id, bool)):
+        if signer_id is not None and (
+            not isinstance(signer_id, int) or isinstance(signer_id, bool)
+        ):
             raise ContentError("“signature.signer_id” phải là số nguyên.")
         return cls(
             authority=authority,

@@ -40,8 +40,12 @@ class ConversionError(DomainError):
     status = 503
     code = "conversion_failed"
 
-    def __init__(self, message: str = "Không chuyển được văn bản sang PDF. Vui lòng thử lại sau.",
-                 *, code: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str = "Không chuyển được văn bản sang PDF. Vui lòng thử lại sau.",
+        *,
+        code: str | None = None,
+    ) -> None:
         super().__init__(message, code=code)
 
 
@@ -87,8 +91,9 @@ def docx_to_pdf(docx: bytes, *, pdfa: bool = False, timeout: int | None = None) 
 # unoserver (a warm LibreOffice): fast, one document at a time per server
 
 
-def _convert_with_unoserver(docx: bytes, host: str, port: Any, pdfa: bool,
-                            timeout: int) -> bytes | None:
+def _convert_with_unoserver(
+    docx: bytes, host: str, port: Any, pdfa: bool, timeout: int
+) -> bytes | None:
     """The PDF from a running unoserver, or None (logged) so that the caller falls back."""
     try:
         from unoserver.client import UnoClient
@@ -115,12 +120,14 @@ def _convert_with_unoserver(docx: bytes, host: str, port: Any, pdfa: bool,
     thread.start()
     thread.join(timeout)
     if thread.is_alive():
-        logger.warning("unoserver %s:%s did not answer in %s s; converting with soffice",
-                       host, port, timeout)
+        logger.warning(
+            "unoserver %s:%s did not answer in %s s; converting with soffice", host, port, timeout
+        )
         return None
     if "error" in result:
-        logger.warning("unoserver %s:%s failed (%s); converting with soffice",
-                       host, port, result["error"])
+        logger.warning(
+            "unoserver %s:%s failed (%s); converting with soffice", host, port, result["error"]
+        )
         return None
     pdf = result.get("pdf")
     if not _is_pdf(pdf):
@@ -143,16 +150,28 @@ def _convert_with_soffice(docx: bytes, *, pdfa: bool, timeout: int) -> bytes:
         source = root / "document.docx"
         source.write_bytes(docx)
         command = [
-            binary, "--headless", "--norestore", "--nologo", "--nodefault", "--nolockcheck",
+            binary,
+            "--headless",
+            "--norestore",
+            "--nologo",
+            "--nodefault",
+            "--nolockcheck",
             f"-env:UserInstallation={profile.as_uri()}",
             f"--infilter={DOCX_IMPORT_FILTER}",
-            "--convert-to", PDFA_FILTER if pdfa else PDF_FILTER,
-            "--outdir", str(outdir), str(source),
+            "--convert-to",
+            PDFA_FILTER if pdfa else PDF_FILTER,
+            "--outdir",
+            str(outdir),
+            str(source),
         ]
         env = {**os.environ, "HOME": str(root)}
         try:
             process = subprocess.Popen(
-                command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp,
+                command,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=env,
+                cwd=tmp,
                 start_new_session=True,  # own process group: a timeout kills soffice.bin too
             )
         except OSError as exc:
@@ -171,9 +190,12 @@ def _convert_with_soffice(docx: bytes, *, pdfa: bool, timeout: int) -> bytes:
         pdf = output.read_bytes() if output.is_file() else b""
         if not _is_pdf(pdf):
             # soffice exits 0 even when it could not load the file: check the output itself.
-            logger.error("soffice produced no PDF (exit %s): %s %s", process.returncode,
-                         stdout.decode(errors="replace")[-500:],
-                         stderr.decode(errors="replace")[-500:])
+            logger.error(
+                "soffice produced no PDF (exit %s): %s %s",
+                process.returncode,
+                stdout.decode(errors="replace")[-500:],
+                stderr.decode(errors="replace")[-500:],
+            )
             raise ConversionError()
         return pdf
 

@@ -60,24 +60,55 @@ _CLOSING = re.compile(r"^Trên đây\b")
 _RECIPIENTS = re.compile(r"^Nơi nhận\s*:?\s*$", re.IGNORECASE)
 _ARCHIVE = re.compile(r"^Lưu\b\s*:?\s*(.*)$", re.IGNORECASE)
 _AUTHORITY = re.compile(r"^(TM|KT|Q|TL|TUQ)\s*\.\s*(\S.*)$")
-_NUMBER_LINE = re.compile(
-    r"^Số\s*:?\s*(\d*)\s*/\s*([A-Za-zĐđ]+)(?:\s*-\s*([\wĐđ.&-]+))?\s*$")
+_NUMBER_LINE = re.compile(r"^Số\s*:?\s*(\d*)\s*/\s*([A-Za-zĐđ]+)(?:\s*-\s*([\wĐđ.&-]+))?\s*$")
 _PLACE_DATE = re.compile(
     r"^(?:(?P<place>[^,]+),\s*)?ngày\s*(?P<day>\d{1,2})?\s*tháng\s*(?P<month>\d{1,2})?"
-    r"\s*năm\s*(?P<year>\d{4})?\s*$", re.IGNORECASE)
+    r"\s*năm\s*(?P<year>\d{4})?\s*$",
+    re.IGNORECASE,
+)
 _DEADLINE = re.compile(r"trước ngày\s*(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(\d{4})", re.IGNORECASE)
 _LEAD = re.compile(r"^(?:Đơn vị|Cơ quan)\s+(?:chủ trì|thực hiện)[^:]{0,40}:\s*(.*)$", re.IGNORECASE)
 _COORDINATING = re.compile(r"^(?:Đơn vị|Cơ quan)\s+phối hợp[^:]{0,60}:\s*(.*)$", re.IGNORECASE)
-_TIMELINE = re.compile(r"^Thời gian(?:\s+(?:thực hiện|hoàn thành))?[^:]{0,20}:\s*(.*)$",
-                       re.IGNORECASE)
-_BUDGET = re.compile(r"^Dự toán kinh phí\s*:\s*([\d.,\s]+)\s*(?:đồng|VNĐ|VND|đ)?\s*\.?$",
-                     re.IGNORECASE)
+_TIMELINE = re.compile(
+    r"^Thời gian(?:\s+(?:thực hiện|hoàn thành))?[^:]{0,20}:\s*(.*)$", re.IGNORECASE
+)
+_BUDGET = re.compile(
+    r"^Dự toán kinh phí\s*:\s*([\d.,\s]+)\s*(?:đồng|VNĐ|VND|đ)?\s*\.?$", re.IGNORECASE
+)
 #: Words a sentence never ends with: a paragraph ending in one continues in the next paragraph.
-_CONNECTIVES = frozenset((
-    "của", "và", "về", "với", "các", "cho", "trong", "theo", "tại", "từ", "đến", "để", "những",
-    "hoặc", "là", "được", "có", "trên", "dưới", "thuộc", "nhằm", "bằng", "qua", "giữa", "vào",
-    "ra", "như", "mà", "thì",
-))
+_CONNECTIVES = frozenset(
+    (
+        "của",
+        "và",
+        "về",
+        "với",
+        "các",
+        "cho",
+        "trong",
+        "theo",
+        "tại",
+        "từ",
+        "đến",
+        "để",
+        "những",
+        "hoặc",
+        "là",
+        "được",
+        "có",
+        "trên",
+        "dưới",
+        "thuộc",
+        "nhằm",
+        "bằng",
+        "qua",
+        "giữa",
+        "vào",
+        "ra",
+        "như",
+        "mà",
+        "thì",
+    )
+)
 
 
 @dataclass
@@ -348,9 +379,16 @@ def _item_title(line: _Line) -> str | None:
 
 
 def _is_structural(text: str) -> bool:
-    return bool(_SECTION.match(text) or _ITEM.match(text) or _POINT.match(text)
-                or _BULLET.match(text) or _LEGAL_BASIS.match(text) or _CLOSING.match(text)
-                or _RECIPIENTS.match(text) or _is_field(text))
+    return bool(
+        _SECTION.match(text)
+        or _ITEM.match(text)
+        or _POINT.match(text)
+        or _BULLET.match(text)
+        or _LEGAL_BASIS.match(text)
+        or _CLOSING.match(text)
+        or _RECIPIENTS.match(text)
+        or _is_field(text)
+    )
 
 
 def _merge_continuations(lines: list[_Line]) -> list[_Line]:
@@ -360,8 +398,12 @@ def _merge_continuations(lines: list[_Line]) -> list[_Line]:
     for line in lines:
         if out and _continues(out[-1], line):
             previous = out[-1]
-            out[-1] = _Line(f"{previous.text} {line.text}", bold=previous.bold,
-                            centered=previous.centered, in_table=previous.in_table)
+            out[-1] = _Line(
+                f"{previous.text} {line.text}",
+                bold=previous.bold,
+                centered=previous.centered,
+                in_table=previous.in_table,
+            )
         else:
             out.append(line)
     return out
@@ -441,8 +483,9 @@ class _Importer:
         self._footer(lines[end:])
         self._year()
         self.content["place"] = self.source.get("place", "")
-        return ImportResult(content=self.content, unplaced=self.unplaced, warnings=self.warnings,
-                            source=self.source)
+        return ImportResult(
+            content=self.content, unplaced=self.unplaced, warnings=self.warnings, source=self.source
+        )
 
     def _find_type_line(self) -> int | None:
         for index, line in enumerate(self.lines[:40]):
@@ -472,8 +515,11 @@ class _Importer:
                     self.source["place"] = match.group("place").strip()
                 if match.group("day") and match.group("month") and match.group("year"):
                     try:
-                        issued = dt.date(int(match.group("year")), int(match.group("month")),
-                                         int(match.group("day")))
+                        issued = dt.date(
+                            int(match.group("year")),
+                            int(match.group("month")),
+                            int(match.group("day")),
+                        )
                         self.source["date"] = issued.isoformat()
                     except ValueError:
                         self.warn(f"Ngày ban hành “{text}” không hợp lệ.")
@@ -516,8 +562,11 @@ class _Importer:
                 return index
         # No closing: a signature block at the very end (authority lines, then a name).
         for index in range(position, len(self.lines)):
-            if _AUTHORITY.match(self.lines[index].text) and not self.lines[index].text.endswith(
-                    (".", ";")) and _is_upper(self.lines[index].text):
+            if (
+                _AUTHORITY.match(self.lines[index].text)
+                and not self.lines[index].text.endswith((".", ";"))
+                and _is_upper(self.lines[index].text)
+            ):
                 return index
         return len(self.lines)
 
@@ -526,11 +575,15 @@ class _Importer:
         first_section = next((i for i, line in enumerate(body) if _section_title(line.text)), None)
         if first_section is None:
             # No Roman sections: the preamble ends at "… như sau:" or with the legal bases.
-            first_section = next((i + 1 for i, line in enumerate(body)
-                                  if line.text.rstrip().endswith("như sau:")), None)
+            first_section = next(
+                (i + 1 for i, line in enumerate(body) if line.text.rstrip().endswith("như sau:")),
+                None,
+            )
             if first_section is None:
-                first_section = next((i for i, line in enumerate(body)
-                                      if not _LEGAL_BASIS.match(line.text)), len(body))
+                first_section = next(
+                    (i for i, line in enumerate(body) if not _LEGAL_BASIS.match(line.text)),
+                    len(body),
+                )
         legal_bases: list[str] = []
         preamble: list[str] = []
         for line in body[:first_section]:
@@ -594,7 +647,7 @@ class _Importer:
                 return None
             if entry.bullet == "-":
                 title = _split_bullet(entry.text)[1]
-                description = [e.text for e in node.entries[index + 1:]]
+                description = [e.text for e in node.entries[index + 1 :]]
                 task = _DashTask(title, description)
                 node.entries[index:] = [task]
                 return task
@@ -612,8 +665,10 @@ class _Importer:
                 units.append({"name": name, "unit_id": unit_id})
                 if unit_id is None and name not in self._warned_units:
                     self._warned_units.add(name)
-                    self.warn(f"Không tìm thấy đơn vị “{name}” trong danh mục; "
-                              "đã giữ nguyên tên như trong văn bản.")
+                    self.warn(
+                        f"Không tìm thấy đơn vị “{name}” trong danh mục; "
+                        "đã giữ nguyên tên như trong văn bản."
+                    )
         return units
 
     def _task(self, title: str, description: list[str], fields: _Fields) -> dict[str, Any]:
@@ -639,8 +694,10 @@ class _Importer:
         for entry in node.entries:
             if isinstance(entry, _Para):
                 if numbered or tasks:
-                    self.warn(f"Đoạn “{_short(entry.text)}” đứng sau các mục con; "
-                              "đã chuyển lên trước các mục con.")
+                    self.warn(
+                        f"Đoạn “{_short(entry.text)}” đứng sau các mục con; "
+                        "đã chuyển lên trước các mục con."
+                    )
                 paragraphs.append(entry.text)
             elif isinstance(entry, _DashTask):
                 tasks.append(self._task(entry.title, entry.description, entry.fields))
@@ -654,19 +711,28 @@ class _Importer:
             else:
                 numbered.append(("block", self._block(entry)))
         if node.fields:
-            self.warn(f"Thông tin đơn vị, thời gian của mục “{_short(node.title)}” không gắn được "
-                      "với nhiệm vụ nào; đã giữ dưới dạng đoạn văn.")
+            self.warn(
+                f"Thông tin đơn vị, thời gian của mục “{_short(node.title)}” không gắn được "
+                "với nhiệm vụ nào; đã giữ dưới dạng đoạn văn."
+            )
             paragraphs.extend(node.fields.raw)
         kinds = [kind for kind, _ in numbered]
-        interleaved = "task" in kinds and "block" in kinds[kinds.index("task"):]
+        interleaved = "task" in kinds and "block" in kinds[kinds.index("task") :]
         children: list[dict[str, Any]] = []
         numbered_tasks: list[dict[str, Any]] = []
         for kind, value in numbered:
             if kind == "block":
                 children.append(value)
             elif interleaved:
-                children.append({"title": "", "kind": "general", "paragraphs": [],
-                                 "tasks": [value], "children": []})
+                children.append(
+                    {
+                        "title": "",
+                        "kind": "general",
+                        "paragraphs": [],
+                        "tasks": [value],
+                        "children": [],
+                    }
+                )
             else:
                 numbered_tasks.append(value)
         return {
@@ -750,10 +816,15 @@ class _Importer:
             recipients["lines"].append(name)
 
     def _signature(self, lines: list[str]) -> dict[str, Any]:
-        """"TM. ỦY BAN NHÂN DÂN" / "KT. CHỦ TỊCH" / "PHÓ CHỦ TỊCH" / name; defaults if absent."""
+        """ "TM. ỦY BAN NHÂN DÂN" / "KT. CHỦ TỊCH" / "PHÓ CHỦ TỊCH" / name; defaults if absent."""
         defaults = SignatureBlock()
-        result = {"authority": "", "collective": "", "deputy_for": "", "position": "",
-                  "signer_name": ""}
+        result = {
+            "authority": "",
+            "collective": "",
+            "deputy_for": "",
+            "position": "",
+            "signer_name": "",
+        }
         found = False
         for text in lines:
             match = _AUTHORITY.match(text)
@@ -773,16 +844,25 @@ class _Importer:
             elif _is_upper(text) and not result["position"]:
                 result["position"] = text
                 found = True
-            elif not _is_upper(text) and not result["signer_name"] and len(text) <= 60 and (
-                    not text.startswith("(")):
+            elif (
+                not _is_upper(text)
+                and not result["signer_name"]
+                and len(text) <= 60
+                and (not text.startswith("("))
+            ):
                 result["signer_name"] = text
                 found = True
             else:
                 self.unplaced.append(text)
         if not found:
-            return {"authority": defaults.authority, "collective": defaults.collective,
-                    "deputy_for": defaults.deputy_for, "position": defaults.position,
-                    "signer_name": "", "signer_id": None}
+            return {
+                "authority": defaults.authority,
+                "collective": defaults.collective,
+                "deputy_for": defaults.deputy_for,
+                "position": defaults.position,
+                "signer_name": "",
+                "signer_id": None,
+            }
         return {**result, "signer_id": None}
 
     def _year(self) -> None:
@@ -814,9 +894,9 @@ def _sentences(text: str) -> list[str]:
     out: list[str] = []
     start = 0
     for match in re.finditer(r"[.!?]\s+", text):
-        following = text[match.end(): match.end() + 1]
+        following = text[match.end() : match.end() + 1]
         if following and (following.isupper() or following.isdigit()):
-            out.append(text[start: match.end()].strip())
+            out.append(text[start : match.end()].strip())
             start = match.end()
     out.append(text[start:].strip())
     return [sentence for sentence in out if sentence]

@@ -54,18 +54,30 @@ class Plan(FSMModelMixin, models.Model):
     doc_type = models.CharField(_("loại văn bản"), max_length=8, default="KH")
     year = models.PositiveIntegerField(_("năm kế hoạch"))
     issuer = models.ForeignKey(
-        Unit, verbose_name=_("cơ quan ban hành"), on_delete=models.PROTECT, related_name="issued_plans"
+        Unit,
+        verbose_name=_("cơ quan ban hành"),
+        on_delete=models.PROTECT,
+        related_name="issued_plans",
     )
     drafting_unit = models.ForeignKey(
-        Unit, verbose_name=_("đơn vị soạn thảo"), on_delete=models.PROTECT, related_name="drafted_plans"
+        Unit,
+        verbose_name=_("đơn vị soạn thảo"),
+        on_delete=models.PROTECT,
+        related_name="drafted_plans",
     )
     drafter = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("người soạn thảo"), on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người soạn thảo"),
+        on_delete=models.PROTECT,
         related_name="drafted_plans",
     )
     signer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("người ký"), on_delete=models.PROTECT,
-        related_name="plans_to_sign", null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người ký"),
+        on_delete=models.PROTECT,
+        related_name="plans_to_sign",
+        null=True,
+        blank=True,
     )
     content = models.JSONField(_("nội dung"), default=dict)
     status = FSMField(_("trạng thái"), default=Status.DRAFT, choices=Status.choices, protected=True)
@@ -186,7 +198,9 @@ class PlanVersion(ImmutableModel):
     content = models.JSONField()
     content_sha256 = models.CharField(max_length=64)
     reason = models.CharField(max_length=40)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -202,10 +216,15 @@ class PlanVersion(ImmutableModel):
 class RenderedPdf(models.Model):
     """A cache of the PDF rendered from one version's content (LibreOffice is slow)."""
 
-    version = models.OneToOneField(PlanVersion, on_delete=models.CASCADE, related_name="rendered_pdf")
+    version = models.OneToOneField(
+        PlanVersion, on_delete=models.CASCADE, related_name="rendered_pdf"
+    )
     pdf = models.BinaryField()
     sha256 = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"PDF v{self.version_id}"
 
 
 class PlanEvent(ImmutableModel):
@@ -224,7 +243,10 @@ class PlanEvent(ImmutableModel):
         APPROVED_RELEASE = "approved_release", _("Lãnh đạo đơn vị duyệt")
         SENT_FOR_CONSULTATION = "sent_for_consultation", _("Gửi lấy ý kiến")
         CONSULTATION_ANSWERED = "consultation_answered", _("Đơn vị góp ý")
-        CONSULTATION_SILENT = "consultation_silent", _("Quá hạn không có ý kiến (xem như thống nhất)")
+        CONSULTATION_SILENT = (
+            "consultation_silent",
+            _("Quá hạn không có ý kiến (xem như thống nhất)"),
+        )
         CONSULTATION_CLOSED = "consultation_closed", _("Kết thúc lấy ý kiến")
         COMMENT_RESOLVED = "comment_resolved", _("Tiếp thu, giải trình ý kiến")
         SENT_TO_BUDGET_REVIEW = "sent_to_budget_review", _("Trình thẩm định kinh phí")
@@ -286,7 +308,9 @@ class PlanAccess(models.Model):
     """
 
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="accesses")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="+"
+    )
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, null=True, related_name="+")
     role = models.CharField(max_length=20, blank=True, default="")
     reason = models.CharField(max_length=40)
@@ -294,10 +318,14 @@ class PlanAccess(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["plan", "user", "unit", "role"], name="unique_plan_access",
+                fields=["plan", "user", "unit", "role"],
+                name="unique_plan_access",
                 nulls_distinct=False,
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id}: {self.reason}"
 
 
 class ConsultationRequest(models.Model):
@@ -333,8 +361,13 @@ class ConsultationRequest(models.Model):
     class Meta:
         ordering = ["round", "unit__name"]
         constraints = [
-            models.UniqueConstraint(fields=["plan", "round", "unit"], name="unique_consultation_per_round")
+            models.UniqueConstraint(
+                fields=["plan", "round", "unit"], name="unique_consultation_per_round"
+            )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id} round {self.round}: {self.unit_id}"
 
     @property
     def is_answered(self) -> bool:
@@ -354,8 +387,13 @@ class OutgoingRegister(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["issuer", "year"], name="unique_register_per_issuer_year")
+            models.UniqueConstraint(
+                fields=["issuer", "year"], name="unique_register_per_issuer_year"
+            )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.issuer_id}/{self.year}: {self.last_number}"
 
 
 class Receipt(models.Model):
@@ -371,4 +409,9 @@ class Receipt(models.Model):
 
     class Meta:
         ordering = ["unit__name"]
-        constraints = [models.UniqueConstraint(fields=["plan", "unit"], name="unique_receipt_per_unit")]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "unit"], name="unique_receipt_per_unit")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id} → {self.unit_id}"

@@ -57,8 +57,29 @@ DOC_TYPE_NAMES: dict[str, str] = {
 
 #: Points are lettered in Vietnamese alphabetical order (ND30 Phụ lục I, II.6.đ).
 VIETNAMESE_LETTERS = (
-    "a", "b", "c", "d", "đ", "e", "g", "h", "i", "k", "l", "m",
-    "n", "o", "p", "q", "r", "s", "t", "u", "v", "x", "y",
+    "a",
+    "b",
+    "c",
+    "d",
+    "đ",
+    "e",
+    "g",
+    "h",
+    "i",
+    "k",
+    "l",
+    "m",
+    "n",
+    "o",
+    "p",
+    "q",
+    "r",
+    "s",
+    "t",
+    "u",
+    "v",
+    "x",
+    "y",
 )
 
 PAGE_WIDTH_MM = 210
@@ -116,8 +137,21 @@ def format_archive_line(archive: str) -> str:
 
 def roman(number: int) -> str:
     """Upper-case Roman numeral of a positive integer (section numbers I, II, …)."""
-    values = ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"),
-              (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I"))
+    values = (
+        (1000, "M"),
+        (900, "CM"),
+        (500, "D"),
+        (400, "CD"),
+        (100, "C"),
+        (90, "XC"),
+        (50, "L"),
+        (40, "XL"),
+        (10, "X"),
+        (9, "IX"),
+        (5, "V"),
+        (4, "IV"),
+        (1, "I"),
+    )
     out = []
     for value, letters in values:
         while number >= value:
@@ -175,8 +209,11 @@ def _advance_widths(bold: bool) -> tuple[dict[int, int], int] | None:
         from fontTools.ttLib import TTFont
     except ImportError:  # pragma: no cover - fontTools comes with pyHanko[opentype]
         return None
-    names = ("LiberationSerif-Bold.ttf", "Times_New_Roman_Bold.ttf") if bold else (
-        "LiberationSerif-Regular.ttf", "Times_New_Roman.ttf")
+    names = (
+        ("LiberationSerif-Bold.ttf", "Times_New_Roman_Bold.ttf")
+        if bold
+        else ("LiberationSerif-Regular.ttf", "Times_New_Roman.ttf")
+    )
     for directory in _FONT_DIRS:
         for name in names:
             path = Path(directory) / name
@@ -228,11 +265,33 @@ def _set_language(rpr, lang: str = "vi-VN") -> None:
 
 # Children of w:pPr that come after w:pBdr, in schema order.
 _AFTER_PBDR = (
-    "w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap", "w:overflowPunct",
-    "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi", "w:adjustRightInd",
-    "w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents",
-    "w:suppressOverlap", "w:jc", "w:textDirection", "w:textAlignment", "w:textboxTightWrap",
-    "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange",
+    "w:shd",
+    "w:tabs",
+    "w:suppressAutoHyphens",
+    "w:kinsoku",
+    "w:wordWrap",
+    "w:overflowPunct",
+    "w:topLinePunct",
+    "w:autoSpaceDE",
+    "w:autoSpaceDN",
+    "w:bidi",
+    "w:adjustRightInd",
+    "w:snapToGrid",
+    "w:spacing",
+    "w:ind",
+    "w:contextualSpacing",
+    "w:mirrorIndents",
+    "w:suppressOverlap",
+    "w:jc",
+    "w:textDirection",
+    "w:textAlignment",
+    "w:textboxTightWrap",
+    "w:outlineLvl",
+    "w:divId",
+    "w:cnfStyle",
+    "w:rPr",
+    "w:sectPr",
+    "w:pPrChange",
 )
 
 
@@ -259,8 +318,15 @@ def _paragraph_mark_size(paragraph: Paragraph, size_pt: float) -> None:
     ppr.insert_element_before(rpr, "w:sectPr", "w:pPrChange")
 
 
-def _format(paragraph: Paragraph, *, align=WD_ALIGN_PARAGRAPH.JUSTIFY, first_line: bool = True,
-            before: float = 0, after: float = 6, keep_with_next: bool = False) -> None:
+def _format(
+    paragraph: Paragraph,
+    *,
+    align=WD_ALIGN_PARAGRAPH.JUSTIFY,
+    first_line: bool = True,
+    before: float = 0,
+    after: float = 6,
+    keep_with_next: bool = False,
+) -> None:
     fmt = paragraph.paragraph_format
     fmt.alignment = align
     fmt.first_line_indent = Cm(1.27) if first_line else Cm(0)
@@ -271,8 +337,14 @@ def _format(paragraph: Paragraph, *, align=WD_ALIGN_PARAGRAPH.JUSTIFY, first_lin
         fmt.keep_with_next = True
 
 
-def _run(paragraph: Paragraph, text: str, *, size: float = BODY_SIZE, bold: bool = False,
-         italic: bool = False):
+def _run(
+    paragraph: Paragraph,
+    text: str,
+    *,
+    size: float = BODY_SIZE,
+    bold: bool = False,
+    italic: bool = False,
+):
     run = paragraph.add_run(text)
     run.font.size = Pt(size)
     run.font.bold = bold
@@ -327,9 +399,23 @@ def _borderless_table(document: DocxDocument, widths_mm: Iterable[float]):
 
 
 _TBL_PR_ORDER = (
-    "w:tblStyle", "w:tblpPr", "w:tblOverlap", "w:bidiVisual", "w:tblStyleRowBandSize",
-    "w:tblStyleColBandSize", "w:tblW", "w:jc", "w:tblCellSpacing", "w:tblInd", "w:tblBorders",
-    "w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook", "w:tblCaption", "w:tblDescription",
+    "w:tblStyle",
+    "w:tblpPr",
+    "w:tblOverlap",
+    "w:bidiVisual",
+    "w:tblStyleRowBandSize",
+    "w:tblStyleColBandSize",
+    "w:tblW",
+    "w:jc",
+    "w:tblCellSpacing",
+    "w:tblInd",
+    "w:tblBorders",
+    "w:shd",
+    "w:tblLayout",
+    "w:tblCellMar",
+    "w:tblLook",
+    "w:tblCaption",
+    "w:tblDescription",
 )
 
 
@@ -396,8 +482,7 @@ def render_plan_docx(content: PlanContent, header: DocumentHeader) -> bytes:
 
 def _is_task_wrapper(block: Block) -> bool:
     """An untitled block holding exactly one task: the task stands at the block's number."""
-    return (not block.title and not block.paragraphs and not block.children
-            and len(block.tasks) == 1)
+    return not block.title and not block.paragraphs and not block.children and len(block.tasks) == 1
 
 
 class _PlanRenderer:
@@ -477,8 +562,9 @@ class _PlanRenderer:
     # -- header ---------------------------------------------------------------------------
 
     def _place(self) -> str:
-        return (self.header.place or self.content.place
-                or _place_from_issuer(self.header.issuer_name))
+        return (
+            self.header.place or self.content.place or _place_from_issuer(self.header.issuer_name)
+        )
 
     def _header_table(self) -> None:
         """Ô 1–4: issuer | Quốc hiệu and Tiêu ngữ, then "Số" | place and date on the same line."""
@@ -514,24 +600,41 @@ class _PlanRenderer:
         left, right = row.cells
         paragraph = left.paragraphs[0]
         _format(paragraph, align=WD_ALIGN_PARAGRAPH.CENTER, first_line=False, before=6, after=0)
-        _run(paragraph, format_number(self.header.number, self.content.doc_type,
-                                      self.header.issuer_abbreviation), size=13)
+        _run(
+            paragraph,
+            format_number(
+                self.header.number, self.content.doc_type, self.header.issuer_abbreviation
+            ),
+            size=13,
+        )
         paragraph = right.paragraphs[0]
         _format(paragraph, align=WD_ALIGN_PARAGRAPH.CENTER, first_line=False, before=6, after=0)
-        _run(paragraph, format_place_date(self._place(), self.header.issued_on), size=13,
-             italic=True)
+        _run(
+            paragraph, format_place_date(self._place(), self.header.issued_on), size=13, italic=True
+        )
 
     def _type_and_title(self) -> None:
         """Ô 5a: the type name and the summary line, both 14 bold centred, a short rule below."""
         paragraph = self.document.add_paragraph()
-        _format(paragraph, align=WD_ALIGN_PARAGRAPH.CENTER, first_line=False, before=18, after=0,
-                keep_with_next=True)
+        _format(
+            paragraph,
+            align=WD_ALIGN_PARAGRAPH.CENTER,
+            first_line=False,
+            before=18,
+            after=0,
+            keep_with_next=True,
+        )
         _run(paragraph, doc_type_name(self.content.doc_type), bold=True)
         widest = 0.0
         for line in self.content.title.splitlines() or [""]:
             paragraph = self.document.add_paragraph()
-            _format(paragraph, align=WD_ALIGN_PARAGRAPH.CENTER, first_line=False, after=0,
-                    keep_with_next=True)
+            _format(
+                paragraph,
+                align=WD_ALIGN_PARAGRAPH.CENTER,
+                first_line=False,
+                after=0,
+                keep_with_next=True,
+            )
             _run(paragraph, line.strip(), bold=True)
             widest = max(widest, text_width_mm(line.strip(), BODY_SIZE, bold=True))
         line_width = min(widest, TEXT_WIDTH_MM)
@@ -539,8 +642,9 @@ class _PlanRenderer:
 
     # -- body -----------------------------------------------------------------------------
 
-    def _paragraph(self, text: str, *, bold: bool = False, italic: bool = False,
-                   keep_with_next: bool = False) -> Paragraph:
+    def _paragraph(
+        self, text: str, *, bold: bool = False, italic: bool = False, keep_with_next: bool = False
+    ) -> Paragraph:
         paragraph = self.document.add_paragraph()
         _format(paragraph, keep_with_next=keep_with_next)
         _run(paragraph, text, bold=bold, italic=italic)
@@ -561,8 +665,9 @@ class _PlanRenderer:
         implementation_seen = False
         for index, section in enumerate(self.content.sections, start=1):
             if section.title:
-                self._paragraph(f"{roman(index)}. {section.title.upper()}", bold=True,
-                                keep_with_next=True)
+                self._paragraph(
+                    f"{roman(index)}. {section.title.upper()}", bold=True, keep_with_next=True
+                )
             self._block_contents(section, level=1)
             if section.kind == "implementation" and not implementation_seen:
                 implementation_seen = True
@@ -658,8 +763,13 @@ class _PlanRenderer:
         signature = self.content.signature
         for index, line in enumerate(signature.lines()):
             paragraph = _cell_paragraph(right, first)
-            _format(paragraph, align=WD_ALIGN_PARAGRAPH.CENTER, first_line=False,
-                    before=6 if index == 0 else 0, after=0)
+            _format(
+                paragraph,
+                align=WD_ALIGN_PARAGRAPH.CENTER,
+                first_line=False,
+                before=6 if index == 0 else 0,
+                after=0,
+            )
             _run(paragraph, line.upper(), bold=True)
         for _ in range(4):  # room for the signature and the seal
             paragraph = _cell_paragraph(right, first)

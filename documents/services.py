@@ -12,12 +12,11 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 from django_fsm import can_proceed
 
-from agencies.errors import InvalidInput, NotFound, PermissionDenied, StateError
+from agencies.errors import InvalidInput, PermissionDenied, StateError
 from agencies.models import Unit, User
 from agencies.selectors import user_list_heads_of, user_list_of_units, user_list_with_role
 from notifications.services import notify_on_commit
@@ -49,7 +48,9 @@ GENESIS_HASH = "0" * 64
 
 def _lock(plan: Plan) -> Plan:
     """Reload `plan` holding its row lock until the transaction ends."""
-    return Plan.objects.select_for_update().select_related("issuer", "drafting_unit").get(pk=plan.pk)
+    return (
+        Plan.objects.select_for_update().select_related("issuer", "drafting_unit").get(pk=plan.pk)
+    )
 
 
 def _require(plan: Plan, transition: Any, message: str | None = None) -> None:
@@ -93,19 +94,31 @@ def _record(
     return event
 
 
-def _grant(plan: Plan, *, reason: str, user: User | None = None, unit_id: int | None = None,
-           role: str = "") -> None:
+def _grant(
+    plan: Plan, *, reason: str, user: User | None = None, unit_id: int | None = None, role: str = ""
+) -> None:
     PlanAccess.objects.get_or_create(
         plan=plan, user=user, unit_id=unit_id, role=role, defaults={"reason": reason}
     )
 
 
-def _notify(plan: Plan, user_ids: Iterable[int], *, kind: str, title: str, body: str = "",
-            exclude: User | None = None) -> None:
+def _notify(
+    plan: Plan,
+    user_ids: Iterable[int],
+    *,
+    kind: str,
+    title: str,
+    body: str = "",
+    exclude: User | None = None,
+) -> None:
     ids = {i for i in user_ids if exclude is None or i != exclude.pk}
     if ids:
         notify_on_commit(
-            user_ids=ids, kind=kind, title=title, body=body or plan.title, url=_plan_url(plan),
+            user_ids=ids,
+            kind=kind,
+            title=title,
+            body=body or plan.title,
+            url=_plan_url(plan),
             data={"plan_id": plan.pk, "status": plan.status},
         )
 
@@ -150,7 +163,9 @@ def latest_version(plan: Plan) -> PlanVersion | None:
 
 def province_issuer() -> Unit:
     """The UBND tỉnh, issuer of every plan of the province."""
-    issuer = Unit.objects.filter(kind=Unit.Kind.PEOPLES_COMMITTEE, is_active=True).order_by("id").first()
+    issuer = (
+        Unit.objects.filter(kind=Unit.Kind.PEOPLES_COMMITTEE, is_active=True).order_by("id").first()
+    )
     if issuer is None:
         raise StateError("Chưa khai báo Ủy ban nhân dân tỉnh trong danh mục đơn vị.")
     return issuer
@@ -181,8 +196,9 @@ def _clean_content(data: Any) -> tuple[dict[str, Any], User | None]:
     result = content.to_dict()
     signer = None
     if content.signature.signer_id is not None:
-        signer = User.objects.filter(pk=content.signature.signer_id, role=User.Role.SIGNER,
-                                     is_active=True).first()
+        signer = User.objects.filter(
+            pk=content.signature.signer_id, role=User.Role.SIGNER, is_active=True
+        ).first()
         if signer is None:
             raise InvalidInput("Người ký đã chọn không phải là lãnh đạo có thẩm quyền ký.")
         result["signature"] = _signature_for(signer, result["signature"])
@@ -196,8 +212,13 @@ def _clean_content(data: Any) -> tuple[dict[str, Any], User | None]:
 
 
 @transaction.atomic
-def plan_create(*, actor: User, content: dict[str, Any], kind: str = Kind.CREATED,
-                data: dict[str, Any] | None = None) -> Plan:
+def plan_create(
+    *,
+    actor: User,
+    content: dict[str, Any],
+    kind: str = Kind.CREATED,
+    data: dict[str, Any] | None = None,
+) -> Plan:
     """A drafter (chuyên viên) starts a new plan of their unit."""
     _ensure_role(actor, User.Role.DRAFTER, "Chỉ chuyên viên soạn thảo mới được tạo kế hoạch.")
     if actor.unit_id is None:
@@ -223,7 +244,9 @@ def plan_update_content(*, plan: Plan, actor: User, content: dict[str, Any]) -> 
     plan = _lock(plan)
     _ensure_drafter(plan, actor)
     if not plan.is_editable:
-        raise StateError("Chỉ được sửa nội dung khi văn bản là dự thảo, bị trả lại hoặc đang tổng hợp ý kiến.")
+        raise StateError(
+            "Chỉ được sửa nội dung khi văn bản là dự thảo, bị trả lại hoặc đang tổng hợp ý kiến."
+        )
     cleaned, signer = _clean_content(content)
     if cleaned == plan.content:
         return plan
@@ -242,7 +265,9 @@ def plan_import_docx(*, actor: User, data: bytes) -> tuple[Plan, Any]:
     directory = list(Unit.objects.filter(is_active=True).values_list("pk", "name", "short_name"))
     result = import_plan_docx(data, directory=directory)
     plan = plan_create(
-        actor=actor, content=result.content, kind=Kind.IMPORTED,
+        actor=actor,
+        content=result.content,
+        kind=Kind.IMPORTED,
         data={"unplaced": result.unplaced, "warnings": result.warnings},
     )
     return plan, result
@@ -269,10 +294,19 @@ def plan_submit_to_agency(*, plan: Plan, actor: User) -> Plan:
     version = _snapshot(plan, actor=actor, reason="submitted")
     plan.save(update_fields=["status", "version_number", "updated_at"])
     _grant(plan, reason="agency_review", unit_id=plan.drafting_unit_id, role=User.Role.AGENCY_HEAD)
-    _record(plan, actor=actor, kind=Kind.SUBMITTED, from_status=from_status,
-            data={"version": version.number})
-    _notify(plan, user_list_heads_of(plan.drafting_unit_id).values_list("pk", flat=True),
-            kind="task.assigned", title="Kế hoạch chờ lãnh đạo đơn vị duyệt")
+    _record(
+        plan,
+        actor=actor,
+        kind=Kind.SUBMITTED,
+        from_status=from_status,
+        data={"version": version.number},
+    )
+    _notify(
+        plan,
+        user_list_heads_of(plan.drafting_unit_id).values_list("pk", flat=True),
+        kind="task.assigned",
+        title="Kế hoạch chờ lãnh đạo đơn vị duyệt",
+    )
     return plan
 
 
@@ -296,8 +330,11 @@ def _ensure_reviewer(plan: Plan, actor: User) -> None:
     """Only whoever holds the current review step may approve or return."""
     status = plan.status
     allowed = (
-        (status == Status.AGENCY_REVIEW and actor.role == User.Role.AGENCY_HEAD
-         and actor.unit_id == plan.drafting_unit_id)
+        (
+            status == Status.AGENCY_REVIEW
+            and actor.role == User.Role.AGENCY_HEAD
+            and actor.unit_id == plan.drafting_unit_id
+        )
         or (status == Status.BUDGET_REVIEW and actor.role == User.Role.FINANCE_REVIEWER)
         or (status == Status.VETTING and actor.role == User.Role.OFFICE_VETTER)
         or (status == Status.AWAITING_SIGNATURE and actor.pk == plan.signer_id)
@@ -317,8 +354,13 @@ def plan_return_to_drafter(*, plan: Plan, actor: User, comment: str) -> Plan:
     plan.return_to_drafter()
     plan.save(update_fields=["status", "returned_from", "updated_at"])
     _record(plan, actor=actor, kind=Kind.RETURNED, from_status=from_status, comment=comment)
-    _notify(plan, [plan.drafter_id], kind="plan.returned",
-            title=f"Kế hoạch bị trả lại bởi {actor.display_name}", body=comment)
+    _notify(
+        plan,
+        [plan.drafter_id],
+        kind="plan.returned",
+        title=f"Kế hoạch bị trả lại bởi {actor.display_name}",
+        body=comment,
+    )
     return plan
 
 
@@ -332,10 +374,20 @@ def plan_resubmit(*, plan: Plan, actor: User, comment: str = "") -> Plan:
     plan.resubmit()
     version = _snapshot(plan, actor=actor, reason="resubmitted")
     plan.save(update_fields=["status", "returned_from", "version_number", "updated_at"])
-    _record(plan, actor=actor, kind=Kind.RESUBMITTED, from_status=Status.RETURNED,
-            comment=(comment or "").strip(), data={"version": version.number})
-    _notify(plan, _reviewer_ids(plan, plan.status), kind="task.assigned",
-            title="Kế hoạch được trình lại sau khi chỉnh sửa")
+    _record(
+        plan,
+        actor=actor,
+        kind=Kind.RESUBMITTED,
+        from_status=Status.RETURNED,
+        comment=(comment or "").strip(),
+        data={"version": version.number},
+    )
+    _notify(
+        plan,
+        _reviewer_ids(plan, plan.status),
+        kind="task.assigned",
+        title="Kế hoạch được trình lại sau khi chỉnh sửa",
+    )
     return plan
 
 
@@ -347,10 +399,19 @@ def plan_approve_release(*, plan: Plan, actor: User, comment: str = "") -> Plan:
     _ensure_reviewer(plan, actor)
     plan.approve_release()
     plan.save(update_fields=["status", "updated_at"])
-    _record(plan, actor=actor, kind=Kind.APPROVED_RELEASE, from_status=Status.AGENCY_REVIEW,
-            comment=(comment or "").strip())
-    _notify(plan, [plan.drafter_id], kind="task.assigned",
-            title="Lãnh đạo đã duyệt: chọn đơn vị lấy ý kiến")
+    _record(
+        plan,
+        actor=actor,
+        kind=Kind.APPROVED_RELEASE,
+        from_status=Status.AGENCY_REVIEW,
+        comment=(comment or "").strip(),
+    )
+    _notify(
+        plan,
+        [plan.drafter_id],
+        kind="task.assigned",
+        title="Lãnh đạo đã duyệt: chọn đơn vị lấy ý kiến",
+    )
     return plan
 
 
@@ -363,7 +424,9 @@ def _parse_deadline(deadline: Any) -> dt.datetime:
         try:
             deadline = dt.datetime.fromisoformat(deadline)
         except ValueError as exc:
-            raise InvalidInput("Hạn góp ý không hợp lệ (định dạng YYYY-MM-DD hoặc YYYY-MM-DDTHH:MM).") from exc
+            raise InvalidInput(
+                "Hạn góp ý không hợp lệ (định dạng YYYY-MM-DD hoặc YYYY-MM-DDTHH:MM)."
+            ) from exc
     if isinstance(deadline, dt.date) and not isinstance(deadline, dt.datetime):
         # A date means the end of that day, local time.
         deadline = dt.datetime.combine(deadline, dt.time(23, 59, 59))
@@ -375,9 +438,14 @@ def _parse_deadline(deadline: Any) -> dt.datetime:
 
 
 @transaction.atomic
-def plan_send_for_consultation(*, plan: Plan, actor: User, unit_ids: Sequence[int],
-                               deadline: Any, now: dt.datetime | None = None
-                               ) -> list[ConsultationRequest]:
+def plan_send_for_consultation(
+    *,
+    plan: Plan,
+    actor: User,
+    unit_ids: Sequence[int],
+    deadline: Any,
+    now: dt.datetime | None = None,
+) -> list[ConsultationRequest]:
     """Send the approved plan to `unit_ids` for comments until `deadline`; one request each."""
     plan = _lock(plan)
     _ensure_drafter(plan, actor)
@@ -405,18 +473,31 @@ def plan_send_for_consultation(*, plan: Plan, actor: User, unit_ids: Sequence[in
     plan.save(update_fields=["status", "consultation_round", "updated_at"])
     for unit in units:
         _grant(plan, reason="consultation", unit_id=unit.pk)
-    _record(plan, actor=actor, kind=Kind.SENT_FOR_CONSULTATION, from_status=Status.APPROVED,
-            data={"units": [u.name for u in units], "deadline": deadline.isoformat(),
-                  "round": plan.consultation_round})
-    _notify(plan, user_list_of_units(ids).values_list("pk", flat=True), kind="task.assigned",
-            title="Đề nghị góp ý dự thảo kế hoạch",
-            body=f"{plan.title} — hạn góp ý {timezone.localtime(deadline):%H:%M %d/%m/%Y}")
+    _record(
+        plan,
+        actor=actor,
+        kind=Kind.SENT_FOR_CONSULTATION,
+        from_status=Status.APPROVED,
+        data={
+            "units": [u.name for u in units],
+            "deadline": deadline.isoformat(),
+            "round": plan.consultation_round,
+        },
+    )
+    _notify(
+        plan,
+        user_list_of_units(ids).values_list("pk", flat=True),
+        kind="task.assigned",
+        title="Đề nghị góp ý dự thảo kế hoạch",
+        body=f"{plan.title} — hạn góp ý {timezone.localtime(deadline):%H:%M %d/%m/%Y}",
+    )
     return requests
 
 
 @transaction.atomic
-def consultation_answer_record(*, request: ConsultationRequest, actor: User, verdict: str,
-                               comment: str = "") -> ConsultationRequest:
+def consultation_answer_record(
+    *, request: ConsultationRequest, actor: User, verdict: str, comment: str = ""
+) -> ConsultationRequest:
     """A consulted agency answers: agree, agree with comments, or disagree."""
     plan = _lock(request.plan)
     request = ConsultationRequest.objects.select_for_update().get(pk=request.pk)
@@ -427,18 +508,30 @@ def consultation_answer_record(*, request: ConsultationRequest, actor: User, ver
     if request.is_answered:
         raise StateError("Đơn vị đã trả lời hoặc đã quá hạn góp ý.")
     if verdict not in ConsultationRequest.Verdict.values:
-        raise InvalidInput("Ý kiến phải là: thống nhất, thống nhất có ý kiến, hoặc không thống nhất.")
+        raise InvalidInput(
+            "Ý kiến phải là: thống nhất, thống nhất có ý kiến, hoặc không thống nhất."
+        )
     comment = (comment or "").strip()
     if verdict != ConsultationRequest.Verdict.AGREE and not comment:
         raise InvalidInput("Vui lòng nhập nội dung góp ý.")
     request.verdict, request.comment = verdict, comment
     request.answered_by, request.answered_at = actor, timezone.now()
     request.save()
-    _record(plan, actor=actor, kind=Kind.CONSULTATION_ANSWERED, from_status=plan.status,
-            comment=comment, data={"unit": request.unit.name, "verdict": verdict,
-                                   "request": request.pk})
-    _notify(plan, [plan.drafter_id], kind="consultation.answered",
-            title=f"{request.unit.name}: {request.get_verdict_display()}", body=comment or plan.title)
+    _record(
+        plan,
+        actor=actor,
+        kind=Kind.CONSULTATION_ANSWERED,
+        from_status=plan.status,
+        comment=comment,
+        data={"unit": request.unit.name, "verdict": verdict, "request": request.pk},
+    )
+    _notify(
+        plan,
+        [plan.drafter_id],
+        kind="consultation.answered",
+        title=f"{request.unit.name}: {request.get_verdict_display()}",
+        body=comment or plan.title,
+    )
     return request
 
 
@@ -457,10 +550,19 @@ def consultation_record_silence(*, request: ConsultationRequest) -> Consultation
     request.by_silence = True
     request.answered_at = timezone.now()
     request.save()
-    _record(plan, actor=None, kind=Kind.CONSULTATION_SILENT, from_status=plan.status,
-            data={"unit": request.unit.name, "request": request.pk})
-    _notify(plan, [plan.drafter_id], kind="consultation.answered",
-            title=f"{request.unit.name}: quá hạn không có ý kiến (xem như thống nhất)")
+    _record(
+        plan,
+        actor=None,
+        kind=Kind.CONSULTATION_SILENT,
+        from_status=plan.status,
+        data={"unit": request.unit.name, "request": request.pk},
+    )
+    _notify(
+        plan,
+        [plan.drafter_id],
+        kind="consultation.answered",
+        title=f"{request.unit.name}: quá hạn không có ý kiến (xem như thống nhất)",
+    )
     return request
 
 
@@ -473,17 +575,26 @@ def plan_close_consultation(*, plan: Plan) -> Plan:
         raise StateError("Còn đơn vị chưa trả lời và chưa quá hạn.")
     plan.close_consultation()
     plan.save(update_fields=["status", "updated_at"])
-    _record(plan, actor=None, kind=Kind.CONSULTATION_CLOSED, from_status=Status.IN_CONSULTATION,
-            data={"round": plan.consultation_round})
-    _notify(plan, [plan.drafter_id], kind="task.assigned",
-            title="Đã có đủ ý kiến: tổng hợp, tiếp thu, giải trình")
+    _record(
+        plan,
+        actor=None,
+        kind=Kind.CONSULTATION_CLOSED,
+        from_status=Status.IN_CONSULTATION,
+        data={"round": plan.consultation_round},
+    )
+    _notify(
+        plan,
+        [plan.drafter_id],
+        kind="task.assigned",
+        title="Đã có đủ ý kiến: tổng hợp, tiếp thu, giải trình",
+    )
     return plan
 
 
 @transaction.atomic
-def plan_send_to_budget_review(*, plan: Plan, actor: User,
-                               resolutions: dict[Any, Any] | None = None,
-                               comment: str = "") -> Plan:
+def plan_send_to_budget_review(
+    *, plan: Plan, actor: User, resolutions: dict[Any, Any] | None = None, comment: str = ""
+) -> Plan:
     """The drafter answers every comment (tiếp thu / giải trình) and sends the plan on.
 
     `resolutions` maps a consultation request id to {"resolution": "accepted"|"explained",
@@ -510,22 +621,37 @@ def plan_send_to_budget_review(*, plan: Plan, actor: User,
         if resolution not in ConsultationRequest.Resolution.values:
             raise InvalidInput("Mỗi ý kiến phải được tiếp thu hoặc giải trình.")
         if resolution == ConsultationRequest.Resolution.EXPLAINED and not note:
-            raise InvalidInput(f"Vui lòng nêu nội dung giải trình cho ý kiến của {request.unit.name}.")
+            raise InvalidInput(
+                f"Vui lòng nêu nội dung giải trình cho ý kiến của {request.unit.name}."
+            )
         request.resolution, request.resolution_note, request.resolved_by = resolution, note, actor
         request.save(update_fields=["resolution", "resolution_note", "resolved_by"])
     missing = [r.unit.name for r in requests.values() if r.needs_resolution and not r.resolution]
     if missing:
-        raise InvalidInput("Chưa tiếp thu, giải trình ý kiến của: " + ", ".join(sorted(missing)) + ".")
+        raise InvalidInput(
+            "Chưa tiếp thu, giải trình ý kiến của: " + ", ".join(sorted(missing)) + "."
+        )
     plan.send_to_budget_review()
     version = _snapshot(plan, actor=actor, reason="consolidated")
     plan.save(update_fields=["status", "version_number", "updated_at"])
     _grant(plan, reason="budget_review", role=User.Role.FINANCE_REVIEWER)
-    _record(plan, actor=actor, kind=Kind.SENT_TO_BUDGET_REVIEW, from_status=Status.CONSOLIDATING,
-            comment=(comment or "").strip(),
-            data={"version": version.number,
-                  "resolutions": {k: r.resolution for k, r in requests.items() if r.resolution}})
-    _notify(plan, _reviewer_ids(plan, Status.BUDGET_REVIEW), kind="task.assigned",
-            title="Kế hoạch chờ thẩm định kinh phí")
+    _record(
+        plan,
+        actor=actor,
+        kind=Kind.SENT_TO_BUDGET_REVIEW,
+        from_status=Status.CONSOLIDATING,
+        comment=(comment or "").strip(),
+        data={
+            "version": version.number,
+            "resolutions": {k: r.resolution for k, r in requests.items() if r.resolution},
+        },
+    )
+    _notify(
+        plan,
+        _reviewer_ids(plan, Status.BUDGET_REVIEW),
+        kind="task.assigned",
+        title="Kế hoạch chờ thẩm định kinh phí",
+    )
     return plan
 
 
@@ -543,10 +669,20 @@ def plan_approve_budget(*, plan: Plan, actor: User, comment: str = "") -> Plan:
     plan.save(update_fields=["status", "updated_at"])
     _grant(plan, reason="vetting", role=User.Role.OFFICE_VETTER)
     content = PlanContent.from_dict(plan.content)
-    _record(plan, actor=actor, kind=Kind.BUDGET_APPROVED, from_status=Status.BUDGET_REVIEW,
-            comment=(comment or "").strip(), data={"budget_total_vnd": content.budget_total_vnd()})
-    _notify(plan, _reviewer_ids(plan, Status.VETTING), kind="task.assigned",
-            title="Kế hoạch chờ Văn phòng thẩm tra")
+    _record(
+        plan,
+        actor=actor,
+        kind=Kind.BUDGET_APPROVED,
+        from_status=Status.BUDGET_REVIEW,
+        comment=(comment or "").strip(),
+        data={"budget_total_vnd": content.budget_total_vnd()},
+    )
+    _notify(
+        plan,
+        _reviewer_ids(plan, Status.VETTING),
+        kind="task.assigned",
+        title="Kế hoạch chờ Văn phòng thẩm tra",
+    )
     return plan
 
 
@@ -560,8 +696,13 @@ def plan_approve_vetting(*, plan: Plan, actor: User, comment: str = "") -> Plan:
     plan.approve_vetting()
     plan.save(update_fields=["status", "updated_at"])
     _grant(plan, reason="signature", user=plan.signer)
-    _record(plan, actor=actor, kind=Kind.VETTING_APPROVED, from_status=Status.VETTING,
-            comment=(comment or "").strip())
+    _record(
+        plan,
+        actor=actor,
+        kind=Kind.VETTING_APPROVED,
+        from_status=Status.VETTING,
+        comment=(comment or "").strip(),
+    )
     _notify(plan, [plan.signer_id], kind="task.assigned", title="Kế hoạch chờ ký số")
     return plan
 
@@ -583,7 +724,9 @@ def header_for(plan: Plan) -> DocumentHeader:
 
 def render_docx(*, plan: Plan, content: dict[str, Any] | None = None) -> bytes:
     """The .docx of `content` (default: the plan's current content) with the plan's header."""
-    return rendering.render_plan_docx(PlanContent.from_dict(content or plan.content), header_for(plan))
+    return rendering.render_plan_docx(
+        PlanContent.from_dict(content or plan.content), header_for(plan)
+    )
 
 
 def version_pdf(*, version: PlanVersion) -> bytes:
@@ -643,14 +786,25 @@ def plan_sign(*, plan: Plan, actor: User, comment: str = "") -> Plan:
     plan.signed_version = version
     plan.signed_pdf = signed
     plan.signed_pdf_sha256 = sha256_hex(signed)
-    plan.save(update_fields=["status", "signed_version", "signed_pdf", "signed_pdf_sha256", "updated_at"])
+    plan.save(
+        update_fields=["status", "signed_version", "signed_pdf", "signed_pdf_sha256", "updated_at"]
+    )
     _grant(plan, reason="issuance", role=User.Role.CLERK)
-    _record(plan, actor=actor, kind=Kind.SIGNED, from_status=Status.AWAITING_SIGNATURE,
-            comment=(comment or "").strip(),
-            data={"version": version.number, "pdf_sha256": plan.signed_pdf_sha256})
+    _record(
+        plan,
+        actor=actor,
+        kind=Kind.SIGNED,
+        from_status=Status.AWAITING_SIGNATURE,
+        comment=(comment or "").strip(),
+        data={"version": version.number, "pdf_sha256": plan.signed_pdf_sha256},
+    )
     clerks = list(user_list_with_role(User.Role.CLERK).values_list("pk", flat=True))
-    _notify(plan, [*clerks, plan.drafter_id], kind="plan.signed",
-            title=f"{actor.display_name} đã ký kế hoạch")
+    _notify(
+        plan,
+        [*clerks, plan.drafter_id],
+        kind="plan.signed",
+        title=f"{actor.display_name} đã ký kế hoạch",
+    )
     return plan
 
 
@@ -678,30 +832,61 @@ def plan_issue(*, plan: Plan, actor: User, issued_on: dt.date | None = None) -> 
     register.last_number += 1
     register.save(update_fields=["last_number"])
     header = header_for(plan)
-    number_text = rendering.format_number(register.last_number, plan.doc_type, header.issuer_abbreviation)
+    number_text = rendering.format_number(
+        register.last_number, plan.doc_type, header.issuer_abbreviation
+    )
     date_text = rendering.format_place_date(header.place, issued_on)
     issued = signing.pdf_issue_with_seal(
-        pdf=bytes(plan.signed_pdf), unit=plan.issuer, number_text=f"{register.last_number:02d}",
+        pdf=bytes(plan.signed_pdf),
+        unit=plan.issuer,
+        number_text=f"{register.last_number:02d}",
         date_text=date_text.split(", ", 1)[-1],
     )
     plan.issue()
     plan.number, plan.register_year = register.last_number, register.year
     plan.issued_on, plan.issued_at = issued_on, timezone.now()
     plan.issued_pdf, plan.issued_pdf_sha256 = issued, sha256_hex(issued)
-    plan.save(update_fields=["status", "number", "register_year", "issued_on", "issued_at", "issued_pdf",
-                             "issued_pdf_sha256", "updated_at"])
+    plan.save(
+        update_fields=[
+            "status",
+            "number",
+            "register_year",
+            "issued_on",
+            "issued_at",
+            "issued_pdf",
+            "issued_pdf_sha256",
+            "updated_at",
+        ]
+    )
     unit_ids = _recipient_unit_ids(plan)
     now = timezone.now()
     Receipt.objects.bulk_create([Receipt(plan=plan, unit_id=u, delivered_at=now) for u in unit_ids])
     for unit_id in unit_ids:
         _grant(plan, reason="recipient", unit_id=unit_id)
-    _record(plan, actor=actor, kind=Kind.ISSUED, from_status=Status.SIGNED,
-            data={"number": number_text, "date": date_text, "recipients": len(unit_ids),
-                  "pdf_sha256": plan.issued_pdf_sha256})
-    _notify(plan, user_list_of_units(unit_ids).values_list("pk", flat=True), kind="plan.issued",
-            title=f"Văn bản đến: Kế hoạch {number_text.removeprefix('Số: ')}")
-    _notify(plan, [plan.drafter_id], kind="plan.issued",
-            title=f"Kế hoạch đã được phát hành, {number_text}")
+    _record(
+        plan,
+        actor=actor,
+        kind=Kind.ISSUED,
+        from_status=Status.SIGNED,
+        data={
+            "number": number_text,
+            "date": date_text,
+            "recipients": len(unit_ids),
+            "pdf_sha256": plan.issued_pdf_sha256,
+        },
+    )
+    _notify(
+        plan,
+        user_list_of_units(unit_ids).values_list("pk", flat=True),
+        kind="plan.issued",
+        title=f"Văn bản đến: Kế hoạch {number_text.removeprefix('Số: ')}",
+    )
+    _notify(
+        plan,
+        [plan.drafter_id],
+        kind="plan.issued",
+        title=f"Kế hoạch đã được phát hành, {number_text}",
+    )
     return plan
 
 
@@ -715,15 +900,26 @@ def receipt_acknowledge(*, plan: Plan, actor: User) -> Receipt:
     if receipt is None:
         raise PermissionDenied("Đơn vị của bạn không có trong danh sách nơi nhận.")
     if receipt.acknowledged_at is not None:
-        raise StateError(f"Đơn vị đã xác nhận nhận văn bản lúc "
-                         f"{timezone.localtime(receipt.acknowledged_at):%H:%M %d/%m/%Y}.")
+        raise StateError(
+            f"Đơn vị đã xác nhận nhận văn bản lúc "
+            f"{timezone.localtime(receipt.acknowledged_at):%H:%M %d/%m/%Y}."
+        )
     receipt.acknowledged_by, receipt.acknowledged_at = actor, timezone.now()
     receipt.save(update_fields=["acknowledged_by", "acknowledged_at"])
-    _record(plan, actor=actor, kind=Kind.RECEIPT_ACKNOWLEDGED, from_status=plan.status,
-            data={"unit": receipt.unit.name})
+    _record(
+        plan,
+        actor=actor,
+        kind=Kind.RECEIPT_ACKNOWLEDGED,
+        from_status=plan.status,
+        data={"unit": receipt.unit.name},
+    )
     clerks = list(user_list_with_role(User.Role.CLERK).values_list("pk", flat=True))
-    _notify(plan, [plan.drafter_id, *clerks], kind="receipt.acknowledged",
-            title=f"{receipt.unit.name} đã xác nhận nhận kế hoạch")
+    _notify(
+        plan,
+        [plan.drafter_id, *clerks],
+        kind="receipt.acknowledged",
+        title=f"{receipt.unit.name} đã xác nhận nhận kế hoạch",
+    )
     return receipt
 
 
@@ -758,14 +954,3 @@ def audit_verify(*, plan: Plan | None = None) -> list[str]:
                 problems.append(f"plan {p.pk}: event {event.sequence} altered")
             previous, expected_sequence = event.hash, event.sequence + 1
     return problems
-
-
-def event_count(plan: Plan) -> int:
-    return plan.events.aggregate(n=Max("sequence"))["n"] or 0
-
-
-def get_plan_or_404(plan_id: int) -> Plan:
-    plan = Plan.objects.filter(pk=plan_id).first()
-    if plan is None:
-        raise NotFound("Không tìm thấy văn bản.")
-    return plan

@@ -90,26 +90,61 @@ BASE_CONTENT: dict[str, Any] = {
     ],
     "preamble": "Chủ tịch Ủy ban nhân dân tỉnh ban hành Kế hoạch hoạt động thông tin đối ngoại năm 2024 như sau:",
     "sections": [
-        {"kind": "purpose", "title": "MỤC ĐÍCH, YÊU CẦU", "children": [
-            {"title": "Mục đích", "paragraphs": ["Tuyên truyền, quảng bá hình ảnh tỉnh Đồng Nai."]},
-        ]},
-        {"kind": "tasks", "title": "NỘI DUNG, NHIỆM VỤ", "children": [
-            {"title": "Truyền thông, quảng bá hình ảnh tỉnh Đồng Nai", "tasks": [
-                {"title": "Thực hiện “Bản tin đối ngoại”", "timeline": "6 số/năm",
-                 "lead_units": [{"name": "Sở Ngoại vụ"}], "budget_vnd": 150000000},
-                {"title": "Thực hiện “Bản tin du lịch”", "timeline": "01 số/quý",
-                 "lead_units": [{"name": "Sở Văn hóa, Thể thao và Du lịch"}],
-                 "coordinating_units": [{"name": "Báo Đồng Nai"}]},
-            ]},
-        ]},
-        {"kind": "budget", "title": "KINH PHÍ THỰC HIỆN", "paragraphs": [
-            "Kinh phí thực hiện được bố trí trong dự toán chi ngân sách hàng năm."]},
-        {"kind": "implementation", "title": "TỔ CHỨC THỰC HIỆN", "paragraphs": [
-            "Giao Sở Thông tin và Truyền thông theo dõi, đôn đốc việc thực hiện Kế hoạch."]},
+        {
+            "kind": "purpose",
+            "title": "MỤC ĐÍCH, YÊU CẦU",
+            "children": [
+                {
+                    "title": "Mục đích",
+                    "paragraphs": ["Tuyên truyền, quảng bá hình ảnh tỉnh Đồng Nai."],
+                },
+            ],
+        },
+        {
+            "kind": "tasks",
+            "title": "NỘI DUNG, NHIỆM VỤ",
+            "children": [
+                {
+                    "title": "Truyền thông, quảng bá hình ảnh tỉnh Đồng Nai",
+                    "tasks": [
+                        {
+                            "title": "Thực hiện “Bản tin đối ngoại”",
+                            "timeline": "6 số/năm",
+                            "lead_units": [{"name": "Sở Ngoại vụ"}],
+                            "budget_vnd": 150000000,
+                        },
+                        {
+                            "title": "Thực hiện “Bản tin du lịch”",
+                            "timeline": "01 số/quý",
+                            "lead_units": [{"name": "Sở Văn hóa, Thể thao và Du lịch"}],
+                            "coordinating_units": [{"name": "Báo Đồng Nai"}],
+                        },
+                    ],
+                },
+            ],
+        },
+        {
+            "kind": "budget",
+            "title": "KINH PHÍ THỰC HIỆN",
+            "paragraphs": ["Kinh phí thực hiện được bố trí trong dự toán chi ngân sách hàng năm."],
+        },
+        {
+            "kind": "implementation",
+            "title": "TỔ CHỨC THỰC HIỆN",
+            "paragraphs": [
+                "Giao Sở Thông tin và Truyền thông theo dõi, đôn đốc việc thực hiện Kế hoạch."
+            ],
+        },
     ],
     "closing": "Trên đây là Kế hoạch hoạt động thông tin đối ngoại tỉnh Đồng Nai năm 2024.",
-    "reporting_deadlines": [{"text": "Báo cáo kết quả trước ngày 15/11/2024", "due_date": "2024-11-15"}],
-    "recipients": {"units": [], "lines": ["Thường trực Tỉnh ủy"], "archive": "Lưu: VT, THNC, KGVX."},
+    "reporting_deadlines": [
+        {"text": "Báo cáo kết quả trước ngày 15/11/2024", "due_date": "2024-11-15"}
+    ],
+    "recipients": {
+        "units": [],
+        "lines": ["Thường trực Tỉnh ủy"],
+        "archive": "Lưu: VT, THNC, KGVX.",
+    },
     "signature": {},
 }
 
@@ -118,11 +153,17 @@ BASE_CONTENT: dict[str, Any] = {
 def make_content(directory: dict[str, Unit]) -> Any:
     """Plan content naming directory units; `signer` picks who signs, `recipients` unit codes."""
 
-    def make(*, signer: User | None = None, recipients: tuple[str, ...] = ("bao-dong-nai", "cong-an"),
-             **overrides: Any) -> dict[str, Any]:
+    def make(
+        *,
+        signer: User | None = None,
+        recipients: tuple[str, ...] = ("bao-dong-nai", "cong-an"),
+        **overrides: Any,
+    ) -> dict[str, Any]:
         content = copy.deepcopy(BASE_CONTENT)
         tasks = content["sections"][1]["children"][0]["tasks"]
-        tasks[0]["lead_units"] = [{"name": directory["so-nv"].name, "unit_id": directory["so-nv"].pk}]
+        tasks[0]["lead_units"] = [
+            {"name": directory["so-nv"].name, "unit_id": directory["so-nv"].pk}
+        ]
         content["recipients"]["units"] = [
             {"name": directory[c].name, "unit_id": directory[c].pk} for c in recipients
         ]

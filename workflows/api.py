@@ -82,28 +82,39 @@ class TaskListView(APIView):
 class TaskDetailView(APIView):
     @extend_schema(responses={200: TaskSerializer, **ERRORS}, summary="Một nhiệm vụ")
     def get(self, request: Request, task_id: int) -> Response:
-        return Response(TaskSerializer(services.task_get_open(user=request.user, task_id=task_id)).data)
+        return Response(
+            TaskSerializer(services.task_get_open(user=request.user, task_id=task_id)).data
+        )
 
 
 class TaskCompleteView(APIView):
     parser_classes = [JSONParser]
 
-    @extend_schema(request=CompleteSerializer, responses={200: PlanDetailSerializer, **ERRORS},
-                   summary="Hoàn thành nhiệm vụ bằng một thao tác")
+    @extend_schema(
+        request=CompleteSerializer,
+        responses={200: PlanDetailSerializer, **ERRORS},
+        summary="Hoàn thành nhiệm vụ bằng một thao tác",
+    )
     def post(self, request: Request, task_id: int) -> Response:
         body = CompleteSerializer(data=request.data)
         if not body.is_valid():
             raise InvalidInput("Thiếu “action”, hoặc “comment”/“data” không hợp lệ.")
         plan = services.task_complete(
-            task_id=task_id, actor=request.user, action=body.validated_data["action"],
-            comment=body.validated_data.get("comment", ""), data=body.validated_data.get("data"),
+            task_id=task_id,
+            actor=request.user,
+            action=body.validated_data["action"],
+            comment=body.validated_data.get("comment", ""),
+            data=body.validated_data.get("data"),
         )
         return Response(PlanDetailSerializer(plan).data)
 
 
 class DocumentSubmitView(APIView):
-    @extend_schema(request=None, responses={200: PlanDetailSerializer, **ERRORS},
-                   summary="Trình dự thảo lên lãnh đạo đơn vị (bắt đầu quy trình)")
+    @extend_schema(
+        request=None,
+        responses={200: PlanDetailSerializer, **ERRORS},
+        summary="Trình dự thảo lên lãnh đạo đơn vị (bắt đầu quy trình)",
+    )
     def post(self, request: Request, plan_id: int) -> Response:
         plan = document_selectors.plan_get_visible(user=request.user, plan_id=plan_id)
         plan = services.plan_submit(plan=plan, actor=request.user)

@@ -66,24 +66,33 @@ class PlanFlow(flow.Flow):
     start = flow.StartHandle(this.start_process).Next(this.agency_review)
 
     agency_review = (
-        flow.View(task_page).Annotation(title="Lãnh đạo đơn vị duyệt")
-        .Permission(_head_permission).Next(this.after_agency_review)
+        flow.View(task_page)
+        .Annotation(title="Lãnh đạo đơn vị duyệt")
+        .Permission(_head_permission)
+        .Next(this.after_agency_review)
     )
     after_agency_review = (
-        flow.If(_status_is(Plan.Status.APPROVED)).Then(this.choose_agencies).Else(this.revise_agency)
+        flow.If(_status_is(Plan.Status.APPROVED))
+        .Then(this.choose_agencies)
+        .Else(this.revise_agency)
     )
     revise_agency = (
-        flow.View(task_page).Annotation(title="Chỉnh sửa theo ý kiến lãnh đạo đơn vị")
-        .Assign(_drafter).Next(this.agency_review)
+        flow.View(task_page)
+        .Annotation(title="Chỉnh sửa theo ý kiến lãnh đạo đơn vị")
+        .Assign(_drafter)
+        .Next(this.agency_review)
     )
 
     choose_agencies = (
-        flow.View(task_page).Annotation(title="Chọn đơn vị lấy ý kiến")
-        .Assign(_drafter).Next(this.fan_out)
+        flow.View(task_page)
+        .Annotation(title="Chọn đơn vị lấy ý kiến")
+        .Assign(_drafter)
+        .Next(this.fan_out)
     )
     fan_out = FanOut(this.consultation_items).IfNone(this.close_consultation).Next(this.consult)
     consult = (
-        flow.View(task_page).Annotation(title="Góp ý dự thảo kế hoạch")
+        flow.View(task_page)
+        .Annotation(title="Góp ý dự thảo kế hoạch")
         .Permission(_consult_permission)
         .OnTimeout(this.consult_deadline, this.agree_by_silence)
         .Next(this.join_answers)
@@ -92,47 +101,60 @@ class PlanFlow(flow.Flow):
     join_answers = flow.Join().Next(this.close_consultation)
     close_consultation = flow.Function(this.close).Next(this.consolidate)
     consolidate = (
-        flow.View(task_page).Annotation(title="Tổng hợp, tiếp thu, giải trình")
-        .Assign(_drafter).Next(this.budget_review)
+        flow.View(task_page)
+        .Annotation(title="Tổng hợp, tiếp thu, giải trình")
+        .Assign(_drafter)
+        .Next(this.budget_review)
     )
 
     budget_review = (
-        flow.View(task_page).Annotation(title="Thẩm định kinh phí")
-        .Permission(role_permission("finance_reviewer")).Next(this.after_budget_review)
+        flow.View(task_page)
+        .Annotation(title="Thẩm định kinh phí")
+        .Permission(role_permission("finance_reviewer"))
+        .Next(this.after_budget_review)
     )
     after_budget_review = (
         flow.If(_status_is(Plan.Status.VETTING)).Then(this.vetting).Else(this.revise_budget)
     )
     revise_budget = (
-        flow.View(task_page).Annotation(title="Chỉnh sửa theo ý kiến Sở Tài chính")
-        .Assign(_drafter).Next(this.budget_review)
+        flow.View(task_page)
+        .Annotation(title="Chỉnh sửa theo ý kiến Sở Tài chính")
+        .Assign(_drafter)
+        .Next(this.budget_review)
     )
 
     vetting = (
-        flow.View(task_page).Annotation(title="Thẩm tra")
-        .Permission(role_permission("office_vetter")).Next(this.after_vetting)
+        flow.View(task_page)
+        .Annotation(title="Thẩm tra")
+        .Permission(role_permission("office_vetter"))
+        .Next(this.after_vetting)
     )
     after_vetting = (
-        flow.If(_status_is(Plan.Status.AWAITING_SIGNATURE)).Then(this.sign).Else(this.revise_vetting)
+        flow.If(_status_is(Plan.Status.AWAITING_SIGNATURE))
+        .Then(this.sign)
+        .Else(this.revise_vetting)
     )
     revise_vetting = (
-        flow.View(task_page).Annotation(title="Chỉnh sửa theo ý kiến Văn phòng")
-        .Assign(_drafter).Next(this.vetting)
+        flow.View(task_page)
+        .Annotation(title="Chỉnh sửa theo ý kiến Văn phòng")
+        .Assign(_drafter)
+        .Next(this.vetting)
     )
 
-    sign = (
-        flow.View(task_page).Annotation(title="Ký số")
-        .Assign(_signer).Next(this.after_sign)
-    )
+    sign = flow.View(task_page).Annotation(title="Ký số").Assign(_signer).Next(this.after_sign)
     after_sign = flow.If(_status_is(Plan.Status.SIGNED)).Then(this.issue).Else(this.revise_sign)
     revise_sign = (
-        flow.View(task_page).Annotation(title="Chỉnh sửa theo ý kiến người ký")
-        .Assign(_drafter).Next(this.sign)
+        flow.View(task_page)
+        .Annotation(title="Chỉnh sửa theo ý kiến người ký")
+        .Assign(_drafter)
+        .Next(this.sign)
     )
 
     issue = (
-        flow.View(task_page).Annotation(title="Phát hành")
-        .Permission(role_permission("clerk")).Next(this.end)
+        flow.View(task_page)
+        .Annotation(title="Phát hành")
+        .Permission(role_permission("clerk"))
+        .Next(this.end)
     )
     end = flow.End()
 
@@ -146,8 +168,12 @@ class PlanFlow(flow.Flow):
     def consultation_items(self, activation: Any) -> list[dict[str, Any]]:
         plan = Plan.objects.get(pk=_plan(activation).pk)
         return [
-            {"request_id": r.pk, "unit_id": r.unit_id, "unit": r.unit.name,
-             "deadline": r.deadline.isoformat()}
+            {
+                "request_id": r.pk,
+                "unit_id": r.unit_id,
+                "unit": r.unit.name,
+                "deadline": r.deadline.isoformat(),
+            }
             for r in plan.consultations.filter(round=plan.consultation_round).select_related("unit")
         ]
 
@@ -159,7 +185,8 @@ class PlanFlow(flow.Flow):
         # The timer's own task has no data; its host consultation task shares its token.
         host = (
             activation.process.task_set.filter(flow_task=self.consult, token=activation.task.token)
-            .order_by("-pk").first()
+            .order_by("-pk")
+            .first()
         )
         request = ConsultationRequest.objects.get(pk=host.data["request_id"])
         documents.consultation_record_silence(request=request)

@@ -33,12 +33,15 @@ class PlanCreateForm(forms.Form):
         label=_("Trích yếu (tên kế hoạch)"),
         max_length=500,
         widget=forms.TextInput(
-            attrs={"placeholder": _("Ví dụ: Kế hoạch thông tin đối ngoại năm 2024"),
-                   "autocomplete": "off"}
+            attrs={
+                "placeholder": _("Ví dụ: Kế hoạch thông tin đối ngoại năm 2024"),
+                "autocomplete": "off",
+            }
         ),
     )
-    year = forms.IntegerField(label=_("Năm kế hoạch"), min_value=2000, max_value=2100,
-                              initial=_current_year)
+    year = forms.IntegerField(
+        label=_("Năm kế hoạch"), min_value=2000, max_value=2100, initial=_current_year
+    )
 
     def content(self) -> dict[str, Any]:
         """The content of the new plan: the four parts of a provincial plan, empty."""
@@ -66,8 +69,9 @@ class PlanCreateForm(forms.Form):
 class PlanImportForm(forms.Form):
     """A drafter's Word file (.docx) to start the plan from."""
 
-    file = forms.FileField(label=_("Tệp Word (.docx)"),
-                           widget=forms.ClearableFileInput(attrs={"accept": ".docx"}))
+    file = forms.FileField(
+        label=_("Tệp Word (.docx)"), widget=forms.ClearableFileInput(attrs={"accept": ".docx"})
+    )
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]

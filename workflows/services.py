@@ -46,7 +46,9 @@ class TaskSpec:
     data_fields: tuple[str, ...] = field(default_factory=tuple)
 
 
-def _approve_release(plan: Plan, actor: User, comment: str, data: dict[str, Any], task: Task) -> None:
+def _approve_release(
+    plan: Plan, actor: User, comment: str, data: dict[str, Any], task: Task
+) -> None:
     documents.plan_approve_release(plan=plan, actor=actor, comment=comment)
 
 
@@ -60,8 +62,9 @@ def _resubmit(plan: Plan, actor: User, comment: str, data: dict[str, Any], task:
     documents.plan_resubmit(plan=plan, actor=actor, comment=comment)
 
 
-def _send_for_consultation(plan: Plan, actor: User, comment: str, data: dict[str, Any],
-                           task: Task) -> None:
+def _send_for_consultation(
+    plan: Plan, actor: User, comment: str, data: dict[str, Any], task: Task
+) -> None:
     documents.plan_send_for_consultation(
         plan=plan, actor=actor, unit_ids=data.get("unit_ids") or [], deadline=data.get("deadline")
     )
@@ -70,8 +73,10 @@ def _send_for_consultation(plan: Plan, actor: User, comment: str, data: dict[str
 def _answer(verdict: str) -> Callable[..., None]:
     def handler(plan: Plan, actor: User, comment: str, data: dict[str, Any], task: Task) -> None:
         request = ConsultationRequest.objects.get(pk=task.data["request_id"])
-        documents.consultation_answer_record(request=request, actor=actor, verdict=verdict,
-                                             comment=comment)
+        documents.consultation_answer_record(
+            request=request, actor=actor, verdict=verdict, comment=comment
+        )
+
     return handler
 
 
@@ -83,11 +88,15 @@ def _consolidate(plan: Plan, actor: User, comment: str, data: dict[str, Any], ta
     )
 
 
-def _approve_budget(plan: Plan, actor: User, comment: str, data: dict[str, Any], task: Task) -> None:
+def _approve_budget(
+    plan: Plan, actor: User, comment: str, data: dict[str, Any], task: Task
+) -> None:
     documents.plan_approve_budget(plan=plan, actor=actor, comment=comment)
 
 
-def _approve_vetting(plan: Plan, actor: User, comment: str, data: dict[str, Any], task: Task) -> None:
+def _approve_vetting(
+    plan: Plan, actor: User, comment: str, data: dict[str, Any], task: Task
+) -> None:
     documents.plan_approve_vetting(plan=plan, actor=actor, comment=comment)
 
 
@@ -117,10 +126,20 @@ TASKS: dict[str, TaskSpec] = {
         "Góp ý dự thảo kế hoạch",
         (
             Action("agree", "Thống nhất", _answer("agree")),
-            Action("agree_with_comments", "Thống nhất, có ý kiến", _answer("agree_with_comments"),
-                   comment_required=True, style="secondary"),
-            Action("disagree", "Không thống nhất", _answer("disagree"), comment_required=True,
-                   style="danger"),
+            Action(
+                "agree_with_comments",
+                "Thống nhất, có ý kiến",
+                _answer("agree_with_comments"),
+                comment_required=True,
+                style="secondary",
+            ),
+            Action(
+                "disagree",
+                "Không thống nhất",
+                _answer("disagree"),
+                comment_required=True,
+                style="danger",
+            ),
         ),
     ),
     "consolidate": TaskSpec(
@@ -132,14 +151,19 @@ TASKS: dict[str, TaskSpec] = {
         "Thẩm định kinh phí", (Action("approve", "Đồng ý kinh phí", _approve_budget), RETURN)
     ),
     "revise_budget": REVISE,
-    "vetting": TaskSpec("Thẩm tra", (Action("approve", "Đồng ý, trình ký", _approve_vetting), RETURN)),
+    "vetting": TaskSpec(
+        "Thẩm tra", (Action("approve", "Đồng ý, trình ký", _approve_vetting), RETURN)
+    ),
     "revise_vetting": REVISE,
     "sign": TaskSpec(
-        "Ký số kế hoạch", (Action("sign", "Ký số", _sign), RETURN),
+        "Ký số kế hoạch",
+        (Action("sign", "Ký số", _sign), RETURN),
         prepare=lambda plan: documents.plan_prepare_signature(plan=plan),
     ),
     "revise_sign": REVISE,
-    "issue": TaskSpec("Cấp số và phát hành", (Action("issue", "Cấp số, đóng dấu và phát hành", _issue),)),
+    "issue": TaskSpec(
+        "Cấp số và phát hành", (Action("issue", "Cấp số, đóng dấu và phát hành", _issue),)
+    ),
 }
 
 
@@ -157,9 +181,11 @@ def plan_submit(*, plan: Plan, actor: User) -> Plan:
     """The drafter submits a draft: the process starts and the agency head gets a task."""
     if plan.status != Plan.Status.DRAFT:
         raise StateError("Chỉ trình được văn bản đang là dự thảo.")
-    if PlanFlow.process_class.objects.filter(
-        artifact_object_id=plan.pk
-    ).exclude(status__in=[PROCESS.DONE, PROCESS.CANCELED]).exists():
+    if (
+        PlanFlow.process_class.objects.filter(artifact_object_id=plan.pk)
+        .exclude(status__in=[PROCESS.DONE, PROCESS.CANCELED])
+        .exists()
+    ):
         raise StateError("Văn bản đã được trình.")
     with transaction.atomic():
         PlanFlow.start.run(plan=plan, actor=actor)
@@ -186,7 +212,11 @@ def task_list_open(*, user: User) -> QuerySet[Task]:
 def task_get_open(*, user: User, task_id: int) -> Task:
     task = task_list_open(user=user).filter(pk=task_id).first()
     if task is None:
-        if Task.objects.filter(pk=task_id, flow_task_type="HUMAN").exclude(status__in=OPEN).exists():
+        if (
+            Task.objects.filter(pk=task_id, flow_task_type="HUMAN")
+            .exclude(status__in=OPEN)
+            .exists()
+        ):
             raise StateError("Nhiệm vụ này đã được xử lý hoặc đã hết hạn.")
         raise NotFound("Không tìm thấy nhiệm vụ, hoặc nhiệm vụ không dành cho bạn.")
     return task
@@ -198,8 +228,9 @@ def task_plan(task: Task) -> Plan:
     )
 
 
-def task_complete(*, task_id: int, actor: User, action: str, comment: str = "",
-                  data: dict[str, Any] | None = None) -> Plan:
+def task_complete(
+    *, task_id: int, actor: User, action: str, comment: str = "", data: dict[str, Any] | None = None
+) -> Plan:
     """Complete one of the user's open tasks with one of the actions it allows."""
     if data is not None and not isinstance(data, dict):
         raise InvalidInput("Trường “data” phải là một đối tượng.")
@@ -210,7 +241,9 @@ def task_complete(*, task_id: int, actor: User, action: str, comment: str = "",
     chosen = next((a for a in spec.actions if a.code == action), None)
     if chosen is None:
         codes = ", ".join(a.code for a in spec.actions)
-        raise InvalidInput(f"Thao tác “{action}” không hợp lệ cho nhiệm vụ này (được phép: {codes}).")
+        raise InvalidInput(
+            f"Thao tác “{action}” không hợp lệ cho nhiệm vụ này (được phép: {codes})."
+        )
     if chosen.comment_required and not comment:
         raise InvalidInput("Vui lòng nhập ý kiến hoặc lý do.")
     plan = task_plan(task)
@@ -243,7 +276,9 @@ def task_list_for_plan(*, plan: Plan) -> QuerySet[Task]:
     process = process_for(plan)
     if process is None:
         return Task.objects.none()
-    return process.task_set.filter(flow_task_type="HUMAN").select_related("owner").order_by("created")
+    return (
+        process.task_set.filter(flow_task_type="HUMAN").select_related("owner").order_by("created")
+    )
 
 
 def timers_fire_due() -> int:

@@ -11,8 +11,9 @@ from django.views.i18n import JavaScriptCatalog
 from . import views
 
 urlpatterns = [
-    path("dang-nhap/", auth_views.LoginView.as_view(redirect_authenticated_user=True),
-         name="login"),
+    path(
+        "dang-nhap/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"
+    ),
     path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("", views.home, name="home"),
@@ -21,8 +22,9 @@ urlpatterns = [
     path("ke-hoach/<int:plan_id>/sua/", views.plan_edit, name="plan-edit"),
     path("ke-hoach/<int:plan_id>/y-kien/", views.plan_consultations, name="plan-consultations"),
     path("ke-hoach/<int:plan_id>/trinh/", views.plan_submit, name="plan-submit"),
-    path("ke-hoach/<int:plan_id>/xac-nhan-da-nhan/", views.plan_acknowledge,
-         name="plan-acknowledge"),
+    path(
+        "ke-hoach/<int:plan_id>/xac-nhan-da-nhan/", views.plan_acknowledge, name="plan-acknowledge"
+    ),
     path("ke-hoach/<int:plan_id>/docx/", views.plan_docx, name="plan-docx"),
     path("ke-hoach/<int:plan_id>/pdf/", views.plan_pdf, name="plan-pdf"),
     path("nhiem-vu/<int:task_id>/", views.task_detail, name="task-detail"),

@@ -86,9 +86,21 @@ def task_status_labels() -> dict[str, str]:
 
 def roman(number: int) -> str:
     out = ""
-    for value, letters in ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"),
-                           (90, "XC"), (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"),
-                           (4, "IV"), (1, "I")):
+    for value, letters in (
+        (1000, "M"),
+        (900, "CM"),
+        (500, "D"),
+        (400, "CD"),
+        (100, "C"),
+        (90, "XC"),
+        (50, "L"),
+        (40, "XL"),
+        (10, "X"),
+        (9, "IX"),
+        (5, "V"),
+        (4, "IV"),
+        (1, "I"),
+    ):
         while number >= value:
             out, number = out + letters, number - value
     return out
@@ -117,7 +129,7 @@ def vnd(amount: int | None) -> str:
 
 
 def plan_number_text(plan: Plan) -> str:
-    """"262/KH-UBND" once issued, else ""."""
+    """ "262/KH-UBND" once issued, else ""."""
     if plan.number is None:
         return ""
     return f"{plan.number:02d}/{plan.doc_type}-{plan.issuer.abbreviation or 'UBND'}"
@@ -231,10 +243,12 @@ def _consultation_rows(plan: Plan) -> list[dict[str, Any]]:
     now = timezone.now()
     rows = []
     for request in consultation_list(plan=plan, round=plan.consultation_round):
-        rows.append({
-            "request": request,
-            "is_overdue": not request.is_answered and request.deadline < now,
-        })
+        rows.append(
+            {
+                "request": request,
+                "is_overdue": not request.is_answered and request.deadline < now,
+            }
+        )
     return rows
 
 
@@ -270,7 +284,8 @@ def task_panel(task: Task, plan: Plan) -> dict[str, Any]:
         panel["default_deadline"] = default_consultation_deadline()
     elif node == "consolidate":
         panel["requests"] = [
-            r for r in consultation_list(plan=plan, round=plan.consultation_round)
+            r
+            for r in consultation_list(plan=plan, round=plan.consultation_round)
             if r.needs_resolution
         ]
         panel["resolution_choices"] = ConsultationRequest.Resolution.choices
@@ -320,15 +335,21 @@ def home(request: HttpRequest) -> HttpResponse:
         r.plan_id: r
         for r in Receipt.objects.filter(plan__in=[p.pk for p in received], unit_id=user.unit_id)
     }
-    return render(request, "pages/home.html", {
-        "inbox": inbox,
-        "drafts": [p for p in visible if p.drafter_id == user.pk],
-        "received": [{"plan": p, "receipt": receipts.get(p.pk),
-                      "number_text": plan_number_text(p)} for p in received],
-        "visible": visible,
-        "can_create": user.role == User.Role.DRAFTER,
-        "now": timezone.now(),
-    })
+    return render(
+        request,
+        "pages/home.html",
+        {
+            "inbox": inbox,
+            "drafts": [p for p in visible if p.drafter_id == user.pk],
+            "received": [
+                {"plan": p, "receipt": receipts.get(p.pk), "number_text": plan_number_text(p)}
+                for p in received
+            ],
+            "visible": visible,
+            "can_create": user.role == User.Role.DRAFTER,
+            "now": timezone.now(),
+        },
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -363,8 +384,12 @@ def plan_create(request: HttpRequest) -> HttpResponse:
             status = exc.status
         else:
             status = 400
-    return render(request, "pages/plan_create.html",
-                  {"blank_form": blank_form, "import_form": import_form}, status=status)
+    return render(
+        request,
+        "pages/plan_create.html",
+        {"blank_form": blank_form, "import_form": import_form},
+        status=status,
+    )
 
 
 def _import_docx(request: HttpRequest, data: bytes) -> Plan:
@@ -382,8 +407,14 @@ def _import_docx(request: HttpRequest, data: bytes) -> Plan:
         messages.warning(request, _("… và %(count)d cảnh báo khác.") % {"count": len(warnings) - 5})
     unplaced = getattr(result, "unplaced", None) or []
     if unplaced:
-        messages.warning(request, _("Có %(count)d đoạn chưa xếp được vào mục nào; vui lòng kiểm "
-                                    "tra lại trong trình soạn thảo.") % {"count": len(unplaced)})
+        messages.warning(
+            request,
+            _(
+                "Có %(count)d đoạn chưa xếp được vào mục nào; vui lòng kiểm "
+                "tra lại trong trình soạn thảo."
+            )
+            % {"count": len(unplaced)},
+        )
     return plan
 
 
@@ -392,8 +423,13 @@ def _editor_data(plan: Plan) -> dict[str, Any]:
     kinds = dict(Unit.Kind.choices)
     return {
         "units": [
-            {"id": u.pk, "name": u.name, "short_name": u.short_name, "kind": u.kind,
-             "kind_label": str(kinds.get(u.kind, u.kind))}
+            {
+                "id": u.pk,
+                "name": u.name,
+                "short_name": u.short_name,
+                "kind": u.kind,
+                "kind_label": str(kinds.get(u.kind, u.kind)),
+            }
             for u in unit_list_active()
         ],
         "signers": [
@@ -406,8 +442,11 @@ def _editor_data(plan: Plan) -> dict[str, Any]:
 
 
 def _read_content(request: HttpRequest) -> Any:
-    raw = request.body if request.content_type == "application/json" else \
-        (request.POST.get("content") or "").encode()
+    raw = (
+        request.body
+        if request.content_type == "application/json"
+        else (request.POST.get("content") or "").encode()
+    )
     try:
         return json.loads(raw or b"null")
     except (ValueError, UnicodeDecodeError) as exc:
@@ -431,24 +470,35 @@ def plan_edit(request: HttpRequest, plan_id: int) -> HttpResponse:
             raise
         message = _("Đã lưu nội dung kế hoạch.")
         if wants_json:
-            return JsonResponse({
-                "ok": True, "message": message, "content": plan.content,
-                "saved_at": timezone.localtime(plan.updated_at).strftime("%H:%M:%S %d/%m/%Y"),
-            })
+            return JsonResponse(
+                {
+                    "ok": True,
+                    "message": message,
+                    "content": plan.content,
+                    "saved_at": timezone.localtime(plan.updated_at).strftime("%H:%M:%S %d/%m/%Y"),
+                }
+            )
         messages.success(request, message)
         return redirect("plan-edit", plan_id=plan.pk)
     if plan.drafter_id != request.user.pk:
         raise PermissionDenied(_("Chỉ người soạn thảo văn bản mới được sửa nội dung."))
     if not plan.is_editable:
-        raise StateError(_("Chỉ được sửa nội dung khi văn bản là dự thảo, bị trả lại hoặc đang "
-                           "tổng hợp ý kiến."))
-    return render(request, "pages/plan_edit.html", {
-        "plan": plan,
-        "content": plan.content,
-        "editor_data": _editor_data(plan),
-        "open_tasks": [{"task": t, "title": _task_title(t)}
-                       for t in _open_tasks_for_plan(request.user, plan)],
-    })
+        raise StateError(
+            _("Chỉ được sửa nội dung khi văn bản là dự thảo, bị trả lại hoặc đang tổng hợp ý kiến.")
+        )
+    return render(
+        request,
+        "pages/plan_edit.html",
+        {
+            "plan": plan,
+            "content": plan.content,
+            "editor_data": _editor_data(plan),
+            "open_tasks": [
+                {"task": t, "title": _task_title(t)}
+                for t in _open_tasks_for_plan(request.user, plan)
+            ],
+        },
+    )
 
 
 @login_required
@@ -460,34 +510,45 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
     is_drafter = plan.drafter_id == user.pk
     receipt = _own_receipt(user, plan)
     show_receipts = plan.status == Plan.Status.ISSUED and (
-        is_drafter or user.role == User.Role.CLERK)
+        is_drafter or user.role == User.Role.CLERK
+    )
     events = [
-        {"event": e, "from_label": STATUS_LABELS.get(e.from_status, e.from_status),
-         "to_label": STATUS_LABELS.get(e.to_status, e.to_status)}
+        {
+            "event": e,
+            "from_label": STATUS_LABELS.get(e.from_status, e.from_status),
+            "to_label": STATUS_LABELS.get(e.to_status, e.to_status),
+        }
         for e in plan_event_list(plan=plan)
     ]
     reasons = version_reason_labels()
     versions = [
-        {"version": v, "reason_label": reasons.get(v.reason, v.reason),
-         "is_signed": v.pk == plan.signed_version_id}
+        {
+            "version": v,
+            "reason_label": reasons.get(v.reason, v.reason),
+            "is_signed": v.pk == plan.signed_version_id,
+        }
         for v in plan_version_list(plan=plan)
     ]
-    return render(request, "pages/plan_detail.html", {
-        "plan": plan,
-        "number_text": plan_number_text(plan),
-        "doc": content_view(plan),
-        "is_drafter": is_drafter,
-        "can_edit": is_drafter and plan.is_editable,
-        "can_submit": is_drafter and plan.status == Plan.Status.DRAFT,
-        "task_panels": [task_panel(t, plan) for t in _open_tasks_for_plan(user, plan)],
-        "consultation_rows": _consultation_rows(plan),
-        "receipts": list(receipt_list(plan=plan)) if show_receipts else None,
-        "can_acknowledge": receipt is not None and receipt.acknowledged_at is None,
-        "own_receipt": receipt,
-        "versions": versions,
-        "events": events,
-        "process_rows": _process_rows(plan),
-    })
+    return render(
+        request,
+        "pages/plan_detail.html",
+        {
+            "plan": plan,
+            "number_text": plan_number_text(plan),
+            "doc": content_view(plan),
+            "is_drafter": is_drafter,
+            "can_edit": is_drafter and plan.is_editable,
+            "can_submit": is_drafter and plan.status == Plan.Status.DRAFT,
+            "task_panels": [task_panel(t, plan) for t in _open_tasks_for_plan(user, plan)],
+            "consultation_rows": _consultation_rows(plan),
+            "receipts": list(receipt_list(plan=plan)) if show_receipts else None,
+            "can_acknowledge": receipt is not None and receipt.acknowledged_at is None,
+            "own_receipt": receipt,
+            "versions": versions,
+            "events": events,
+            "process_rows": _process_rows(plan),
+        },
+    )
 
 
 @login_required
@@ -495,8 +556,11 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
 def plan_consultations(request: HttpRequest, plan_id: int) -> HttpResponse:
     """The consultation table of the current round, as an HTML fragment (plan.js reloads it)."""
     plan = plan_get_visible(user=request.user, plan_id=plan_id)
-    return render(request, "pages/_consultations.html",
-                  {"plan": plan, "consultation_rows": _consultation_rows(plan)})
+    return render(
+        request,
+        "pages/_consultations.html",
+        {"plan": plan, "consultation_rows": _consultation_rows(plan)},
+    )
 
 
 @login_required
@@ -561,13 +625,18 @@ def _file_stem(plan: Plan) -> str:
 def _render_task(request: HttpRequest, task_id: int, *, status: int = 200) -> HttpResponse:
     task = workflows.task_get_open(user=request.user, task_id=task_id)
     plan = workflows.task_plan(task)
-    return render(request, "pages/task_detail.html", {
-        "plan": plan,
-        "panel": task_panel(task, plan),
-        "doc": content_view(plan),
-        "number_text": plan_number_text(plan),
-        "consultation_rows": _consultation_rows(plan) if plan.consultation_round else [],
-    }, status=status)
+    return render(
+        request,
+        "pages/task_detail.html",
+        {
+            "plan": plan,
+            "panel": task_panel(task, plan),
+            "doc": content_view(plan),
+            "number_text": plan_number_text(plan),
+            "consultation_rows": _consultation_rows(plan) if plan.consultation_round else [],
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -587,8 +656,9 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
         messages.error(request, exc.message)
         return _render_task(request, task_id, status=exc.status)
     label = next((a.label for a in spec.actions if a.code == action), action)
-    messages.success(request, _("Đã thực hiện “%(action)s”: %(task)s.")
-                     % {"action": label, "task": spec.title})
+    messages.success(
+        request, _("Đã thực hiện “%(action)s”: %(task)s.") % {"action": label, "task": spec.title}
+    )
     if not plan_is_visible(user=request.user, plan=plan):
         return redirect("home")
     return redirect("plan-detail", plan_id=plan.pk)

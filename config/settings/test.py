@@ -12,5 +12,7 @@ MEDIA_ROOT = tempfile.mkdtemp(prefix="kehoach-media-")
 SIGNING_DIR = tempfile.mkdtemp(prefix="kehoach-signing-")
 if "sqlite" in DATABASES["default"]["ENGINE"]:
     # A file database, so that race tests in threads share one database.
-    DATABASES["default"]["NAME"] = os.path.join(tempfile.mkdtemp(prefix="kehoach-db-"), "db.sqlite3")
+    DATABASES["default"]["NAME"] = os.path.join(
+        tempfile.mkdtemp(prefix="kehoach-db-"), "db.sqlite3"
+    )
     DATABASES["default"]["TEST"] = {"NAME": DATABASES["default"]["NAME"]}

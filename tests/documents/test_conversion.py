@@ -38,8 +38,9 @@ DATE_LINE = "Đồng Nai, ngày 08 tháng 11 năm 2023"
 # Text area of the page in points: left margin 30 mm, right margin 15 mm.
 TEXT_CENTRE_X = (30 + (210 - 15)) / 2 / 25.4 * 72
 
-needs_soffice = pytest.mark.skipif(not conversion.soffice_available(),
-                                   reason="LibreOffice (soffice) is not installed")
+needs_soffice = pytest.mark.skipif(
+    not conversion.soffice_available(), reason="LibreOffice (soffice) is not installed"
+)
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +48,13 @@ def seed_docx() -> bytes:
     if not SEED.is_file():
         pytest.skip("seed plan not available")
     content = PlanContent.from_dict(import_plan_docx(SEED.read_bytes(), directory=[]).content)
-    header = DocumentHeader(issuer_name="ỦY BAN NHÂN DÂN TỈNH ĐỒNG NAI", issuer_abbreviation="UBND",
-                            number=262, issued_on=dt.date(2023, 11, 8), place="Đồng Nai")
+    header = DocumentHeader(
+        issuer_name="ỦY BAN NHÂN DÂN TỈNH ĐỒNG NAI",
+        issuer_abbreviation="UBND",
+        number=262,
+        issued_on=dt.date(2023, 11, 8),
+        place="Đồng Nai",
+    )
     return render_plan_docx(content, header)
 
 
@@ -177,11 +183,14 @@ def _zip(**files: bytes) -> bytes:
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize("data", [
-    pytest.param(b"", id="empty"),
-    pytest.param(os.urandom(2048), id="random-bytes"),
-    pytest.param(_zip(**{"readme.txt": b"hello"}), id="zip-without-document-xml"),
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(b"", id="empty"),
+        pytest.param(os.urandom(2048), id="random-bytes"),
+        pytest.param(_zip(**{"readme.txt": b"hello"}), id="zip-without-document-xml"),
+    ],
+)
 def test_non_docx_input_raises_conversion_error(data: bytes) -> None:
     # given bytes that are not a Word file / when converted / then ConversionError (503)
     with pytest.raises(ConversionError) as caught:
@@ -253,11 +262,23 @@ def unoserver(tmp_path_factory: pytest.TempPathFactory):
     shutil.copytree(Path(distribution._path), root / "lib" / Path(distribution._path).name)
     port, uno_port = _free_port(), _free_port()
     process = subprocess.Popen(
-        ["/usr/bin/python3", "-m", "unoserver.server", "--interface", "127.0.0.1",
-         "--port", str(port), "--uno-port", str(uno_port),
-         "--user-installation", str(root / "profile")],
+        [
+            "/usr/bin/python3",
+            "-m",
+            "unoserver.server",
+            "--interface",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--uno-port",
+            str(uno_port),
+            "--user-installation",
+            str(root / "profile"),
+        ],
         env={**os.environ, "PYTHONPATH": str(root / "lib"), "HOME": str(root)},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
         deadline = time.monotonic() + 60
@@ -281,8 +302,9 @@ def unoserver(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.mark.slow
-def test_unoserver_converts_when_configured(seed_docx: bytes, settings: Any, unoserver: Any,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unoserver_converts_when_configured(
+    seed_docx: bytes, settings: Any, unoserver: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # given a running unoserver / when converting / then the PDF comes from it, not from soffice
     settings.UNOSERVER_HOST, settings.UNOSERVER_PORT = unoserver
 

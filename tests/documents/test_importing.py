@@ -111,7 +111,8 @@ def _all_units(content: dict[str, Any]) -> set[int]:
 
 _MARKER = re.compile(r"^(?:[IVXL]+\.|\d{1,2}\.|[a-zđ]\)|[-–+•])\s*")
 _LABEL = re.compile(
-    r"^(?:(?:Đơn vị|Cơ quan)[^:]{0,60}|Thời gian[^:]{0,30}|Dự toán kinh phí)\s*:\s*")
+    r"^(?:(?:Đơn vị|Cơ quan)[^:]{0,60}|Thời gian[^:]{0,30}|Dự toán kinh phí)\s*:\s*"
+)
 
 
 def _missing_text(data: bytes, result) -> list[str]:
@@ -120,8 +121,9 @@ def _missing_text(data: bytes, result) -> list[str]:
     Numbering ("I.", "1.", "a)", "-") and field labels ("Đơn vị chủ trì:") are structure, not text;
     units matched to the directory may be spelled as in the directory (name or short name).
     """
-    corpus = " \n ".join(_norm(s) for s in _strings([result.content, result.unplaced,
-                                                     result.source]))
+    corpus = " \n ".join(
+        _norm(s) for s in _strings([result.content, result.unplaced, result.source])
+    )
     folded_corpus = fold(corpus)
     units = _all_units(result.content)
     missing = []
@@ -146,15 +148,24 @@ def _structure(content: dict[str, Any]) -> dict[str, Any]:
     plan = PlanContent.from_dict(content)
 
     def block(b) -> tuple:
-        return (b.title, b.kind, len(b.paragraphs), [t.title for t in b.tasks],
-                [block(c) for c in b.children])
+        return (
+            b.title,
+            b.kind,
+            len(b.paragraphs),
+            [t.title for t in b.tasks],
+            [block(c) for c in b.children],
+        )
 
     return {
         "sections": [block(s) for s in plan.sections],
-        "tasks": [(t.title, [u.unit_id for u in t.lead_units], t.timeline)
-                  for t in plan.all_tasks()],
-        "recipients": (len(plan.recipients.units), len(plan.recipients.lines),
-                       plan.recipients.archive),
+        "tasks": [
+            (t.title, [u.unit_id for u in t.lead_units], t.timeline) for t in plan.all_tasks()
+        ],
+        "recipients": (
+            len(plan.recipients.units),
+            len(plan.recipients.lines),
+            plan.recipients.archive,
+        ),
         "legal_bases": len(plan.legal_bases),
         "deadlines": [(d.text, d.due_date) for d in plan.reporting_deadlines],
         "signature": plan.signature.lines(),
@@ -237,8 +248,12 @@ def test_seed_dash_tasks_with_plus_lines(plan: PlanContent) -> None:
     media = plan.sections[1].children[2]
     publications = media.children[1]
     assert publications.title.startswith("Truyền thông qua các bản tin")
-    assert [t.timeline for t in publications.tasks] == ["1 số/năm", "6 số/năm", "01 số/quý",
-                                                       "01 số/quý"]
+    assert [t.timeline for t in publications.tasks] == [
+        "1 số/năm",
+        "6 số/năm",
+        "01 số/quý",
+        "01 số/quý",
+    ]
     assert publications.tasks[0].title.endswith("xúc tiến thương mại trong và ngoài nước.")
     events = media.children[2]
     assert [u.unit_id for u in events.tasks[0].lead_units] == [6, 7, 8, 11, 10]
@@ -250,7 +265,8 @@ def test_seed_units_match_the_directory_tolerantly(plan: PlanContent) -> None:
     tasks = {t.title[:30]: t for t in plan.all_tasks()}
     tourism = tasks["Thực hiện “Bản tin du lịch” gi"]
     assert [(u.name, u.unit_id) for u in tourism.lead_units] == [
-        ("Sở Văn hóa, Thể thao và Du lịch", 8)]  # written without the comma
+        ("Sở Văn hóa, Thể thao và Du lịch", 8)
+    ]  # written without the comma
     friendship = tasks["Thực hiện tài liệu “Hữu nghị Đ"]
     assert friendship.lead_units[0].unit_id == 13  # "… hữu nghị tỉnh Đồng Nai"
     press = tasks["Cung cấp thông tin cho báo chí"]
@@ -266,7 +282,8 @@ def test_seed_split_sentences_are_joined(plan: PlanContent) -> None:
     # given paragraphs the source split in the middle of a sentence / when imported / then joined
     tasks = {t.title[:30]: t for t in plan.all_tasks()}
     assert "các hoạt động đối ngoại của Đảng và Ngoại giao Nhà nước" in (
-        tasks["Tổ chức bồi dưỡng và cập nhật "].title)
+        tasks["Tổ chức bồi dưỡng và cập nhật "].title
+    )
     requirement = plan.sections[0].children[1].paragraphs[0]
     assert "về tiếp tục nâng cao chất lượng" in requirement
     texts = [p for s in plan.sections for p in s.paragraphs]
@@ -280,8 +297,9 @@ def test_seed_every_paragraph_is_kept(seed_bytes: bytes, seed) -> None:
 
 def test_seed_round_trip_keeps_the_content(plan: PlanContent) -> None:
     # given the imported seed / when rendered and imported again / then the same content
-    header = DocumentHeader(issuer_name="ỦY BAN NHÂN DÂN TỈNH ĐỒNG NAI", issuer_abbreviation="UBND",
-                            place="Đồng Nai")
+    header = DocumentHeader(
+        issuer_name="ỦY BAN NHÂN DÂN TỈNH ĐỒNG NAI", issuer_abbreviation="UBND", place="Đồng Nai"
+    )
     again = import_plan_docx(render_plan_docx(plan, header), directory=DIRECTORY)
     assert again.unplaced == [] and again.warnings == []
     assert _structure(again.content) == _structure(plan.to_dict())
@@ -290,8 +308,13 @@ def test_seed_round_trip_keeps_the_content(plan: PlanContent) -> None:
 
 def test_rendered_issued_plan_imports_with_its_number_and_date(plan: PlanContent) -> None:
     # given an issued plan / when its file is imported / then source has its number and date
-    header = DocumentHeader(issuer_name="ỦY BAN NHÂN DÂN TỈNH ĐỒNG NAI", issuer_abbreviation="UBND",
-                            number=5, issued_on=dt.date(2024, 1, 5), place="Đồng Nai")
+    header = DocumentHeader(
+        issuer_name="ỦY BAN NHÂN DÂN TỈNH ĐỒNG NAI",
+        issuer_abbreviation="UBND",
+        number=5,
+        issued_on=dt.date(2024, 1, 5),
+        place="Đồng Nai",
+    )
     data = render_plan_docx(plan, header)
     again = import_plan_docx(data, directory=DIRECTORY)
     assert again.source["number"] == 5 and again.source["date"] == "2024-01-05"
@@ -311,7 +334,8 @@ def test_unknown_units_stay_as_text_with_a_warning(seed_bytes: bytes) -> None:
     named = [u for t in plan.all_tasks() for u in t.lead_units if u.name == "Sở Ngoại vụ"]
     assert len(named) == 2 and {u.unit_id for u in named} == {None}
     assert [w for w in result.warnings if "Sở Ngoại vụ" in w] == [
-        "Không tìm thấy đơn vị “Sở Ngoại vụ” trong danh mục; đã giữ nguyên tên như trong văn bản."]
+        "Không tìm thấy đơn vị “Sở Ngoại vụ” trong danh mục; đã giữ nguyên tên như trong văn bản."
+    ]
 
 
 def test_plain_file_without_signature_keeps_default_signature() -> None:
@@ -338,8 +362,12 @@ def test_plain_file_without_signature_keeps_default_signature() -> None:
     plan = PlanContent.from_dict(result.content)
     assert result.unplaced == []
     assert plan.year == 2025
-    assert plan.signature == PlanContent.from_dict(
-        {"title": "x", "year": 2025, "signature": result.content["signature"]}).signature
+    assert (
+        plan.signature
+        == PlanContent.from_dict(
+            {"title": "x", "year": 2025, "signature": result.content["signature"]}
+        ).signature
+    )
     assert plan.signature.lines() == ["TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH"]
     (task,) = plan.all_tasks()
     assert task.title == "Xây dựng kho dữ liệu dùng chung"
@@ -348,19 +376,24 @@ def test_plain_file_without_signature_keeps_default_signature() -> None:
     assert task.timeline == "quý I/2025"
     assert task.budget_vnd == 150_000_000
     assert [(d.text, d.due_date) for d in plan.reporting_deadlines] == [
-        ("Các sở báo cáo kết quả trước ngày 31/12/2025.", "2025-12-31")]
+        ("Các sở báo cáo kết quả trước ngày 31/12/2025.", "2025-12-31")
+    ]
     assert plan.recipients.archive == "Lưu: VT."
 
 
 def test_file_without_type_line_is_imported_with_warnings() -> None:
     # given a file with neither type name nor title / when imported / then content still valid
-    result = import_plan_docx(_docx("Một đoạn văn bất kỳ không có cấu trúc kế hoạch"),
-                              directory=DIRECTORY)
+    result = import_plan_docx(
+        _docx("Một đoạn văn bất kỳ không có cấu trúc kế hoạch"), directory=DIRECTORY
+    )
     plan = PlanContent.from_dict(result.content)
     assert plan.title
     assert result.warnings
     assert "Một đoạn văn bất kỳ không có cấu trúc kế hoạch" in [
-        *result.unplaced, plan.title, plan.preamble]
+        *result.unplaced,
+        plan.title,
+        plan.preamble,
+    ]
 
 
 def test_unit_directory_matching_and_splitting() -> None:
@@ -372,7 +405,10 @@ def test_unit_directory_matching_and_splitting() -> None:
     assert directory.match("Đài PTTH Đồng Nai") == (14, "Đài Phát thanh - Truyền hình Đồng Nai")
     assert directory.match("Tỉnh đoàn") is None
     assert directory.split("Sở Văn hóa, Thể thao và Du lịch, Công an tỉnh; Tỉnh đoàn.") == [
-        ("Sở Văn hóa, Thể thao và Du lịch", 8), ("Công an tỉnh", 10), ("Tỉnh đoàn", None)]
+        ("Sở Văn hóa, Thể thao và Du lịch", 8),
+        ("Công an tỉnh", 10),
+        ("Tỉnh đoàn", None),
+    ]
     assert directory.split("Các sở, ban, ngành") == [("Các sở, ban, ngành", None)]
 
 
@@ -388,14 +424,19 @@ def _zip(**files: bytes) -> bytes:
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize("data", [
-    pytest.param(b"", id="empty"),
-    pytest.param(os.urandom(4096), id="random-bytes"),
-    pytest.param(b"%PDF-1.7 not a docx", id="pdf"),
-    pytest.param(_zip(readme__txt=b"hello"), id="zip-without-document-xml"),
-    pytest.param(_zip(word__document__xml=b"<not xml", **{"[Content_Types].xml": b"<x/>"}),
-                 id="broken-docx"),
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(b"", id="empty"),
+        pytest.param(os.urandom(4096), id="random-bytes"),
+        pytest.param(b"%PDF-1.7 not a docx", id="pdf"),
+        pytest.param(_zip(readme__txt=b"hello"), id="zip-without-document-xml"),
+        pytest.param(
+            _zip(word__document__xml=b"<not xml", **{"[Content_Types].xml": b"<x/>"}),
+            id="broken-docx",
+        ),
+    ],
+)
 def test_bad_files_are_refused(data: bytes) -> None:
     # given something that is not a Word plan / when imported / then InvalidInput in Vietnamese
     with pytest.raises(InvalidInput) as caught:

@@ -40,52 +40,101 @@ def _content(**overrides: Any) -> PlanContent:
         ],
         "preamble": "Chủ tịch Ủy ban nhân dân tỉnh ban hành Kế hoạch năm 2024 như sau:",
         "sections": [
-            {"kind": "purpose", "title": "Mục đích, yêu cầu", "children": [
-                {"title": "Mục đích", "paragraphs": ["- Tuyên truyền, quảng bá hình ảnh tỉnh."]},
-                {"title": "Yêu cầu", "paragraphs": ["- Bám sát chủ trương của Đảng."]},
-            ]},
-            {"kind": "tasks", "title": "Nội dung, nhiệm vụ", "children": [
-                {"title": "Bồi dưỡng nghiệp vụ", "children": [
-                    {"title": f"Điểm {n}"} for n in range(5)
-                ], "tasks": [
-                    {"title": "Tổ chức tập huấn kỹ năng phát ngôn",
-                     "description": ["Cho cán bộ chuyên trách các sở, ngành."],
-                     "lead_units": [{"name": "Sở Thông tin và Truyền thông", "unit_id": 3},
-                                    {"name": "Sở Ngoại vụ", "unit_id": 5}],
-                     "coordinating_units": [{"name": "Báo Đồng Nai", "unit_id": 15}],
-                     "timeline": "quý II/2024", "budget_vnd": 150_000_000},
-                ]},
-                {"title": "Truyền thông qua ấn phẩm", "children": [
-                    {"title": "Bản tin", "tasks": [
-                        {"title": "Thực hiện “Bản tin đối ngoại”", "timeline": "6 số/năm",
-                         "lead_units": [{"name": "Sở Ngoại vụ", "unit_id": 5}]},
-                    ]},
-                ]},
-                {"title": "", "tasks": [
-                    {"title": "Sản xuất chương trình phát thanh", "timeline": "01 chương trình/quý",
-                     "lead_units": [{"name": "Đài Phát thanh - Truyền hình Đồng Nai"}]},
-                ]},
-            ]},
-            {"kind": "budget", "title": "KINH PHÍ THỰC HIỆN",
-             "paragraphs": ["Kinh phí từ ngân sách."]},
-            {"kind": "implementation", "title": "TỔ CHỨC THỰC HIỆN", "paragraphs": [
-                "Giao Sở Thông tin và Truyền thông tổng hợp báo cáo (trước ngày 15/11/2024).",
-            ]},
+            {
+                "kind": "purpose",
+                "title": "Mục đích, yêu cầu",
+                "children": [
+                    {
+                        "title": "Mục đích",
+                        "paragraphs": ["- Tuyên truyền, quảng bá hình ảnh tỉnh."],
+                    },
+                    {"title": "Yêu cầu", "paragraphs": ["- Bám sát chủ trương của Đảng."]},
+                ],
+            },
+            {
+                "kind": "tasks",
+                "title": "Nội dung, nhiệm vụ",
+                "children": [
+                    {
+                        "title": "Bồi dưỡng nghiệp vụ",
+                        "children": [{"title": f"Điểm {n}"} for n in range(5)],
+                        "tasks": [
+                            {
+                                "title": "Tổ chức tập huấn kỹ năng phát ngôn",
+                                "description": ["Cho cán bộ chuyên trách các sở, ngành."],
+                                "lead_units": [
+                                    {"name": "Sở Thông tin và Truyền thông", "unit_id": 3},
+                                    {"name": "Sở Ngoại vụ", "unit_id": 5},
+                                ],
+                                "coordinating_units": [{"name": "Báo Đồng Nai", "unit_id": 15}],
+                                "timeline": "quý II/2024",
+                                "budget_vnd": 150_000_000,
+                            },
+                        ],
+                    },
+                    {
+                        "title": "Truyền thông qua ấn phẩm",
+                        "children": [
+                            {
+                                "title": "Bản tin",
+                                "tasks": [
+                                    {
+                                        "title": "Thực hiện “Bản tin đối ngoại”",
+                                        "timeline": "6 số/năm",
+                                        "lead_units": [{"name": "Sở Ngoại vụ", "unit_id": 5}],
+                                    },
+                                ],
+                            },
+                        ],
+                    },
+                    {
+                        "title": "",
+                        "tasks": [
+                            {
+                                "title": "Sản xuất chương trình phát thanh",
+                                "timeline": "01 chương trình/quý",
+                                "lead_units": [{"name": "Đài Phát thanh - Truyền hình Đồng Nai"}],
+                            },
+                        ],
+                    },
+                ],
+            },
+            {
+                "kind": "budget",
+                "title": "KINH PHÍ THỰC HIỆN",
+                "paragraphs": ["Kinh phí từ ngân sách."],
+            },
+            {
+                "kind": "implementation",
+                "title": "TỔ CHỨC THỰC HIỆN",
+                "paragraphs": [
+                    "Giao Sở Thông tin và Truyền thông tổng hợp báo cáo (trước ngày 15/11/2024).",
+                ],
+            },
         ],
         "closing": "Trên đây là Kế hoạch hoạt động thông tin đối ngoại năm 2024.",
         "reporting_deadlines": [
-            {"text": "Giao Sở Thông tin và Truyền thông tổng hợp báo cáo (trước ngày 15/11/2024).",
-             "due_date": "2024-11-15"},
+            {
+                "text": "Giao Sở Thông tin và Truyền thông tổng hợp báo cáo (trước ngày 15/11/2024).",
+                "due_date": "2024-11-15",
+            },
             {"text": "Các sở gửi báo cáo 6 tháng trước ngày 15/6/2024.", "due_date": "2024-06-15"},
         ],
         "recipients": {
-            "units": [{"name": "Báo Đồng Nai", "unit_id": 15},
-                      {"name": "Công an tỉnh", "unit_id": 10}],
+            "units": [
+                {"name": "Báo Đồng Nai", "unit_id": 15},
+                {"name": "Công an tỉnh", "unit_id": 10},
+            ],
             "lines": ["Thường trực Tỉnh ủy;", "- Thường trực HĐND tỉnh"],
             "archive": "Lưu VT, THNC, KGVX",
         },
-        "signature": {"authority": "TM.", "collective": "ỦY BAN NHÂN DÂN", "deputy_for": "CHỦ TỊCH",
-                      "position": "PHÓ CHỦ TỊCH", "signer_name": "Nguyễn Thị Hoàng"},
+        "signature": {
+            "authority": "TM.",
+            "collective": "ỦY BAN NHÂN DÂN",
+            "deputy_for": "CHỦ TỊCH",
+            "position": "PHÓ CHỦ TỊCH",
+            "signer_name": "Nguyễn Thị Hoàng",
+        },
     }
     data.update(overrides)
     return PlanContent.from_dict(data)
@@ -93,8 +142,11 @@ def _content(**overrides: Any) -> PlanContent:
 
 def _header(**overrides: Any) -> DocumentHeader:
     values: dict[str, Any] = {
-        "issuer_name": "ỦY BAN NHÂN DÂN TỈNH ĐỒNG NAI", "issuer_abbreviation": "UBND",
-        "number": 5, "issued_on": dt.date(2024, 1, 5), "place": "Đồng Nai",
+        "issuer_name": "ỦY BAN NHÂN DÂN TỈNH ĐỒNG NAI",
+        "issuer_abbreviation": "UBND",
+        "number": 5,
+        "issued_on": dt.date(2024, 1, 5),
+        "place": "Đồng Nai",
     }
     values.update(overrides)
     return DocumentHeader(**values)
@@ -255,7 +307,9 @@ def test_header_issuer_and_national_title_styles() -> None:
         assert _run_style(paragraph) == (True, False, 13)
         assert paragraph.alignment == WD_ALIGN_PARAGRAPH.CENTER
     assert [t for t, _ in right] == [
-        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"]
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+    ]
     assert _run_style(right[0][1]) == (True, False, 12)
     assert _run_style(right[1][1]) == (True, False, 13)
 
@@ -273,8 +327,12 @@ def test_header_has_short_rules_under_issuer_and_motto() -> None:
     cell_width = table.rows[0].cells[1].width.mm - 2
     motto_length = cell_width - motto_rule.left_indent.mm - motto_rule.right_indent.mm
     assert 50 < motto_length < 62
-    issuer_length = (table.rows[0].cells[0].width.mm - 2 - issuer_rule.left_indent.mm
-                     - issuer_rule.right_indent.mm)
+    issuer_length = (
+        table.rows[0].cells[0].width.mm
+        - 2
+        - issuer_rule.left_indent.mm
+        - issuer_rule.right_indent.mm
+    )
     assert 10 < issuer_length < 25
 
 
@@ -300,7 +358,8 @@ def test_header_before_issuance_leaves_blank_number_and_date() -> None:
     table = _render(header=_header(number=None, issued_on=None)).tables[0]
     assert table.rows[1].cells[0].paragraphs[0].text == f"Số:{NBSP * 6}/KH-UBND"
     assert table.rows[1].cells[1].paragraphs[0].text == (
-        f"Đồng Nai, ngày{NBSP * 6}tháng{NBSP * 6}năm{NBSP * 6}")
+        f"Đồng Nai, ngày{NBSP * 6}tháng{NBSP * 6}năm{NBSP * 6}"
+    )
 
 
 def test_place_falls_back_to_the_issuer_name() -> None:
@@ -364,7 +423,7 @@ def test_tasks_follow_the_children_with_their_units_time_and_budget() -> None:
     # given an item with five points and one task / when rendered / then the task is point "e)"
     texts = _body_texts(_render())
     start = texts.index("e) Tổ chức tập huấn kỹ năng phát ngôn")
-    assert texts[start + 1: start + 6] == [
+    assert texts[start + 1 : start + 6] == [
         "Cho cán bộ chuyên trách các sở, ngành.",
         "- Đơn vị chủ trì: Sở Thông tin và Truyền thông; Sở Ngoại vụ",
         "- Đơn vị phối hợp: Báo Đồng Nai",
@@ -377,7 +436,7 @@ def test_task_without_coordination_or_budget_omits_those_lines() -> None:
     # given a task with only a lead unit and a timeline / when rendered / then no empty lines
     texts = _body_texts(_render())
     start = texts.index("3. Sản xuất chương trình phát thanh")
-    assert texts[start + 1: start + 3] == [
+    assert texts[start + 1 : start + 3] == [
         "- Đơn vị chủ trì: Đài Phát thanh - Truyền hình Đồng Nai",
         "- Thời gian thực hiện: 01 chương trình/quý",
     ]
@@ -395,7 +454,7 @@ def test_tasks_inside_points_use_dashes_and_plus_signs() -> None:
     # given a task inside a point / when rendered / then "- title" and "+ Đơn vị chủ trì: …"
     texts = _body_texts(_render())
     start = texts.index("a) Bản tin")
-    assert texts[start + 1: start + 4] == [
+    assert texts[start + 1 : start + 4] == [
         "- Thực hiện “Bản tin đối ngoại”",
         "+ Đơn vị chủ trì: Sở Ngoại vụ",
         "+ Thời gian thực hiện: 6 số/năm",
@@ -407,7 +466,7 @@ def test_reporting_deadlines_are_written_once_in_the_implementation_section() ->
     # first is not repeated and the second is added at the end of the section
     texts = _body_texts(_render())
     start = texts.index("IV. TỔ CHỨC THỰC HIỆN")
-    assert texts[start + 1: start + 3] == [
+    assert texts[start + 1 : start + 3] == [
         "Giao Sở Thông tin và Truyền thông tổng hợp báo cáo (trước ngày 15/11/2024).",
         "Các sở gửi báo cáo 6 tháng trước ngày 15/6/2024.",
     ]
@@ -470,7 +529,10 @@ def test_signature_block_of_a_deputy_chairman() -> None:
     row = _render(content).tables[-1].rows[0]
     paragraphs = row.cells[1].paragraphs
     assert [p.text for p in paragraphs[:3]] == [
-        "TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"]
+        "TM. ỦY BAN NHÂN DÂN",
+        "KT. CHỦ TỊCH",
+        "PHÓ CHỦ TỊCH",
+    ]
     assert [p.text for p in paragraphs[3:7]] == ["", "", "", ""]
     assert paragraphs[7].text == "Nguyễn Thị Hoàng"
     for paragraph in (*paragraphs[:3], paragraphs[7]):
@@ -483,8 +545,14 @@ def test_signature_block_of_a_deputy_chairman() -> None:
 
 def test_signature_block_of_the_chairman() -> None:
     # given the Chủ tịch signing / when rendered / then "TM. ỦY BAN NHÂN DÂN" / "CHỦ TỊCH"
-    content = _content(signature={"authority": "TM.", "collective": "Ủy ban nhân dân",
-                                  "position": "Chủ tịch", "signer_name": "Võ Tấn Đức"})
+    content = _content(
+        signature={
+            "authority": "TM.",
+            "collective": "Ủy ban nhân dân",
+            "position": "Chủ tịch",
+            "signer_name": "Võ Tấn Đức",
+        }
+    )
     cell = _render(content).tables[-1].rows[0].cells[1]
     texts = [p.text for p in cell.paragraphs if p.text]
     assert texts == ["TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH", "Võ Tấn Đức"]

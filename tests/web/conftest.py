@@ -24,8 +24,9 @@ def _unit(code: str, name: str, kind: str, abbreviation: str = "") -> Unit:
 
 
 def _user(username: str, unit: Unit, role: str, full_name: str, position: str = "") -> User:
-    return User.objects.create_user(username, password="demo", full_name=full_name, unit=unit,
-                                    role=role, position=position)
+    return User.objects.create_user(
+        username, password="demo", full_name=full_name, unit=unit, role=role, position=position
+    )
 
 
 @pytest.fixture
@@ -38,7 +39,13 @@ def org(db: Any) -> SimpleNamespace:
     vp = _unit("vp-ubnd", "Văn phòng UBND tỉnh", "vp", "VP")
     soyt = _unit("so-yt", "Sở Y tế", "so", "SYT")
     return SimpleNamespace(
-        ubnd=ubnd, stttt=stttt, sonv=sonv, sovh=sovh, sotc=sotc, vp=vp, soyt=soyt,
+        ubnd=ubnd,
+        stttt=stttt,
+        sonv=sonv,
+        sovh=sovh,
+        sotc=sotc,
+        vp=vp,
+        soyt=soyt,
         drafter=_user("chuyenvien", stttt, "drafter", "Nguyễn Văn An", "Chuyên viên"),
         head=_user("giamdoc", stttt, "agency_head", "Trần Văn Bình", "Giám đốc Sở"),
         foreign=_user("ngoaivu", sonv, "agency_head", "Lê Thị Cúc", "Giám đốc Sở"),
@@ -71,29 +78,57 @@ def plan_content(org: SimpleNamespace, **overrides: Any) -> dict[str, Any]:
         "legal_bases": ["Căn cứ Luật Tổ chức chính quyền địa phương ngày 19/6/2015;"],
         "preamble": "Ủy ban nhân dân tỉnh ban hành Kế hoạch như sau:",
         "sections": [
-            {"kind": "purpose", "title": "Mục đích, yêu cầu",
-             "children": [{"title": "Mục đích", "paragraphs": ["Quảng bá hình ảnh tỉnh."]}]},
-            {"kind": "tasks", "title": "Nội dung, nhiệm vụ", "children": [
-                {"title": "Truyền thông", "children": [
-                    {"title": "Bản tin", "tasks": [
-                        {"title": "Thực hiện “Bản tin đối ngoại”", "timeline": "6 số/năm",
-                         "lead_units": [{"name": org.sonv.name, "unit_id": org.sonv.pk}],
-                         "coordinating_units": [{"name": "Báo Đồng Nai"}],
-                         "budget_vnd": 150000000},
-                    ]},
-                ]},
-                {"title": "Hội nhập", "tasks": [
-                    {"title": "Tổ chức hội nghị", "timeline": "quý II/2024",
-                     "lead_units": [{"name": org.stttt.name, "unit_id": org.stttt.pk}],
-                     "budget_vnd": 50000000},
-                ]},
-            ]},
+            {
+                "kind": "purpose",
+                "title": "Mục đích, yêu cầu",
+                "children": [{"title": "Mục đích", "paragraphs": ["Quảng bá hình ảnh tỉnh."]}],
+            },
+            {
+                "kind": "tasks",
+                "title": "Nội dung, nhiệm vụ",
+                "children": [
+                    {
+                        "title": "Truyền thông",
+                        "children": [
+                            {
+                                "title": "Bản tin",
+                                "tasks": [
+                                    {
+                                        "title": "Thực hiện “Bản tin đối ngoại”",
+                                        "timeline": "6 số/năm",
+                                        "lead_units": [
+                                            {"name": org.sonv.name, "unit_id": org.sonv.pk}
+                                        ],
+                                        "coordinating_units": [{"name": "Báo Đồng Nai"}],
+                                        "budget_vnd": 150000000,
+                                    },
+                                ],
+                            },
+                        ],
+                    },
+                    {
+                        "title": "Hội nhập",
+                        "tasks": [
+                            {
+                                "title": "Tổ chức hội nghị",
+                                "timeline": "quý II/2024",
+                                "lead_units": [{"name": org.stttt.name, "unit_id": org.stttt.pk}],
+                                "budget_vnd": 50000000,
+                            },
+                        ],
+                    },
+                ],
+            },
         ],
         "closing": "Trên đây là Kế hoạch thông tin đối ngoại năm 2024.",
         "reporting_deadlines": [
-            {"text": "Báo cáo trước ngày 15/11/2024", "due_date": "2024-11-15"}],
-        "recipients": {"units": [{"name": org.sonv.name, "unit_id": org.sonv.pk}],
-                       "lines": ["Thường trực Tỉnh ủy;"], "archive": "Lưu: VT, KGVX."},
+            {"text": "Báo cáo trước ngày 15/11/2024", "due_date": "2024-11-15"}
+        ],
+        "recipients": {
+            "units": [{"name": org.sonv.name, "unit_id": org.sonv.pk}],
+            "lines": ["Thường trực Tỉnh ủy;"],
+            "archive": "Lưu: VT, KGVX.",
+        },
         "signature": {"signer_id": org.signer.pk},
     }
     content.update(overrides)

@@ -24,10 +24,19 @@ def script_json(page: str, element_id: str) -> str:
     return match.group(1)
 
 
-@pytest.mark.parametrize("name, args", [
-    ("home", []), ("plan-create", []), ("plan-detail", [1]), ("plan-edit", [1]),
-    ("plan-docx", [1]), ("plan-pdf", [1]), ("task-detail", [1]), ("plan-consultations", [1]),
-])
+@pytest.mark.parametrize(
+    "name, args",
+    [
+        ("home", []),
+        ("plan-create", []),
+        ("plan-detail", [1]),
+        ("plan-edit", [1]),
+        ("plan-docx", [1]),
+        ("plan-pdf", [1]),
+        ("task-detail", [1]),
+        ("plan-consultations", [1]),
+    ],
+)
 def test_pages_require_login(db, name, args):
     # given an anonymous visitor
     client = Client()
@@ -101,8 +110,10 @@ def test_drafter_creates_a_blank_plan(org, client_for):
     # given the drafter
     client = client_for(org.drafter)
     # when they create a blank plan
-    response = client.post(reverse("plan-create"), {
-        "mode": "blank", "blank-title": "Kế hoạch truyền thông năm 2025", "blank-year": "2025"})
+    response = client.post(
+        reverse("plan-create"),
+        {"mode": "blank", "blank-title": "Kế hoạch truyền thông năm 2025", "blank-year": "2025"},
+    )
     # then the plan exists with the usual four parts and they are sent to the editor
     plan = Plan.objects.get()
     assert response.status_code == 302
@@ -110,14 +121,19 @@ def test_drafter_creates_a_blank_plan(org, client_for):
     assert plan.drafter == org.drafter
     assert plan.year == 2025
     assert [s["kind"] for s in plan.content["sections"]] == [
-        "purpose", "tasks", "budget", "implementation"]
+        "purpose",
+        "tasks",
+        "budget",
+        "implementation",
+    ]
     assert plan.events.get().kind == PlanEvent.Kind.CREATED
 
 
 def test_creating_without_a_title_shows_the_form_again(org, client_for):
     # when the drafter forgets the title
-    response = client_for(org.drafter).post(reverse("plan-create"), {
-        "mode": "blank", "blank-title": "", "blank-year": "2025"})
+    response = client_for(org.drafter).post(
+        reverse("plan-create"), {"mode": "blank", "blank-title": "", "blank-year": "2025"}
+    )
     # then nothing is created
     assert response.status_code == 400
     assert Plan.objects.exists() is False
@@ -127,11 +143,13 @@ def test_importing_a_file_that_is_not_docx_is_refused(org, client_for):
     # given a text file pretending to be Word
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    upload = SimpleUploadedFile("ke-hoach.docx", b"not a zip",
-                                content_type="application/octet-stream")
+    upload = SimpleUploadedFile(
+        "ke-hoach.docx", b"not a zip", content_type="application/octet-stream"
+    )
     # when the drafter uploads it
-    response = client_for(org.drafter).post(reverse("plan-create"), {
-        "mode": "import", "import-file": upload})
+    response = client_for(org.drafter).post(
+        reverse("plan-create"), {"mode": "import", "import-file": upload}
+    )
     # then they are told in Vietnamese and nothing is created
     assert response.status_code == 400
     assert "không phải là tệp Word" in response.content.decode()
@@ -148,24 +166,32 @@ def test_editor_page_embeds_the_content_and_the_directory(org, plan, client_for)
     assert "js/editor.js" in page
     data = json.loads(script_json(page, "editor-data"))
     assert data["signers"] == [
-        {"id": org.signer.pk, "name": "Võ Tấn Đức", "position": "Phó Chủ tịch"}]
+        {"id": org.signer.pk, "name": "Võ Tấn Đức", "position": "Phó Chủ tịch"}
+    ]
     assert {"id": org.sonv.pk, "name": "Sở Ngoại vụ"}.items() <= next(
-        u for u in data["units"] if u["id"] == org.sonv.pk).items()
+        u for u in data["units"] if u["id"] == org.sonv.pk
+    ).items()
     assert json.loads(script_json(page, "plan-content")) == plan.content
 
 
 def test_drafter_saves_edited_content_as_json(org, plan, client_for):
     # given new content with a new task and recipients
     content = plan_content(org, title="Kế hoạch thông tin đối ngoại năm 2024 (sửa đổi)")
-    content["sections"][1]["tasks"] = [{
-        "title": "Xây dựng trang thông tin đối ngoại", "timeline": "trong năm 2024",
-        "lead_units": [{"name": org.stttt.name, "unit_id": org.stttt.pk}],
-        "coordinating_units": [{"name": org.sonv.name, "unit_id": org.sonv.pk}, "Báo Đồng Nai"],
-        "budget_vnd": 200000000}]
+    content["sections"][1]["tasks"] = [
+        {
+            "title": "Xây dựng trang thông tin đối ngoại",
+            "timeline": "trong năm 2024",
+            "lead_units": [{"name": org.stttt.name, "unit_id": org.stttt.pk}],
+            "coordinating_units": [{"name": org.sonv.name, "unit_id": org.sonv.pk}, "Báo Đồng Nai"],
+            "budget_vnd": 200000000,
+        }
+    ]
     # when the editor posts it
     response = client_for(org.drafter).post(
-        reverse("plan-edit", args=[plan.pk]), data=json.dumps(content),
-        content_type="application/json")
+        reverse("plan-edit", args=[plan.pk]),
+        data=json.dumps(content),
+        content_type="application/json",
+    )
     # then it is saved, the derived signature comes back, and the edit is in the history
     body = response.json()
     assert response.status_code == 200
@@ -183,12 +209,16 @@ def test_bad_content_gives_a_vietnamese_error_and_changes_nothing(org, plan, cli
     events = plan.events.count()
     # when the editor posts it
     response = client_for(org.drafter).post(
-        reverse("plan-edit", args=[plan.pk]), data=json.dumps(plan_content(org, year=1800)),
-        content_type="application/json")
+        reverse("plan-edit", args=[plan.pk]),
+        data=json.dumps(plan_content(org, year=1800)),
+        content_type="application/json",
+    )
     # then the Vietnamese message comes back and nothing was saved
     assert response.status_code == 400
     assert response.json() == {
-        "ok": False, "error": "Năm của kế hoạch phải là một năm từ 2000 đến 2100."}
+        "ok": False,
+        "error": "Năm của kế hoạch phải là một năm từ 2000 đến 2100.",
+    }
     plan = Plan.objects.get(pk=plan.pk)
     assert plan.content == before
     assert plan.events.count() == events
@@ -197,7 +227,8 @@ def test_bad_content_gives_a_vietnamese_error_and_changes_nothing(org, plan, cli
 def test_malformed_json_is_refused(org, plan, client_for):
     # when the editor posts something that is not JSON
     response = client_for(org.drafter).post(
-        reverse("plan-edit", args=[plan.pk]), data="{not json", content_type="application/json")
+        reverse("plan-edit", args=[plan.pk]), data="{not json", content_type="application/json"
+    )
     # then it is refused with a Vietnamese message
     assert response.status_code == 400
     assert "JSON" in response.json()["error"]
@@ -208,9 +239,11 @@ def test_only_the_drafter_may_edit(org, plan, client_for):
     plan_submit(plan=plan, actor=org.drafter)
     client = client_for(org.head)
     # when they try to save content
-    response = client.post(reverse("plan-edit", args=[plan.pk]),
-                           data=json.dumps(plan_content(org, title="Khác")),
-                           content_type="application/json")
+    response = client.post(
+        reverse("plan-edit", args=[plan.pk]),
+        data=json.dumps(plan_content(org, title="Khác")),
+        content_type="application/json",
+    )
     # then they are refused and the plan is unchanged
     assert response.status_code == 403
     plan = Plan.objects.get(pk=plan.pk)
@@ -299,8 +332,7 @@ def test_task_post_with_a_wrong_action_shows_an_error(org, plan, client_for):
     task = task_list_open(user=org.head).get()
     events = plan.events.count()
     # when they post an action the task does not have
-    response = client_for(org.head).post(reverse("task-detail", args=[task.pk]),
-                                         {"action": "sign"})
+    response = client_for(org.head).post(reverse("task-detail", args=[task.pk]), {"action": "sign"})
     # then the page says so, and nothing happened
     assert response.status_code == 400
     assert "Thao tác “sign” không hợp lệ cho nhiệm vụ này" in response.content.decode()
@@ -315,8 +347,9 @@ def test_returning_without_a_reason_is_refused(org, plan, client_for):
     plan_submit(plan=plan, actor=org.drafter)
     task = task_list_open(user=org.head).get()
     # when they return it without a comment
-    response = client_for(org.head).post(reverse("task-detail", args=[task.pk]),
-                                         {"action": "return", "comment": "  "})
+    response = client_for(org.head).post(
+        reverse("task-detail", args=[task.pk]), {"action": "return", "comment": "  "}
+    )
     # then they are asked for one and the plan stays with them
     assert response.status_code == 400
     assert "Vui lòng nhập ý kiến hoặc lý do." in response.content.decode()
@@ -348,8 +381,9 @@ def test_drafter_imports_the_seed_plan_from_word(org, client_for):
     data = (Path(settings.BASE_DIR) / "documents/seeds/dongnai-262-KH-UBND-2023.docx").read_bytes()
     upload = SimpleUploadedFile("ke-hoach-262.docx", data)
     # when the drafter uploads it
-    response = client_for(org.drafter).post(reverse("plan-create"), {
-        "mode": "import", "import-file": upload})
+    response = client_for(org.drafter).post(
+        reverse("plan-create"), {"mode": "import", "import-file": upload}
+    )
     # then a draft is created from it and the editor opens
     plan = Plan.objects.get()
     assert response.status_code == 302

@@ -15,35 +15,50 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 def client_for(user: User) -> APIClient:
     client = APIClient()
-    response = client.post("/api/v1/auth/token/", {"username": user.username, "password": "demo"},
-                           format="json")
+    response = client.post(
+        "/api/v1/auth/token/", {"username": user.username, "password": "demo"}, format="json"
+    )
     assert response.status_code == 200, response.content
     client.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
     return client
 
 
 def do_task(client: APIClient, plan_id: int, step: str, action: str, **body: Any) -> dict[str, Any]:
-    tasks = [t for t in client.get("/api/v1/tasks/").json()
-             if t["document"] == plan_id and t["step"] == step]
+    tasks = [
+        t
+        for t in client.get("/api/v1/tasks/").json()
+        if t["document"] == plan_id and t["step"] == step
+    ]
     assert len(tasks) == 1, tasks
     assert action in [a["code"] for a in tasks[0]["actions"]]
-    response = client.post(f"/api/v1/tasks/{tasks[0]['id']}/complete/",
-                           {"action": action, **body}, format="json")
+    response = client.post(
+        f"/api/v1/tasks/{tasks[0]['id']}/complete/", {"action": action, **body}, format="json"
+    )
     assert response.status_code == 200, response.json()
     return response.json()
 
 
 def test_plan_walks_from_draft_to_receipt_through_the_api(
-    drafter, agency_head, foreign_affairs, culture, finance_reviewer, office_vetter, signer, clerk,
-    newspaper, directory, make_content,
+    drafter,
+    agency_head,
+    foreign_affairs,
+    culture,
+    finance_reviewer,
+    office_vetter,
+    signer,
+    clerk,
+    newspaper,
+    directory,
+    make_content,
 ):
     # given every user signed in with a token
     as_drafter, as_head = client_for(drafter), client_for(agency_head)
     as_newspaper = client_for(newspaper)
 
     # when the drafter creates and submits a plan
-    created = as_drafter.post("/api/v1/documents/", {"content": make_content(signer=signer)},
-                              format="json")
+    created = as_drafter.post(
+        "/api/v1/documents/", {"content": make_content(signer=signer)}, format="json"
+    )
     assert created.status_code == 201, created.json()
     plan_id = created.json()["id"]
     assert as_newspaper.get(f"/api/v1/documents/{plan_id}/").status_code == 404
@@ -51,15 +66,36 @@ def test_plan_walks_from_draft_to_receipt_through_the_api(
 
     # and every step is done by its own user through /api/v1/tasks/
     do_task(as_head, plan_id, "agency_review", "approve")
-    do_task(as_drafter, plan_id, "choose_agencies", "send", data={
-        "unit_ids": [directory["so-nv"].pk, directory["so-vhttdl"].pk], "deadline": in_days(7)})
-    do_task(client_for(foreign_affairs), plan_id, "consult", "disagree", comment="Chưa rõ kinh phí.")
+    do_task(
+        as_drafter,
+        plan_id,
+        "choose_agencies",
+        "send",
+        data={
+            "unit_ids": [directory["so-nv"].pk, directory["so-vhttdl"].pk],
+            "deadline": in_days(7),
+        },
+    )
+    do_task(
+        client_for(foreign_affairs), plan_id, "consult", "disagree", comment="Chưa rõ kinh phí."
+    )
     do_task(client_for(culture), plan_id, "consult", "agree")
     detail = as_drafter.get(f"/api/v1/documents/{plan_id}/").json()
     comment = next(c for c in detail["consultations"] if c["verdict"] == "disagree")
-    do_task(as_drafter, plan_id, "consolidate", "send", data={
-        "resolutions": {str(comment["id"]): {"resolution": "explained",
-                                            "note": "Kinh phí theo dự toán hằng năm."}}})
+    do_task(
+        as_drafter,
+        plan_id,
+        "consolidate",
+        "send",
+        data={
+            "resolutions": {
+                str(comment["id"]): {
+                    "resolution": "explained",
+                    "note": "Kinh phí theo dự toán hằng năm.",
+                }
+            }
+        },
+    )
     do_task(client_for(finance_reviewer), plan_id, "budget_review", "approve")
     do_task(client_for(office_vetter), plan_id, "vetting", "approve")
     as_signer = client_for(signer)
@@ -70,7 +106,10 @@ def test_plan_walks_from_draft_to_receipt_through_the_api(
 
     # then the recipient sees the issued, numbered plan and its signed PDF
     assert issued["status"] == "issued"
-    assert issued["number_text"].startswith("Số: 01/KH-UBND") or issued["number_text"] == "Số: 01/KH-UBND"
+    assert (
+        issued["number_text"].startswith("Số: 01/KH-UBND")
+        or issued["number_text"] == "Số: 01/KH-UBND"
+    )
     assert acknowledged.status_code == 200
     pdf = as_newspaper.get(f"/api/v1/documents/{plan_id}/pdf/")
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"

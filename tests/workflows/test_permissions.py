@@ -48,8 +48,9 @@ def test_a_drafter_cannot_sign(drafter, signer, make_content):
     assert plan.events.count() == events
 
 
-def test_the_clerk_cannot_issue_an_unsigned_plan_and_no_number_is_used(clerk, drafter, signer,
-                                                                      make_content):
+def test_the_clerk_cannot_issue_an_unsigned_plan_and_no_number_is_used(
+    clerk, drafter, signer, make_content
+):
     # given a plan still in vetting
     plan = documents.plan_create(actor=drafter, content=make_content(signer=signer))
     Plan.objects.filter(pk=plan.pk).update(status=Plan.Status.VETTING)
@@ -62,8 +63,9 @@ def test_the_clerk_cannot_issue_an_unsigned_plan_and_no_number_is_used(clerk, dr
     assert OutgoingRegister.objects.exists() is False
 
 
-def test_a_recipient_sees_the_plan_only_once_issued(drafter, agency_head, newspaper, signer,
-                                                     make_content):
+def test_a_recipient_sees_the_plan_only_once_issued(
+    drafter, agency_head, newspaper, signer, make_content
+):
     # given a plan in agency review that names Báo Đồng Nai as a recipient
     plan = documents.plan_create(actor=drafter, content=make_content(signer=signer))
     plan = plan_submit(plan=plan, actor=drafter)
@@ -73,15 +75,17 @@ def test_a_recipient_sees_the_plan_only_once_issued(drafter, agency_head, newspa
     assert plan in plan_list_visible(user=agency_head)
 
 
-def test_someone_else_cannot_complete_a_task_and_it_stays_open(drafter, agency_head, culture,
-                                                               signer, make_content):
+def test_someone_else_cannot_complete_a_task_and_it_stays_open(
+    drafter, agency_head, culture, signer, make_content
+):
     # given the head's approval task
     plan = documents.plan_create(actor=drafter, content=make_content(signer=signer))
     plan = plan_submit(plan=plan, actor=drafter)
     task = open_task(agency_head, plan, "agency_review")
     # when a user of another unit calls the API to complete it
-    response = api(culture).post(f"/api/v1/tasks/{task.pk}/complete/", {"action": "approve"},
-                                 format="json")
+    response = api(culture).post(
+        f"/api/v1/tasks/{task.pk}/complete/", {"action": "approve"}, format="json"
+    )
     # then it is not theirs, and the plan and task are unchanged
     assert response.status_code == 404
     plan.refresh_from_db()
@@ -90,7 +94,10 @@ def test_someone_else_cannot_complete_a_task_and_it_stays_open(drafter, agency_h
 
 
 def test_bad_input_is_a_400_with_a_vietnamese_message_and_changes_nothing(
-    drafter, agency_head, signer, make_content,
+    drafter,
+    agency_head,
+    signer,
+    make_content,
 ):
     # given the head's approval task
     plan = documents.plan_create(actor=drafter, content=make_content(signer=signer))
@@ -98,9 +105,12 @@ def test_bad_input_is_a_400_with_a_vietnamese_message_and_changes_nothing(
     task = open_task(agency_head, plan, "agency_review")
     client = api(agency_head)
     # when the head sends an unknown action, then a return without a comment
-    unknown = client.post(f"/api/v1/tasks/{task.pk}/complete/", {"action": "publish"}, format="json")
-    silent_return = client.post(f"/api/v1/tasks/{task.pk}/complete/", {"action": "return"},
-                                format="json")
+    unknown = client.post(
+        f"/api/v1/tasks/{task.pk}/complete/", {"action": "publish"}, format="json"
+    )
+    silent_return = client.post(
+        f"/api/v1/tasks/{task.pk}/complete/", {"action": "return"}, format="json"
+    )
     # then both are refused with a clear message and nothing moved
     assert unknown.status_code == 400 and "không hợp lệ" in unknown.json()["detail"]
     assert silent_return.status_code == 400
@@ -118,16 +128,18 @@ def test_completing_a_task_twice_is_a_conflict(drafter, agency_head, signer, mak
     # when the same task is completed again
     with pytest.raises(StateError):
         task_complete(task_id=task.pk, actor=agency_head, action="approve")
-    response = api(agency_head).post(f"/api/v1/tasks/{task.pk}/complete/", {"action": "approve"},
-                                     format="json")
+    response = api(agency_head).post(
+        f"/api/v1/tasks/{task.pk}/complete/", {"action": "approve"}, format="json"
+    )
     # then it is refused as a conflict
     assert response.status_code == 409
 
 
 def test_invalid_content_is_refused_and_nothing_is_created(drafter):
     # when the drafter posts content without a title and with a bad year
-    response = api(drafter).post("/api/v1/documents/", {"content": {"title": "", "year": 1}},
-                                 format="json")
+    response = api(drafter).post(
+        "/api/v1/documents/", {"content": {"title": "", "year": 1}}, format="json"
+    )
     # then it is a 400 with a Vietnamese message
     assert response.status_code == 400
     assert response.json()["error"] == "invalid"

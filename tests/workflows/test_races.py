@@ -42,16 +42,29 @@ def run_together(*calls: Callable[[], Any]) -> list[Any]:
     return results
 
 
-def plan_in_consultation(drafter, agency_head, signer, directory, make_content, deadline: str) -> Plan:
+def plan_in_consultation(
+    drafter, agency_head, signer, directory, make_content, deadline: str
+) -> Plan:
     plan = documents.plan_create(actor=drafter, content=make_content(signer=signer))
     plan = plan_submit(plan=plan, actor=drafter)
     plan = complete(agency_head, plan, "agency_review", "approve")
-    return complete(drafter, plan, "choose_agencies", "send", data={
-        "unit_ids": [directory["so-nv"].pk, directory["so-vhttdl"].pk], "deadline": deadline})
+    return complete(
+        drafter,
+        plan,
+        "choose_agencies",
+        "send",
+        data={"unit_ids": [directory["so-nv"].pk, directory["so-vhttdl"].pk], "deadline": deadline},
+    )
 
 
 def test_two_agencies_answering_at_once_make_one_join_and_lose_no_answer(
-    drafter, agency_head, foreign_affairs, culture, signer, directory, make_content,
+    drafter,
+    agency_head,
+    foreign_affairs,
+    culture,
+    signer,
+    directory,
+    make_content,
 ):
     # given both consultation tasks open
     plan = plan_in_consultation(drafter, agency_head, signer, directory, make_content, in_days(5))
@@ -61,8 +74,9 @@ def test_two_agencies_answering_at_once_make_one_join_and_lose_no_answer(
     # when both agencies answer at the same instant
     results = run_together(
         lambda: task_complete(task_id=first.pk, actor=foreign_affairs, action="agree"),
-        lambda: task_complete(task_id=second.pk, actor=culture, action="disagree",
-                              comment="Không thống nhất mục II."),
+        lambda: task_complete(
+            task_id=second.pk, actor=culture, action="disagree", comment="Không thống nhất mục II."
+        ),
     )
 
     # then both answers are stored, one join ran, and the drafter has one consolidation task
@@ -76,14 +90,21 @@ def test_two_agencies_answering_at_once_make_one_join_and_lose_no_answer(
 
 
 def test_a_timer_firing_while_an_agency_answers_gives_exactly_one_outcome(
-    drafter, agency_head, foreign_affairs, culture, signer, directory, make_content,
+    drafter,
+    agency_head,
+    foreign_affairs,
+    culture,
+    signer,
+    directory,
+    make_content,
 ):
     # given one agency answered and the other's deadline is due
     plan = plan_in_consultation(drafter, agency_head, signer, directory, make_content, in_days(5))
     complete(foreign_affairs, plan, "consult", "agree")
     late = open_task(culture, plan, "consult")
     Task.objects.filter(flow_task_type="TIMER", status="SCHEDULED").update(
-        scheduled=timezone.now() - dt.timedelta(seconds=1))
+        scheduled=timezone.now() - dt.timedelta(seconds=1)
+    )
 
     # when the dispatcher sweeps while the agency answers
     results = run_together(
