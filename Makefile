@@ -32,5 +32,5 @@ lint: install
 
 check: lint test
 
-bench: migrate
+bench: install
 	$(PY) -m bench.run

@@ -29,6 +29,7 @@ from agencies.selectors import unit_list_active, user_list_with_role
 from documents import services as documents
 from documents.content import SECTION_KINDS, Block, ContentError, PlanContent, UnitRef
 from documents.models import ConsultationRequest, Plan, PlanEvent, Receipt
+from documents.rendering import format_number, format_vnd, point_letter, roman
 from documents.selectors import (
     consultation_list,
     plan_event_list,
@@ -46,7 +47,6 @@ from .forms import PlanCreateForm, PlanImportForm, default_consultation_deadline
 logger = logging.getLogger(__name__)
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-VIETNAMESE_LETTERS = "abcdđeghiklmnopqrstuvxy"
 STATUS_LABELS = dict(Plan.Status.choices)
 
 
@@ -84,34 +84,6 @@ def task_status_labels() -> dict[str, str]:
 # Formatting: how the document writes numbers, money and dates
 
 
-def roman(number: int) -> str:
-    out = ""
-    for value, letters in (
-        (1000, "M"),
-        (900, "CM"),
-        (500, "D"),
-        (400, "CD"),
-        (100, "C"),
-        (90, "XC"),
-        (50, "L"),
-        (40, "XL"),
-        (10, "X"),
-        (9, "IX"),
-        (5, "V"),
-        (4, "IV"),
-        (1, "I"),
-    ):
-        while number >= value:
-            out, number = out + letters, number - value
-    return out
-
-
-def point_letter(index: int) -> str:
-    """a), b), … đ), e) …: the Vietnamese alphabet without f, j, w, z; doubled past y."""
-    size = len(VIETNAMESE_LETTERS)
-    return VIETNAMESE_LETTERS[index % size] * (index // size + 1)
-
-
 def block_label(depth: int, index: int) -> str:
     if depth == 0:
         return f"{roman(index + 1)}."
@@ -123,16 +95,16 @@ def block_label(depth: int, index: int) -> str:
 
 
 def vnd(amount: int | None) -> str:
-    if amount is None:
-        return ""
-    return _("%(amount)s đồng") % {"amount": f"{amount:,}".replace(",", ".")}
+    return "" if amount is None else format_vnd(amount)
 
 
 def plan_number_text(plan: Plan) -> str:
     """ "262/KH-UBND" once issued, else ""."""
     if plan.number is None:
         return ""
-    return f"{plan.number:02d}/{plan.doc_type}-{plan.issuer.abbreviation or 'UBND'}"
+    return format_number(
+        plan.number, plan.doc_type, plan.issuer.abbreviation or "UBND"
+    ).removeprefix("Số: ")
 
 
 def _parse_date(value: str) -> dt.date | None:
