@@ -1,0 +1,110 @@
+"""REST API of the bell: list (with catch-up) and mark read. Thin: parse, call, answer."""
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from agencies.errors import InvalidInput
+
+from .models import Notification
+from .selectors import MAX_LIMIT, notification_list, notification_unread_count
+from .services import notification_mark_read
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    """One notification, the same shape as the WebSocket payload without `unread_count`."""
+
+    read = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "title", "body", "url", "data", "created_at", "read"]
+        read_only_fields = fields
+
+    def get_read(self, obj: Notification) -> bool:
+        return obj.is_read
+
+
+class NotificationListQuerySerializer(serializers.Serializer):
+    after = serializers.IntegerField(
+        required=False, min_value=0, help_text="Bắt kịp: chỉ các thông báo có id > after, cũ trước."
+    )
+    limit = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_LIMIT,
+        default=100,
+        help_text="Số thông báo tối đa.",
+    )
+
+
+class NotificationListResultSerializer(serializers.Serializer):
+    results = NotificationSerializer(many=True)
+    unread_count = serializers.IntegerField()
+
+
+class NotificationMarkReadSerializer(serializers.Serializer):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        max_length=1000,
+        help_text="Các thông báo cần đánh dấu đã đọc; bỏ trống để đánh dấu tất cả.",
+    )
+
+
+class NotificationMarkReadResultSerializer(serializers.Serializer):
+    marked = serializers.IntegerField()
+    unread_count = serializers.IntegerField()
+
+
+class NotificationListApi(APIView):
+    """The requesting user's notifications: newest first, or those after `after` oldest first."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="notifications_list",
+        tags=["notifications"],
+        parameters=[NotificationListQuerySerializer],
+        responses=NotificationListResultSerializer,
+    )
+    def get(self, request: Request) -> Response:
+        query = NotificationListQuerySerializer(data=request.query_params)
+        if not query.is_valid():
+            raise InvalidInput("Tham số không hợp lệ: after và limit phải là số nguyên dương.")
+        params: dict[str, Any] = query.validated_data
+        notifications = notification_list(
+            user=request.user, after=params.get("after"), limit=params["limit"]
+        )
+        return Response(
+            {
+                "results": NotificationSerializer(notifications, many=True).data,
+                "unread_count": notification_unread_count(user=request.user),
+            }
+        )
+
+
+class NotificationMarkReadApi(APIView):
+    """Mark the requesting user's notifications read: `{"ids": [...]}`, or `{}` for all."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="notifications_mark_read",
+        tags=["notifications"],
+        request=NotificationMarkReadSerializer,
+        responses=NotificationMarkReadResultSerializer,
+    )
+    def post(self, request: Request) -> Response:
+        body = NotificationMarkReadSerializer(data=request.data)
+        if not isinstance(request.data, dict) or not body.is_valid():
+            raise InvalidInput("Dữ liệu không hợp lệ: ids phải là danh sách số nguyên.")
+        marked = notification_mark_read(user=request.user, ids=body.validated_data.get("ids"))
+        return Response(
+            {"marked": marked, "unread_count": notification_unread_count(user=request.user)}
+        )

@@ -1,0 +1,41 @@
+"""Reads of stored notifications; every read is scoped to one user."""
+
+from typing import Any
+
+from django.db.models import Count
+
+from .models import Notification
+
+MAX_LIMIT = 500
+
+
+def notification_list(
+    *, user: Any, after: int | None = None, limit: int = 100
+) -> list[Notification]:
+    """Return at most `limit` (1..500) of `user`'s notifications.
+
+    With `after` (catch-up): those with id > `after`, oldest first. Without: the newest first.
+    """
+    limit = max(1, min(limit, MAX_LIMIT))
+    queryset = Notification.objects.filter(user_id=user.pk)
+    if after is not None:
+        return list(queryset.filter(id__gt=after).order_by("id")[:limit])
+    return list(queryset.order_by("-id")[:limit])
+
+
+def notification_unread_count(*, user: Any) -> int:
+    """How many of `user`'s notifications are still unread."""
+    return Notification.objects.filter(user_id=user.pk, read_at__isnull=True).count()
+
+
+def notification_unread_counts(*, user_ids: list[int]) -> dict[int, int]:
+    """Unread counts for several users in one query; users with none map to 0."""
+    rows = (
+        Notification.objects.filter(user_id__in=user_ids, read_at__isnull=True)
+        .order_by()
+        .values_list("user_id")
+        .annotate(unread=Count("id"))
+    )
+    counts = dict.fromkeys(user_ids, 0)
+    counts.update(dict(rows))
+    return counts

@@ -1,0 +1,12 @@
+"""API routes of the notifications app; config/urls.py includes them under /api/v1/."""
+
+from django.urls import path
+
+from .api import NotificationListApi, NotificationMarkReadApi
+
+app_name = "notifications"
+
+urlpatterns = [
+    path("notifications/", NotificationListApi.as_view(), name="notification_list"),
+    path("notifications/read/", NotificationMarkReadApi.as_view(), name="notification_mark_read"),
+]
