@@ -28,7 +28,7 @@ test-e2e: install
 	$(PYTEST) -q -m e2e
 
 lint: install
-	.venv/bin/ruff check . && .venv/bin/lint-imports
+	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/lint-imports
 
 check: lint test
 
