@@ -212,11 +212,10 @@ def task_list_open(*, user: User) -> QuerySet[Task]:
 def task_get_open(*, user: User, task_id: int) -> Task:
     task = task_list_open(user=user).filter(pk=task_id).first()
     if task is None:
-        if (
-            Task.objects.filter(pk=task_id, flow_task_type="HUMAN")
-            .exclude(status__in=OPEN)
-            .exists()
-        ):
+        # Say "already done" only to someone the task was for; to anyone else it does not exist.
+        was_mine = Q(owner=user) | Q(owner_permission__in=user.get_all_permissions())
+        closed = Task.objects.filter(pk=task_id, flow_task_type="HUMAN").exclude(status__in=OPEN)
+        if closed.filter(was_mine).exists():
             raise StateError("Nhiệm vụ này đã được xử lý hoặc đã hết hạn.")
         raise NotFound("Không tìm thấy nhiệm vụ, hoặc nhiệm vụ không dành cho bạn.")
     return task
