@@ -21,6 +21,7 @@ bottom left; `_PageGeometry` converts.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import functools
 import io
 import logging
@@ -225,8 +226,17 @@ def _validation_context(
 
 
 def _run(coroutine: Coroutine[Any, Any, Any]) -> Any:
-    """Run a pyHanko coroutine from synchronous code (0.38 has no sync digest/finish API)."""
-    return asyncio.run(coroutine)
+    """Run a pyHanko coroutine from synchronous code (0.38 has no sync digest/finish API).
+
+    A thread that already runs an event loop (an async caller, a sync Playwright session) cannot
+    `asyncio.run`; the coroutine then runs on a loop of its own in a worker thread.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 # LOCATING THINGS ON THE PAGE (pdfplumber)

@@ -227,3 +227,12 @@ def test_issuing_twice_is_refused(issued_pdf: bytes, pki: Pki) -> None:
     # when / then
     with pytest.raises(StateError):
         _issue(issued_pdf, pki)
+
+
+async def test_validation_works_from_a_thread_that_runs_an_event_loop(
+    signed_pdf: bytes, pki: Pki
+) -> None:
+    # when validation is called synchronously from inside a running event loop
+    reports = pdf_validate(signed_pdf, trust_roots=[pki.root.certificate], crls=[pki.crl])
+    # then it validates instead of reporting a read failure
+    assert [r.bottom_line for r in reports] == [True]
