@@ -12,6 +12,12 @@ from documents.api import (
     TrustCrlView,
     TrustView,
 )
+from documents.api_compare import (
+    DocumentCompareDocxView,
+    DocumentCompareView,
+    DocumentVersionDetailView,
+    DocumentVersionListView,
+)
 from workflows.api import DocumentSubmitView, TaskCompleteView, TaskDetailView, TaskListView
 
 urlpatterns = [
@@ -30,6 +36,26 @@ urlpatterns = [
         "documents/<int:plan_id>/acknowledge/",
         ReceiptAcknowledgeView.as_view(),
         name="api-document-acknowledge",
+    ),
+    path(
+        "documents/<int:plan_id>/versions/",
+        DocumentVersionListView.as_view(),
+        name="api-document-versions",
+    ),
+    path(
+        "documents/<int:plan_id>/versions/<int:number>/",
+        DocumentVersionDetailView.as_view(),
+        name="api-document-version",
+    ),
+    path(
+        "documents/<int:plan_id>/compare/",
+        DocumentCompareView.as_view(),
+        name="api-document-compare",
+    ),
+    path(
+        "documents/<int:plan_id>/compare/docx/",
+        DocumentCompareDocxView.as_view(),
+        name="api-document-compare-docx",
     ),
     path("tasks/", TaskListView.as_view(), name="api-tasks"),
     path("tasks/<int:task_id>/", TaskDetailView.as_view(), name="api-task"),

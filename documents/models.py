@@ -415,3 +415,25 @@ class Receipt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plan_id} → {self.unit_id}"
+
+
+class PlanVersionSeen(models.Model):
+    """The last version of a plan a user has opened, so the page can show what changed since.
+
+    `previous_version_number` is the version seen before `version_number`: once the user has
+    opened the newest version, its page still says what changed since the one before.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="versions_seen")
+    version_number = models.PositiveIntegerField(_("phiên bản đã xem gần nhất"))
+    previous_version_number = models.PositiveIntegerField(null=True, blank=True)
+    seen_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "plan"], name="unique_version_seen_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} saw {self.plan_id} v{self.version_number}"

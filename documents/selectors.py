@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from agencies.errors import NotFound
 from agencies.models import User
 
-from .models import ConsultationRequest, Plan, PlanAccess, PlanEvent, PlanVersion, Receipt
+from .comparison import Comparison, compare_contents
+from .models import (
+    ConsultationRequest,
+    Plan,
+    PlanAccess,
+    PlanEvent,
+    PlanVersion,
+    PlanVersionSeen,
+    Receipt,
+)
 
 
 def _access_filter(user: User) -> Q:
@@ -73,3 +84,85 @@ def plan_list_received(*, user: User) -> QuerySet[Plan]:
     if not user.unit_id:
         return Plan.objects.none()
     return Plan.objects.filter(status=Plan.Status.ISSUED, receipts__unit_id=user.unit_id).distinct()
+
+
+# ---------------------------------------------------------------------------------------------
+# Versions: comparison, and what a user has seen
+
+
+def version_numbers(*, plan: Plan) -> list[int]:
+    return list(plan.versions.order_by("number").values_list("number", flat=True))
+
+
+def version_compare(*, plan: Plan, old_number: int, new_number: int) -> Comparison:
+    """What changed from version `old_number` to version `new_number` of `plan`."""
+    old = plan_version_get(plan=plan, number=old_number)
+    new = plan_version_get(plan=plan, number=new_number)
+    return compare_contents(old.content, new.content)
+
+
+def version_pair(
+    *, plan: Plan, old_number: int | None = None, new_number: int | None = None
+) -> tuple[int, int] | None:
+    """The two versions to compare, defaulting to the previous version → the latest.
+
+    A missing `new_number` is the latest version, a missing `old_number` the one before
+    `new_number`. Raises NotFound for a version the plan does not have; None when neither is
+    given and the plan has fewer than two versions.
+    """
+    numbers = version_numbers(plan=plan)
+    for number in (old_number, new_number):
+        if number is not None and number not in numbers:
+            raise NotFound(f"Văn bản không có phiên bản số {number}.")
+    if old_number is None and new_number is None:
+        if len(numbers) < 2:
+            return None
+        return numbers[-2], numbers[-1]
+    if new_number is None:
+        new_number = numbers[-1]
+    if old_number is None:
+        earlier = [n for n in numbers if n < new_number]
+        old_number = earlier[-1] if earlier else new_number
+    return old_number, new_number
+
+
+def version_last_seen(*, plan: Plan, user: User) -> PlanVersionSeen | None:
+    if not user.is_authenticated:
+        return None
+    return PlanVersionSeen.objects.filter(plan=plan, user=user).first()
+
+
+@dataclass(frozen=True)
+class ChangesSinceSeen:
+    """What changed since the user last opened the plan: versions `old_number` → `new_number`,
+    or `first_time` when there is no earlier version they have seen."""
+
+    new_number: int
+    old_number: int | None = None
+    comparison: Comparison | None = None
+
+    @property
+    def first_time(self) -> bool:
+        return self.old_number is None
+
+
+def version_changes_since_seen(*, plan: Plan, user: User) -> ChangesSinceSeen | None:
+    """Changes from the version the user saw last (before the latest) to the latest version;
+    None before the first submission. Read before `plan_version_seen_record` is called."""
+    numbers = version_numbers(plan=plan)
+    if not numbers:
+        return None
+    latest = numbers[-1]
+    seen = version_last_seen(plan=plan, user=user)
+    baseline = None
+    if seen is not None and seen.version_number < latest:
+        baseline = seen.version_number
+    elif seen is not None and seen.previous_version_number is not None:
+        baseline = seen.previous_version_number
+    if baseline is None or baseline not in numbers or baseline >= latest:
+        return ChangesSinceSeen(new_number=latest)
+    return ChangesSinceSeen(
+        new_number=latest,
+        old_number=baseline,
+        comparison=version_compare(plan=plan, old_number=baseline, new_number=latest),
+    )

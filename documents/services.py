@@ -31,6 +31,7 @@ from .models import (
     PlanAccess,
     PlanEvent,
     PlanVersion,
+    PlanVersionSeen,
     Receipt,
     RenderedPdf,
     canonical_json,
@@ -954,3 +955,34 @@ def audit_verify(*, plan: Plan | None = None) -> list[str]:
                 problems.append(f"plan {p.pk}: event {event.sequence} altered")
             previous, expected_sequence = event.hash, event.sequence + 1
     return problems
+
+
+# ---------------------------------------------------------------------------------------------
+# Versions seen
+
+
+def plan_version_seen_record(
+    *, plan: Plan, user: User, version_number: int
+) -> PlanVersionSeen | None:
+    """Remember that `user` opened version `version_number` of `plan`.
+
+    Only moves forward; the version seen before is kept in `previous_version_number`, so the page
+    can still say what changed once the newest version has been seen. Nothing is stored before
+    the first submission (version 0). Pages call this on every view: when nothing is new it only
+    reads, so it takes no write lock.
+    """
+    if not user.is_authenticated or version_number < 1:
+        return None
+    seen = PlanVersionSeen.objects.filter(user=user, plan=plan).first()
+    if seen is not None and seen.version_number >= version_number:
+        return seen
+    with transaction.atomic():
+        seen, created = PlanVersionSeen.objects.select_for_update().get_or_create(
+            user=user, plan=plan, defaults={"version_number": version_number}
+        )
+        if created or seen.version_number >= version_number:
+            return seen
+        seen.previous_version_number = seen.version_number
+        seen.version_number = version_number
+        seen.save(update_fields=["previous_version_number", "version_number", "seen_at"])
+    return seen

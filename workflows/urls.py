@@ -5,12 +5,13 @@ reverse("plan-detail").
 """
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
 from . import views
 
 urlpatterns = [
+    path("", include("workflows.urls_compare")),
     path(
         "dang-nhap/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"
     ),

@@ -42,6 +42,7 @@ from documents.selectors import (
 )
 
 from . import services as workflows
+from . import views_compare
 from .forms import PlanCreateForm, PlanImportForm, default_consultation_deadline, task_input
 
 logger = logging.getLogger(__name__)
@@ -519,6 +520,7 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
             "versions": versions,
             "events": events,
             "process_rows": _process_rows(plan),
+            "since_seen": views_compare.since_last_seen(user=user, plan=plan),
         },
     )
 
@@ -606,6 +608,7 @@ def _render_task(request: HttpRequest, task_id: int, *, status: int = 200) -> Ht
             "doc": content_view(plan),
             "number_text": plan_number_text(plan),
             "consultation_rows": _consultation_rows(plan) if plan.consultation_round else [],
+            "since_seen": views_compare.since_last_seen(user=request.user, plan=plan),
         },
         status=status,
     )

@@ -1,0 +1,14 @@
+"""Routes of the version comparison pages; included next to workflows.urls (names are global)."""
+
+from django.urls import path
+
+from . import views_compare
+
+urlpatterns = [
+    path("ke-hoach/<int:plan_id>/so-sanh/", views_compare.plan_compare, name="plan-compare"),
+    path(
+        "ke-hoach/<int:plan_id>/so-sanh/docx/",
+        views_compare.plan_compare_docx,
+        name="plan-compare-docx",
+    ),
+]
