@@ -15,6 +15,7 @@ from viewflow.workflow.models import Task
 from agencies.errors import InvalidInput
 from documents import selectors as document_selectors
 from documents.api import ERRORS, PlanDetailSerializer
+from documents.models import Plan
 
 from . import services
 
@@ -48,6 +49,9 @@ class TaskSerializer(serializers.Serializer):
         return int(task.process.artifact_object_id)
 
     def get_document_title(self, task: Task) -> str:
+        titles = self.context.get("titles")  # one query for a whole inbox
+        if titles is not None:
+            return titles[int(task.process.artifact_object_id)]
         return services.task_plan(task).title
 
     def get_deadline(self, task: Task) -> str | None:
@@ -76,7 +80,13 @@ class CompleteSerializer(serializers.Serializer):
 class TaskListView(APIView):
     @extend_schema(responses=TaskSerializer(many=True), summary="Nhiệm vụ đang chờ tôi xử lý")
     def get(self, request: Request) -> Response:
-        return Response(TaskSerializer(services.task_list_open(user=request.user), many=True).data)
+        tasks = list(services.task_list_open(user=request.user))
+        titles = dict(
+            Plan.objects.filter(
+                pk__in={int(t.process.artifact_object_id) for t in tasks}
+            ).values_list("pk", "title")
+        )
+        return Response(TaskSerializer(tasks, many=True, context={"titles": titles}).data)
 
 
 class TaskDetailView(APIView):
