@@ -1,16 +1,25 @@
-"""The structured content of a plan (Kế hoạch): typed, validated, and stored as JSON.
+"""The structured content of a document (Kế hoạch and the other types the system issues): typed,
+validated, and stored as JSON.
 
 Pure module: no models. `PlanContent.from_dict(data)` validates what comes from a form, the API or
 an import and raises `ContentError` with a Vietnamese message naming the bad field.
 
-Shape of a body: top-level sections (numbered I., II., …), each a `Block` whose children are
-numbered 1., 2., … and whose grandchildren a), b), … đ) …; a block holds paragraphs and tasks.
+Shape of a body: top-level sections (numbered I., II., …; "Điều 1., 2., …" in a Quyết định), each a
+`Block` whose children are numbered 1., 2., … and whose grandchildren a), b), … đ) …; a block holds
+paragraphs and tasks. Appendices (phụ lục) carry blocks of their own, numbered afresh.
+
+Document types (`doc_type`) are the abbreviations of ND30 Phụ lục III, mục I, limited to what the
+renderer lays out: the types of Mẫu 1.4 ("văn bản có tên loại": KH, BC, TTr, TB, CTr, HD, …),
+Quyết định (QĐ, Mẫu 1.2/1.3) and Công văn (CV here; a công văn has no abbreviation in its number,
+"Số: 12/UBND-VX", Mẫu 1.5). Every field added after the first version is optional, so content saved
+earlier stays valid.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,43 +27,109 @@ AUTHORITY_FORMS = ("", "TM.", "KT.", "Q.", "TL.", "TUQ.")
 SECTION_KINDS = ("general", "purpose", "tasks", "budget", "implementation")
 MAX_TEXT = 20_000
 MAX_ITEMS = 500
+MAX_APPENDICES = 20
+
+#: Công văn: no type name and no type abbreviation in its number (ND30 Phụ lục I, II.3.b).
+LETTER = "CV"
+#: Quyết định (cá biệt), Mẫu 1.2/1.3 of Phụ lục III.
+DECISION = "QĐ"
+
+#: Type abbreviation → the name printed above the summary (ND30 Phụ lục III, mục I). The Mẫu 1.4
+#: types first ("văn bản có tên loại"), then Quyết định; Công văn prints no type name.
+DOC_TYPES: dict[str, str] = {
+    "KH": "KẾ HOẠCH",
+    "BC": "BÁO CÁO",
+    "TTr": "TỜ TRÌNH",
+    "TB": "THÔNG BÁO",
+    "CTr": "CHƯƠNG TRÌNH",
+    "HD": "HƯỚNG DẪN",
+    "PA": "PHƯƠNG ÁN",
+    "ĐA": "ĐỀ ÁN",
+    "DA": "DỰ ÁN",
+    "CT": "CHỈ THỊ",
+    "QC": "QUY CHẾ",
+    "QyĐ": "QUY ĐỊNH",
+    "TC": "THÔNG CÁO",
+    DECISION: "QUYẾT ĐỊNH",
+    LETTER: "",
+}
+
+#: Urgency (độ khẩn, ô 10b) and its stamp's width in mm (the height is 8 mm): Phụ lục I, III.2.b.
+URGENCY_LEVELS: dict[str, int] = {"": 0, "KHẨN": 20, "THƯỢNG KHẨN": 40, "HỎA TỐC": 30}
+#: Secrecy (độ mật, ô 10a). The stamp follows the law on state secrets; ND30 gives no size. The
+#: widths mirror the urgency stamps (20/30/40 × 8 mm, single rule). Not checked against the current
+#: forms (TT 24/2020/TT-BCA); the repealed TT 33/2015/TT-BCA had "TUYỆT MẬT" at 40 × 8 mm.
+SECRECY_LEVELS: dict[str, int] = {"": 0, "MẬT": 20, "TỐI MẬT": 30, "TUYỆT MẬT": 40}
+#: Who issues: the collective body ("TM. ỦY BAN NHÂN DÂN") or its head as an individual (a
+#: Quyết định of the Chủ tịch). "" means the default of the type (QĐ: individual, others: collective).
+ISSUERS = ("", "collective", "individual")
 
 
 class ContentError(ValueError):
     """Bad content: the message is for the user, in Vietnamese."""
 
 
-def _text(data: dict[str, Any], key: str, *, required: bool = False, where: str = "") -> str:
+def _text(
+    data: dict[str, Any], key: str, *, required: bool = False, where: str = "", label: str = ""
+) -> str:
+    """The stripped NFC text at `key`; errors name `label` (Vietnamese words) or else the path."""
     value = data.get(key, "")
     if value is None:
         value = ""
+    name = label or f"{where}{key}"
     if not isinstance(value, str):
-        raise ContentError(f"Trường “{where}{key}” phải là chuỗi ký tự.")
-    value = value.strip()
+        raise ContentError(f"Trường “{name}” phải là chuỗi ký tự.")
+    value = unicodedata.normalize("NFC", value).strip()
     if required and not value:
-        raise ContentError(f"Trường “{where}{key}” không được để trống.")
+        raise ContentError(f"Trường “{name}” không được để trống.")
     if len(value) > MAX_TEXT:
-        raise ContentError(f"Trường “{where}{key}” quá dài.")
+        raise ContentError(f"Trường “{name}” quá dài.")
     return value
 
 
-def _list(data: dict[str, Any], key: str, where: str = "") -> list[Any]:
+def _list(
+    data: dict[str, Any], key: str, where: str = "", *, label: str = "", limit: int = MAX_ITEMS
+) -> list[Any]:
+    name = label or f"{where}{key}"
     value = data.get(key) or []
     if not isinstance(value, list):
-        raise ContentError(f"Trường “{where}{key}” phải là một danh sách.")
-    if len(value) > MAX_ITEMS:
-        raise ContentError(f"Trường “{where}{key}” có quá nhiều phần tử.")
+        raise ContentError(f"Trường “{name}” phải là một danh sách.")
+    if len(value) > limit:
+        raise ContentError(f"Trường “{name}” có quá nhiều phần tử.")
     return value
 
 
-def _texts(data: dict[str, Any], key: str, where: str = "") -> list[str]:
+def _texts(data: dict[str, Any], key: str, where: str = "", *, label: str = "") -> list[str]:
+    name = label or f"{where}{key}"
     out = []
-    for i, item in enumerate(_list(data, key, where)):
+    for i, item in enumerate(_list(data, key, where, label=label)):
         if not isinstance(item, str):
-            raise ContentError(f"Phần tử {i + 1} của “{where}{key}” phải là chuỗi ký tự.")
-        if item.strip():
-            out.append(item.strip())
+            raise ContentError(f"Phần tử {i + 1} của “{name}” phải là chuỗi ký tự.")
+        item = unicodedata.normalize("NFC", item).strip()
+        if item:
+            out.append(item)
     return out
+
+
+def _choice(
+    data: dict[str, Any],
+    key: str,
+    choices: Any,
+    *,
+    label: str,
+    aliases: dict[str, str] | None = None,
+    shown: dict[str, str] | None = None,
+) -> str:
+    """One of `choices` (compared in upper case after NFC), or "" when absent. `shown` spells
+    choices out in the error message."""
+    value = _text(data, key, label=label)
+    canonical = {c.upper(): c for c in choices}
+    upper = value.upper()
+    upper = (aliases or {}).get(upper, upper)
+    if upper not in canonical:
+        allowed = ", ".join((shown or {}).get(c, c) for c in choices if c)
+        raise ContentError(f"{label} “{value}” không hợp lệ: chọn {allowed} hoặc để trống.")
+    return canonical[upper]
 
 
 def _dict(value: Any, where: str) -> dict[str, Any]:
@@ -229,11 +304,18 @@ class SignatureBlock:
             signer_id=signer_id,
         )
 
-    def lines(self) -> list[str]:
+    def lines(self, *, individual: bool = False) -> list[str]:
         """The upper-case lines above the signature, e.g. ["TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH",
-        "PHÓ CHỦ TỊCH"]."""
+        "PHÓ CHỦ TỊCH"].
+
+        `individual`: the head of the body issues in their own name (a Quyết định of the Chủ tịch),
+        so there is no "TM. <tập thể>" line: ["KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"] or ["CHỦ TỊCH"].
+        """
         out: list[str] = []
-        if self.authority == "TM." and self.collective:
+        if individual and self.authority in ("", "TM."):
+            if self.deputy_for:
+                out.append(f"KT. {self.deputy_for.upper()}")
+        elif self.authority == "TM." and self.collective:
             out.append(f"TM. {self.collective.upper()}")
             if self.deputy_for:
                 out.append(f"KT. {self.deputy_for.upper()}")
@@ -245,8 +327,48 @@ class SignatureBlock:
 
 
 @dataclass(frozen=True)
+class Appendix:
+    """A phụ lục in the same file: its title and its own numbered sections (Mẫu 2.1)."""
+
+    title: str
+    sections: list[Block] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str, number: int) -> Appendix:
+        data = _dict(data, f"Phụ lục {number}")
+        return cls(
+            title=_text(data, "title", required=True, label=f"Tên phụ lục {number}"),
+            sections=[
+                Block.from_dict(s, f"{where}.sections[{i}]")
+                for i, s in enumerate(
+                    _list(data, "sections", label=f"Các mục của phụ lục {number}")
+                )
+            ],
+        )
+
+    def all_tasks(self) -> list[Task]:
+        out: list[Task] = []
+        for section in self.sections:
+            out.extend(section.all_tasks())
+        return out
+
+
+def _doc_type(data: dict[str, Any]) -> str:
+    """The type abbreviation, spelt as in Phụ lục III whatever the case it was typed in."""
+    value = _text(data, "doc_type", label="Loại văn bản") or "KH"
+    canonical = {abbreviation.upper(): abbreviation for abbreviation in DOC_TYPES}
+    if value.upper() not in canonical:
+        allowed = ", ".join(
+            f"{a} ({(name or 'CÔNG VĂN').capitalize()})" for a, name in DOC_TYPES.items()
+        )
+        raise ContentError(f"Loại văn bản “{value}” không hợp lệ. Chọn một trong: {allowed}.")
+    return canonical[value.upper()]
+
+
+@dataclass(frozen=True)
 class PlanContent:
-    """Everything a plan says. The issuing body, number and date come from the document, not here."""
+    """Everything a document says. The issuing body, number and date come from the document, not
+    here. Named `PlanContent` because plans came first; it carries every type the system issues."""
 
     title: str
     year: int
@@ -259,6 +381,22 @@ class PlanContent:
     reporting_deadlines: list[ReportingDeadline] = field(default_factory=list)
     recipients: Recipients = field(default_factory=Recipients)
     signature: SignatureBlock = field(default_factory=SignatureBlock)
+    #: Kính gửi (ô 9a): công văn, and tờ trình / báo cáo sent upwards.
+    addressees: list[str] = field(default_factory=list)
+    #: Độ khẩn (ô 10b): "", "KHẨN", "THƯỢNG KHẨN" or "HỎA TỐC".
+    urgency: str = ""
+    #: Độ mật (ô 10a): "", "MẬT", "TỐI MẬT" or "TUYỆT MẬT".
+    secrecy: str = ""
+    #: Quyết định: "Theo đề nghị của <proposer>." after the legal bases, e.g. "Giám đốc Sở Nội vụ".
+    proposer: str = ""
+    #: Quyết định: the authority line under the summary, e.g. "CHỦ TỊCH ỦY BAN NHÂN DÂN TỈNH ĐỒNG
+    #: NAI"; derived from the issuer and the signature when empty.
+    issuing_authority: str = ""
+    #: "collective" (TM. …), "individual" (the head, no TM.) or "" for the type's default.
+    issued_by: str = ""
+    #: Công văn: the drafting unit's (or subject's) abbreviation after the issuer's, "12/UBND-VX".
+    drafting_unit_abbreviation: str = ""
+    appendices: list[Appendix] = field(default_factory=list)
 
     @classmethod
     def from_dict(cls, data: Any) -> PlanContent:
@@ -268,9 +406,12 @@ class PlanContent:
             year = int(year.strip())
         if not isinstance(year, int) or isinstance(year, bool) or not 2000 <= year <= 2100:
             raise ContentError("Năm của kế hoạch phải là một năm từ 2000 đến 2100.")
-        doc_type = _text(data, "doc_type") or "KH"
-        if not re.fullmatch(r"[A-ZĐa-zđ]{1,6}", doc_type):
-            raise ContentError("Loại văn bản không hợp lệ.")
+        doc_type = _doc_type(data)
+        unit = _text(data, "drafting_unit_abbreviation", label="Viết tắt đơn vị soạn thảo")
+        if unit and not re.fullmatch(r"[A-ZĐa-zđ0-9]{1,12}", unit):
+            raise ContentError(
+                "Viết tắt đơn vị soạn thảo chỉ gồm chữ cái và chữ số, không dấu cách (ví dụ: VX)."
+            )
         return cls(
             title=_text(data, "title", required=True),
             year=year,
@@ -288,15 +429,59 @@ class PlanContent:
             ],
             recipients=Recipients.from_dict(data.get("recipients")),
             signature=SignatureBlock.from_dict(data.get("signature")),
+            addressees=_texts(data, "addressees", label="Kính gửi"),
+            urgency=_choice(
+                data, "urgency", URGENCY_LEVELS, label="Độ khẩn", aliases={"HOẢ TỐC": "HỎA TỐC"}
+            ),
+            secrecy=_choice(data, "secrecy", SECRECY_LEVELS, label="Độ mật"),
+            proposer=_text(data, "proposer", label="Người đề nghị (Theo đề nghị của)"),
+            issuing_authority=_text(data, "issuing_authority", label="Thẩm quyền ban hành"),
+            issued_by=_choice(
+                data,
+                "issued_by",
+                ISSUERS,
+                label="Hình thức ban hành",
+                shown={
+                    "collective": "collective (tập thể, ký TM.)",
+                    "individual": "individual (người đứng đầu)",
+                },
+            ),
+            drafting_unit_abbreviation=unit.upper(),
+            appendices=[
+                Appendix.from_dict(a, f"appendices[{i}]", i + 1)
+                for i, a in enumerate(
+                    _list(data, "appendices", label="Phụ lục", limit=MAX_APPENDICES)
+                )
+            ],
         )
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    @property
+    def is_letter(self) -> bool:
+        """A công văn: no type name, "V/v …" under the number."""
+        return self.doc_type == LETTER
+
+    @property
+    def is_decision(self) -> bool:
+        return self.doc_type == DECISION
+
+    @property
+    def is_issued_by_individual(self) -> bool:
+        """The head issues in their own name (no "TM."): a Quyết định unless set otherwise."""
+        if self.issued_by:
+            return self.issued_by == "individual"
+        return self.is_decision
+
     def all_tasks(self) -> list[Task]:
+        """Every task of the body, then those of the appendices (a plan often lists its tasks in
+        an appendix table)."""
         out: list[Task] = []
         for section in self.sections:
             out.extend(section.all_tasks())
+        for appendix in self.appendices:
+            out.extend(appendix.all_tasks())
         return out
 
     def budget_total_vnd(self) -> int:

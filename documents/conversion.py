@@ -2,7 +2,14 @@
 
 Pure module: no models. `docx_to_pdf(docx)` uses a warm `unoserver` when `UNOSERVER_HOST` is set and
 falls back to a one-off headless `soffice` run (a fresh profile per call, so parallel calls work).
-Either way the result is checked to be a non-empty PDF, or `ConversionError` is raised.
+Either way the result is checked to be a non-empty PDF, or `ConversionError` is raised: an empty or
+broken PDF is never returned, so it is never stored or served.
+
+The warm server (`scripts/unoserver.sh`, started by `make run`) takes several seconds to start and
+converts one document at a time. Before using it the client checks, with short timeouts, that it
+accepts a connection and answers `info()`: while it warms up, or when it is down, the one-off
+conversion is used at once instead of waiting (a server found down is not asked again for
+`UNOSERVER_RETRY_SECONDS`; one that answered is trusted for `UNOSERVER_TRUST_SECONDS`).
 
 Settings (all optional, read when called; the module also works without Django configured):
 `UNOSERVER_HOST`, `UNOSERVER_PORT` (2003), `SOFFICE_BINARY` ("soffice"),
@@ -17,9 +24,12 @@ import logging
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import threading
+import time
+import xmlrpc.client
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -27,11 +37,20 @@ from typing import Any
 from agencies.errors import DomainError
 
 logger = logging.getLogger(__name__)
+# The unoserver client logs "Connecting." / "Converting." at INFO for every document.
+logging.getLogger("unoserver").setLevel(logging.WARNING)
 
 PDF_FILTER = "pdf"
 #: PDF/A-2b (ND30 asks for PDF 1.4 or later; archives prefer PDF/A).
 PDFA_FILTER = 'pdf:writer_pdf_Export:{"SelectPdfVersion":{"type":"long","value":"2"}}'
 DOCX_IMPORT_FILTER = "MS Word 2007 XML"
+#: How long the readiness check may take: a TCP connect, then the server's `info()`.
+UNOSERVER_CONNECT_TIMEOUT = 0.2
+UNOSERVER_PROBE_TIMEOUT = 0.5
+#: After a failed check or conversion, convert with soffice for this long before checking again.
+UNOSERVER_RETRY_SECONDS = 10.0
+#: After a successful check or conversion, skip the check for this long.
+UNOSERVER_TRUST_SECONDS = 60.0
 
 
 class ConversionError(DomainError):
@@ -81,14 +100,97 @@ def docx_to_pdf(docx: bytes, *, pdfa: bool = False, timeout: int | None = None) 
     limit = int(timeout or _setting("PDF_CONVERSION_TIMEOUT", 120))
     host = _setting("UNOSERVER_HOST", "")
     if host:
-        pdf = _convert_with_unoserver(docx, host, _setting("UNOSERVER_PORT", 2003), pdfa, limit)
-        if pdf is not None:
-            return pdf
+        port = int(_setting("UNOSERVER_PORT", 2003))
+        if unoserver_ready(host, port):
+            pdf = _convert_with_unoserver(docx, host, port, pdfa, limit)
+            _health.record(host, port, ok=pdf is not None)
+            if pdf is not None:
+                return pdf
     return _convert_with_soffice(docx, pdfa=pdfa, timeout=limit)
 
 
 # ---------------------------------------------------------------------------------------------
 # unoserver (a warm LibreOffice): fast, one document at a time per server
+
+
+class _Health:
+    """What this process last learnt about each server: trusted until / skipped until."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._trusted_until: dict[tuple[str, int], float] = {}
+        self._down_until: dict[tuple[str, int], float] = {}
+
+    def known(self, host: str, port: int) -> bool | None:
+        now = time.monotonic()
+        with self._lock:
+            if self._down_until.get((host, port), 0) > now:
+                return False
+            if self._trusted_until.get((host, port), 0) > now:
+                return True
+        return None
+
+    def record(self, host: str, port: int, *, ok: bool) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if ok:
+                self._trusted_until[(host, port)] = now + UNOSERVER_TRUST_SECONDS
+                self._down_until.pop((host, port), None)
+            else:
+                self._down_until[(host, port)] = now + UNOSERVER_RETRY_SECONDS
+                self._trusted_until.pop((host, port), None)
+
+    def forget(self) -> None:
+        with self._lock:
+            self._trusted_until.clear()
+            self._down_until.clear()
+
+
+_health = _Health()
+
+
+class _TimeoutTransport(xmlrpc.client.Transport):
+    def __init__(self, timeout: float) -> None:
+        super().__init__()
+        self._timeout = timeout
+
+    def make_connection(self, host: Any) -> Any:
+        connection = super().make_connection(host)
+        connection.timeout = self._timeout
+        return connection
+
+
+def unoserver_ready(host: str, port: int) -> bool:
+    """Whether the unoserver at host:port answers now, checked in well under a second.
+
+    A closed port fails the TCP connect at once. A server still warming up accepts the connection
+    (its XML-RPC socket is bound before LibreOffice is connected) but does not answer `info()`
+    within `UNOSERVER_PROBE_TIMEOUT`. The answer is remembered (see the module docstring).
+    """
+    known = _health.known(host, port)
+    if known is not None:
+        return known
+    ok = _probe(host, port)
+    _health.record(host, port, ok=ok)
+    if not ok:
+        logger.info("unoserver %s:%s not ready; converting with soffice", host, port)
+    return ok
+
+
+def _probe(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=UNOSERVER_CONNECT_TIMEOUT):
+            pass
+    except OSError:
+        return False
+    proxy = xmlrpc.client.ServerProxy(
+        f"http://{host}:{port}", transport=_TimeoutTransport(UNOSERVER_PROBE_TIMEOUT)
+    )
+    try:
+        info = proxy.info()
+    except (OSError, xmlrpc.client.Error):
+        return False
+    return isinstance(info, dict) and "unoserver" in info
 
 
 def _convert_with_unoserver(

@@ -1,15 +1,28 @@
-"""Render a plan's content as a Word file laid out per Nghị định 30/2020/NĐ-CP, Phụ lục I, Mẫu 1.4.
+"""Render a document's content as a Word file laid out per Nghị định 30/2020/NĐ-CP, Phụ lục I.
 
-Pure module: no models, no database. `render_plan_docx(content, header)` returns the .docx bytes:
-A4 portrait, margins 20/20/30/15 mm, Times New Roman throughout, the header and the footer as
-borderless two-column tables, page numbers centred in the top margin from page 2 on.
+Pure module: no models, no database. `render_plan_docx(content, header)` (alias
+`render_document_docx`) returns the .docx bytes for every type the system issues, from the same
+structured content:
+
+- the types of Mẫu 1.4 ("văn bản có tên loại": Kế hoạch, Báo cáo, Tờ trình, Thông báo, …): type name
+  and summary centred in bold, a short rule under them;
+- Quyết định (Mẫu 1.2/1.3): "QUYẾT ĐỊNH" / "Về việc …", the authority line (thẩm quyền ban hành),
+  legal bases and "Theo đề nghị của …" in italic, "QUYẾT ĐỊNH:", articles "Điều 1. …";
+- Công văn (Mẫu 1.5): no type name, "V/v …" in 12 pt under the number, "Kính gửi:".
+
+Common to all: A4 portrait, margins 20/20/30/15 mm, Times New Roman throughout, the header and the
+footer as borderless two-column tables, page numbers centred in the top margin from page 2 on, the
+urgency and secrecy stamps (ô 10a/10b) as bordered boxes under the number, appendices (Mẫu 2.1) on
+new pages, each numbered from its own page 1.
 
 `format_number` and `format_place_date` are public because the issuance step writes the filled-in
-number and date into the signed PDF at the positions where this module leaves blanks.
+number and date into the signed PDF at the positions where this module leaves blanks ("Số:" + a gap
++ "/KH-UBND", "ngày … tháng … năm …" on page 1): keep those blanks in every type.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import io
@@ -20,16 +33,26 @@ from pathlib import Path
 
 from docx import Document
 from docx.document import Document as DocxDocument
-from docx.enum.section import WD_ORIENT
-from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.section import WD_ORIENT, WD_SECTION
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Cm, Mm, Pt
+from docx.shared import Cm, Mm, Pt, RGBColor
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 
-from .content import Block, DocumentHeader, PlanContent, Task
+from .content import (
+    DOC_TYPES,
+    LETTER,
+    SECRECY_LEVELS,
+    URGENCY_LEVELS,
+    Appendix,
+    Block,
+    DocumentHeader,
+    PlanContent,
+    Task,
+)
 
 FONT_NAME = "Times New Roman"
 BODY_SIZE = 14
@@ -39,21 +62,8 @@ NBSP = "\u00a0"
 #: The gap left for a number or a date part that the clerk fills in at issuance.
 BLANK = NBSP * 6
 
-#: Names of document types by their abbreviation (ND30 Phụ lục III, mục I).
-DOC_TYPE_NAMES: dict[str, str] = {
-    "KH": "KẾ HOẠCH",
-    "BC": "BÁO CÁO",
-    "TTr": "TỜ TRÌNH",
-    "TB": "THÔNG BÁO",
-    "CTr": "CHƯƠNG TRÌNH",
-    "HD": "HƯỚNG DẪN",
-    "PA": "PHƯƠNG ÁN",
-    "ĐA": "ĐỀ ÁN",
-    "DA": "DỰ ÁN",
-    "CT": "CHỈ THỊ",
-    "QC": "QUY CHẾ",
-    "QyĐ": "QUY ĐỊNH",
-}
+#: Names of document types by their abbreviation (ND30 Phụ lục III, mục I); "" for a công văn.
+DOC_TYPE_NAMES: dict[str, str] = DOC_TYPES
 
 #: Points are lettered in Vietnamese alphabetical order (ND30 Phụ lục I, II.6.đ).
 VIETNAMESE_LETTERS = (
@@ -92,6 +102,8 @@ TEXT_WIDTH_MM = PAGE_WIDTH_MM - MARGIN_LEFT_MM - MARGIN_RIGHT_MM  # 165 mm
 #: Share of the text width given to the left column of the header and footer tables. 44/56 keeps
 #: "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" (12 pt bold, ≈ 88.3 mm) on one line.
 LEFT_COLUMN_SHARE = 0.44
+#: Rules under the issuer, the summary and an appendix title: 1/3–1/2 of the line (here 2/5).
+SHORT_RULE_SHARE = 0.4
 CELL_MARGIN_MM = 1.0
 
 _ISSUER_SPLIT = re.compile(r"\s+(?=(?:TỈNH|THÀNH PHỐ|HUYỆN|QUẬN|THỊ XÃ|PHƯỜNG|XÃ)\b)")
@@ -100,10 +112,19 @@ _ISSUER_SPLIT = re.compile(r"\s+(?=(?:TỈNH|THÀNH PHỐ|HUYỆN|QUẬN|THỊ X
 # Public formatting helpers
 
 
-def format_number(number: int | None, doc_type: str, abbreviation: str) -> str:
-    """The "Số" line: "Số: 05/KH-UBND" (at least two digits), or "Số:" + a blank gap + "/KH-UBND"
-    while the document has no number yet."""
-    symbol = f"/{doc_type}-{abbreviation}" if abbreviation else f"/{doc_type}"
+def format_symbol(doc_type: str, abbreviation: str, unit_abbreviation: str = "") -> str:
+    """The ký hiệu after the number: "KH-UBND"; for a công văn the issuer's and the drafting unit's
+    abbreviations, "UBND-VX" (ND30 Phụ lục I, II.3.b: công văn carry no type abbreviation)."""
+    parts = [abbreviation, unit_abbreviation] if doc_type == LETTER else [doc_type, abbreviation]
+    return "-".join(part.strip() for part in parts if part and part.strip())
+
+
+def format_number(
+    number: int | None, doc_type: str, abbreviation: str, unit_abbreviation: str = ""
+) -> str:
+    """The "Số" line: "Số: 05/KH-UBND" or "Số: 12/UBND-VX" (at least two digits, "/" and "-", no
+    spaces), or "Số:" + a blank gap + "/KH-UBND" while the document has no number yet."""
+    symbol = "/" + format_symbol(doc_type, abbreviation, unit_abbreviation)
     if number is None:
         return f"Số:{BLANK}{symbol}"
     return f"Số: {number:02d}{symbol}"
@@ -167,8 +188,54 @@ def point_letter(index: int) -> str:
 
 
 def doc_type_name(doc_type: str) -> str:
-    """The name printed above the title for a type abbreviation: KH → "KẾ HOẠCH"."""
+    """The name printed above the title for a type abbreviation: KH → "KẾ HOẠCH"; "" for CV."""
     return DOC_TYPE_NAMES.get(doc_type, doc_type.upper())
+
+
+def doc_type_words(doc_type: str) -> str:
+    """The type as written inside a sentence: "Kế hoạch", "Quyết định", "Công văn"."""
+    name = doc_type_name(doc_type) or "CÔNG VĂN"
+    return name.capitalize()
+
+
+_ADMIN_UNIT = re.compile(r"\b(TỈNH|THÀNH PHỐ|HUYỆN|QUẬN|THỊ XÃ|THỊ TRẤN|PHƯỜNG|XÃ)\s+(\S.*)$")
+#: Names kept capitalised inside a sentence.
+_PROPER_BODIES = ("Ủy ban nhân dân", "Hội đồng nhân dân")
+
+
+def issuer_in_text(issuer_name: str) -> str:
+    """A body (or an office holder) as written inside a sentence: "ỦY BAN NHÂN DÂN TỈNH ĐỒNG NAI"
+    → "Ủy ban nhân dân tỉnh Đồng Nai"; "CHỦ TỊCH ỦY BAN NHÂN DÂN TỈNH ĐỒNG NAI" → "Chủ tịch Ủy ban
+    nhân dân tỉnh Đồng Nai"."""
+    name = " ".join(issuer_lines(issuer_name))
+    place = ""
+    match = _ADMIN_UNIT.search(name)
+    if match:
+        place = f"{match.group(1).lower()} {match.group(2).title()}"
+        name = name[: match.start()].strip()
+    text = name.lower().capitalize()
+    for body in _PROPER_BODIES:
+        text = re.sub(re.escape(body.lower()), body, text, flags=re.IGNORECASE)
+    return f"{text} {place}".strip()
+
+
+def format_attachment_note(
+    doc_type: str,
+    *,
+    number: int | None,
+    issued_on: dt.date | None,
+    abbreviation: str,
+    unit_abbreviation: str = "",
+    issuer_name: str = "",
+) -> str:
+    """The line under an appendix's title: "(Kèm theo Kế hoạch số 05/KH-UBND ngày 05 tháng 01 năm
+    2024 của Ủy ban nhân dân tỉnh Đồng Nai)". Before issuance the number and the date stay blank:
+    ND30 Phụ lục I, III.1.c leaves them unfilled in electronic documents."""
+    number_text = format_number(number, doc_type, abbreviation, unit_abbreviation)
+    number_text = number_text.removeprefix("Số:").strip(" ") if number else number_text[3:]
+    date_text = format_place_date("", issued_on)
+    of = f" của {issuer_in_text(issuer_name)}" if issuer_name.strip() else ""
+    return f"(Kèm theo {doc_type_words(doc_type)} số {number_text} {date_text}{of})"
 
 
 def issuer_lines(issuer_name: str) -> list[str]:
@@ -471,13 +538,84 @@ def _page_number_field(paragraph: Paragraph, size: float) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# Stamps (ô 10a, 10b): a one-cell table of the stamp's size with a single rule
+
+
+#: The stamps' ink: ND30 Phụ lục I, III.2.b asks for bright red.
+STAMP_COLOR = RGBColor(0xFF, 0x00, 0x00)
+STAMP_HEIGHT_MM = 8
+STAMP_SIZE = 13
+
+
+def _stamp(cell: _Cell, text: str, width_mm: float, available_mm: float) -> None:
+    """A bordered box `width_mm` × 8 mm, centred in `cell`, with `text` in 13 pt bold capitals."""
+    width_mm = max(width_mm, text_width_mm(text, STAMP_SIZE, bold=True) + 4)
+    table = cell.add_table(rows=1, cols=1)
+    tbl_pr = table._tbl.tblPr
+    for tag in ("w:tblW", "w:jc", "w:tblInd", "w:tblBorders", "w:tblLayout", "w:tblCellMar"):
+        for element in tbl_pr.findall(qn(tag)):
+            tbl_pr.remove(element)
+    tbl_w = OxmlElement("w:tblW")
+    tbl_w.set(qn("w:w"), str(_twips(width_mm)))
+    tbl_w.set(qn("w:type"), "dxa")
+    # Centred by an indent rather than jc: LibreOffice and Word agree on indents in nested tables.
+    indent = OxmlElement("w:tblInd")
+    indent.set(qn("w:w"), str(_twips(max((available_mm - width_mm) / 2, 0))))
+    indent.set(qn("w:type"), "dxa")
+    borders = OxmlElement("w:tblBorders")
+    for side in ("top", "left", "bottom", "right"):
+        element = OxmlElement(f"w:{side}")
+        element.set(qn("w:val"), "single")
+        element.set(qn("w:sz"), "8")  # eighths of a point: 1 pt
+        element.set(qn("w:space"), "0")
+        element.set(qn("w:color"), str(STAMP_COLOR))
+        borders.append(element)
+    layout = OxmlElement("w:tblLayout")
+    layout.set(qn("w:type"), "fixed")
+    margins = OxmlElement("w:tblCellMar")
+    for side in ("left", "right"):
+        element = OxmlElement(f"w:{side}")
+        element.set(qn("w:w"), "0")
+        element.set(qn("w:type"), "dxa")
+        margins.append(element)
+    for element in (tbl_w, indent, borders, layout, margins):
+        tbl_pr.append(element)
+    _reorder_tbl_pr(tbl_pr)
+    grid = table._tbl.tblGrid
+    for column in grid.findall(qn("w:gridCol")):
+        column.set(qn("w:w"), str(_twips(width_mm)))
+    row = table.rows[0]
+    row.height = Mm(STAMP_HEIGHT_MM)
+    row.height_rule = WD_ROW_HEIGHT_RULE.EXACTLY
+    box = row.cells[0]
+    box.width = Mm(width_mm)
+    box.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+    paragraph = box.paragraphs[0]
+    _format(paragraph, align=WD_ALIGN_PARAGRAPH.CENTER, first_line=False, after=0)
+    run = _run(paragraph, text.upper(), size=STAMP_SIZE, bold=True)
+    run.font.color.rgb = STAMP_COLOR
+    # Word needs a paragraph after a nested table; keep it small.
+    after = cell.paragraphs[-1]
+    _format(after, align=WD_ALIGN_PARAGRAPH.CENTER, first_line=False, after=0)
+    _paragraph_mark_size(after, 4)
+
+
+def _twips(mm: float) -> int:
+    return round(mm / 25.4 * 1440)
+
+
+# ---------------------------------------------------------------------------------------------
 # The renderer
 
 
 def render_plan_docx(content: PlanContent, header: DocumentHeader) -> bytes:
-    """The plan as a .docx per ND30 Mẫu 1.4 (header, type and title, legal bases, body, recipients
-    and signature block)."""
-    return _PlanRenderer(content, header).render()
+    """The document as a .docx per ND30 Phụ lục I and the Mẫu of its type (1.4 for Kế hoạch and the
+    other named types, 1.2/1.3 for a Quyết định, 1.5 for a Công văn; 2.1 for its appendices)."""
+    return _DocumentRenderer(content, header).render()
+
+
+#: The same renderer under a name that does not suggest plans only.
+render_document_docx = render_plan_docx
 
 
 def _is_task_wrapper(block: Block) -> bool:
@@ -485,7 +623,17 @@ def _is_task_wrapper(block: Block) -> bool:
     return not block.title and not block.paragraphs and not block.children and len(block.tasks) == 1
 
 
-class _PlanRenderer:
+def _clean_item(text: str) -> str:
+    """A list line without its leading dash and trailing punctuation."""
+    return text.strip().lstrip("-–+• ").strip().rstrip(" ;.,")
+
+
+def _with_end(text: str, end: str) -> str:
+    """`text` ending with exactly `end` (";" or "."), whatever punctuation it had."""
+    return text.rstrip(" ;.,") + end
+
+
+class _DocumentRenderer:
     """Builds one document; methods follow the order of the page."""
 
     def __init__(self, content: PlanContent, header: DocumentHeader) -> None:
@@ -494,22 +642,48 @@ class _PlanRenderer:
         self.document: DocxDocument = Document()
         left = TEXT_WIDTH_MM * LEFT_COLUMN_SHARE
         self.widths = [left, TEXT_WIDTH_MM - left]
+        self.last_body_paragraph: Paragraph | None = None
 
     def render(self) -> bytes:
         self._setup_page()
         self._setup_styles()
         self._page_numbers()
         self._header_table()
-        self._type_and_title()
+        if self.content.is_letter:
+            self._addressees()
+        else:
+            self._type_and_title()
+            if self.content.is_decision:
+                self._decision_authority()
+            else:
+                self._addressees()
         self._legal_bases_and_preamble()
-        self._body()
+        if self.content.is_decision:
+            self._decision_word()
+            self._articles()
+        else:
+            self._body()
         self._closing()
         self._footer_table()
+        self._appendices()
+        self._properties()
         buffer = io.BytesIO()
         self.document.save(buffer)
         return buffer.getvalue()
 
     # -- page and styles ------------------------------------------------------------------
+
+    def _properties(self) -> None:
+        """File properties (carried into the PDF's metadata): the summary, the issuer, Vietnamese."""
+        properties = self.document.core_properties
+        name = doc_type_name(self.content.doc_type)
+        title = " ".join(self._lines(self.content.title))
+        properties.title = f"{name.capitalize()} {title}".strip() if name else title
+        properties.author = " ".join(issuer_lines(self.header.issuer_name))
+        properties.last_modified_by = properties.author
+        properties.language = "vi-VN"
+        properties.subject = self._number_text().removeprefix("Số:").strip()
+        properties.comments = ""
 
     def _setup_page(self) -> None:
         section = self.document.sections[0]
@@ -566,8 +740,17 @@ class _PlanRenderer:
             self.header.place or self.content.place or _place_from_issuer(self.header.issuer_name)
         )
 
+    def _number_text(self) -> str:
+        return format_number(
+            self.header.number,
+            self.content.doc_type,
+            self.header.issuer_abbreviation,
+            self.content.drafting_unit_abbreviation,
+        )
+
     def _header_table(self) -> None:
-        """Ô 1–4: issuer | Quốc hiệu and Tiêu ngữ, then "Số" | place and date on the same line."""
+        """Ô 1–4: issuer | Quốc hiệu and Tiêu ngữ, then "Số" | place and date on the same line;
+        under "Số" the công văn's "V/v …" (ô 5b) and the secrecy and urgency stamps (ô 10a, 10b)."""
         table = _borderless_table(self.document, self.widths)
         row = table.rows[0]
         available = [w - 2 * CELL_MARGIN_MM for w in self.widths]
@@ -584,8 +767,9 @@ class _PlanRenderer:
             paragraph = _cell_paragraph(left, first)
             _format(paragraph, align=WD_ALIGN_PARAGRAPH.CENTER, first_line=False, after=0)
             _run(paragraph, line, size=13, bold=True)
+        # Rule under the issuer: 1/3–1/2 of its (longest) line, centred (Phụ lục I, II.2.b).
         longest = max((text_width_mm(n, 13, bold=True) for n in names), default=40)
-        _rule(left, min(longest, available[0]) * 0.4, available[0])
+        _rule(left, min(longest, available[0]) * SHORT_RULE_SHARE, available[0])
 
         first = [True]
         paragraph = _cell_paragraph(right, first)
@@ -594,24 +778,53 @@ class _PlanRenderer:
         paragraph = _cell_paragraph(right, first)
         _format(paragraph, align=WD_ALIGN_PARAGRAPH.CENTER, first_line=False, after=0)
         _run(paragraph, MOTTO, size=13, bold=True)
+        # Rule under the motto: as long as the motto (Phụ lục I, II.1.b).
         _rule(right, text_width_mm(MOTTO, 13, bold=True), available[1])
 
         row = _add_row(table, self.widths)
         left, right = row.cells
         paragraph = left.paragraphs[0]
         _format(paragraph, align=WD_ALIGN_PARAGRAPH.CENTER, first_line=False, before=6, after=0)
-        _run(
-            paragraph,
-            format_number(
-                self.header.number, self.content.doc_type, self.header.issuer_abbreviation
-            ),
-            size=13,
-        )
+        _run(paragraph, self._number_text(), size=13)
+        if self.content.is_letter:
+            # Ô 5b: "V/v …" 12 pt upright, centred under the number, 6 pt below it.
+            for index, line in enumerate(self._letter_summary_lines()):
+                paragraph = left.add_paragraph()
+                _format(
+                    paragraph,
+                    align=WD_ALIGN_PARAGRAPH.CENTER,
+                    first_line=False,
+                    before=6 if index == 0 else 0,
+                    after=0,
+                )
+                _run(paragraph, line, size=12)
+        stamps = [
+            (self.content.secrecy, SECRECY_LEVELS.get(self.content.secrecy, 0)),
+            (self.content.urgency, URGENCY_LEVELS.get(self.content.urgency, 0)),
+        ]
+        for text, width in stamps:
+            if text:
+                left.paragraphs[-1].paragraph_format.space_after = Pt(6)
+                _stamp(left, text, width, available[0])
         paragraph = right.paragraphs[0]
         _format(paragraph, align=WD_ALIGN_PARAGRAPH.CENTER, first_line=False, before=6, after=0)
         _run(
             paragraph, format_place_date(self._place(), self.header.issued_on), size=13, italic=True
         )
+
+    def _letter_summary_lines(self) -> list[str]:
+        """The công văn's summary after "V/v" (ND30 Phụ lục I, II.5.b)."""
+        lines = [line.strip() for line in self.content.title.splitlines() if line.strip()] or [""]
+        first = re.sub(r"(?i)^v\s*/\s*v\.?\s*:?\s*", "", lines[0])
+        lines[0] = f"V/v {first}".strip()
+        return lines
+
+    def _title_lines(self) -> list[str]:
+        lines = [line.strip() for line in self.content.title.splitlines() if line.strip()] or [""]
+        if self.content.is_decision and lines[0][:1].islower():
+            # A decision's summary reads "Về việc …" (Mẫu 1.2) when typed as a bare phrase.
+            lines[0] = f"Về việc {lines[0]}"
+        return lines
 
     def _type_and_title(self) -> None:
         """Ô 5a: the type name and the summary line, both 14 bold centred, a short rule below."""
@@ -626,7 +839,7 @@ class _PlanRenderer:
         )
         _run(paragraph, doc_type_name(self.content.doc_type), bold=True)
         widest = 0.0
-        for line in self.content.title.splitlines() or [""]:
+        for line in self._title_lines():
             paragraph = self.document.add_paragraph()
             _format(
                 paragraph,
@@ -635,31 +848,143 @@ class _PlanRenderer:
                 after=0,
                 keep_with_next=True,
             )
-            _run(paragraph, line.strip(), bold=True)
-            widest = max(widest, text_width_mm(line.strip(), BODY_SIZE, bold=True))
+            _run(paragraph, line, bold=True)
+            widest = max(widest, text_width_mm(line, BODY_SIZE, bold=True))
+        # Rule under the summary: 1/3–1/2 of the line, centred (Phụ lục I, II.5.b).
         line_width = min(widest, TEXT_WIDTH_MM)
-        _rule(self.document, max(line_width * 0.4, 20), TEXT_WIDTH_MM, after=12)
+        _rule(
+            self.document,
+            max(line_width * SHORT_RULE_SHARE, 20),
+            TEXT_WIDTH_MM,
+            after=6 if self.content.is_decision else 12,
+        )
+
+    def _decision_authority(self) -> None:
+        """Mẫu 1.2: the authority that decides, upper case bold centred, e.g. "CHỦ TỊCH ỦY BAN NHÂN
+        DÂN TỈNH ĐỒNG NAI" when the head issues, the body's name when the collective does."""
+        text = self._decision_authority_text()
+        paragraph = self.document.add_paragraph()
+        _format(
+            paragraph,
+            align=WD_ALIGN_PARAGRAPH.CENTER,
+            first_line=False,
+            before=6,
+            after=12,
+            keep_with_next=True,
+        )
+        _run(paragraph, text.strip(), bold=True)
+
+    def _decision_authority_text(self) -> str:
+        text = self.content.issuing_authority.upper().strip()
+        if text:
+            return text
+        issuer = " ".join(issuer_lines(self.header.issuer_name))
+        if self.content.is_issued_by_individual:
+            signature = self.content.signature
+            head = signature.deputy_for or signature.position or "CHỦ TỊCH"
+            return f"{head.upper()} {issuer}"
+        return issuer
+
+    def _addressees(self) -> None:
+        """Ô 9a "Kính gửi:" (14 pt upright). One addressee on the same line; several one per line,
+        "-" first, ";" last, "." on the last line, the dashes aligned under the colon."""
+        names = [_clean_item(name) for name in self.content.addressees]
+        names = [name for name in names if name]
+        if not names:
+            return
+        label = "Kính gửi:"
+        if len(names) == 1:
+            paragraph = self.document.add_paragraph()
+            _format(paragraph, align=WD_ALIGN_PARAGRAPH.CENTER, first_line=False, before=12)
+            _run(paragraph, f"{label} {names[0]}")
+            return
+        label_mm = text_width_mm(label, BODY_SIZE)
+        dash_mm = text_width_mm("- ", BODY_SIZE)
+        lines = [f"- {name};" for name in names[:-1]] + [f"- {names[-1]}."]
+        widest = max(text_width_mm(line, BODY_SIZE) for line in lines)
+        block = label_mm + 1 + widest
+        indent = min(max((TEXT_WIDTH_MM - block) / 2, TEXT_WIDTH_MM * 0.12), TEXT_WIDTH_MM * 0.41)
+        paragraph = self.document.add_paragraph()
+        _format(paragraph, align=WD_ALIGN_PARAGRAPH.LEFT, first_line=False, before=12, after=0)
+        paragraph.paragraph_format.left_indent = Mm(indent)
+        paragraph.paragraph_format.keep_with_next = True
+        _run(paragraph, label)
+        for index, line in enumerate(lines):
+            paragraph = self.document.add_paragraph()
+            last = index == len(lines) - 1
+            _format(
+                paragraph, align=WD_ALIGN_PARAGRAPH.LEFT, first_line=False, after=6 if last else 0
+            )
+            # The dash sits under the colon; a wrapped name continues after the dash.
+            paragraph.paragraph_format.left_indent = Mm(indent + label_mm + dash_mm)
+            paragraph.paragraph_format.first_line_indent = Mm(-dash_mm)
+            _run(paragraph, line)
 
     # -- body -----------------------------------------------------------------------------
 
     def _paragraph(
-        self, text: str, *, bold: bool = False, italic: bool = False, keep_with_next: bool = False
+        self,
+        text: str,
+        *,
+        bold: bool = False,
+        italic: bool = False,
+        keep_with_next: bool = False,
+        lead: str = "",
     ) -> Paragraph:
+        """A body paragraph; `lead` is a bold opening ("Điều 1. ") before regular `text`."""
         paragraph = self.document.add_paragraph()
         _format(paragraph, keep_with_next=keep_with_next)
+        if lead:
+            _run(paragraph, lead, bold=True)
         _run(paragraph, text, bold=bold, italic=italic)
+        self.last_body_paragraph = paragraph
         return paragraph
 
     def _lines(self, text: str) -> list[str]:
         return [line.strip() for line in text.splitlines() if line.strip()]
 
     def _legal_bases_and_preamble(self) -> None:
-        bases = [b.strip().rstrip(" ;.,") for b in self.content.legal_bases if b.strip()]
-        for index, basis in enumerate(bases):
-            ending = "." if index == len(bases) - 1 else ";"
-            self._paragraph(basis + ending, italic=True)
+        """Legal bases in italic, one a line, ";" after each and "." after the last; a decision's
+        "Theo đề nghị của …" closes the list (Phụ lục I, II.6.a; Mẫu 1.2)."""
+        lines = [b.strip().rstrip(" ;.,") for b in self.content.legal_bases if b.strip()]
+        proposer = self.content.proposer.strip().rstrip(" ;.,")
+        if proposer:
+            if not re.match(r"(?i)^theo đề nghị", proposer):
+                proposer = f"Theo đề nghị của {proposer}"
+            lines.append(proposer)
+        for index, line in enumerate(lines):
+            self._paragraph(_with_end(line, "." if index == len(lines) - 1 else ";"), italic=True)
         for line in self._lines(self.content.preamble):
             self._paragraph(line)
+
+    def _decision_word(self) -> None:
+        """Mẫu 1.2: "QUYẾT ĐỊNH:" on its own line, centred, bold."""
+        paragraph = self.document.add_paragraph()
+        _format(
+            paragraph,
+            align=WD_ALIGN_PARAGRAPH.CENTER,
+            first_line=False,
+            before=6,
+            after=6,
+            keep_with_next=True,
+        )
+        _run(paragraph, f"{doc_type_name(self.content.doc_type)}:", bold=True)
+
+    def _articles(self) -> None:
+        """A decision's sections are its articles: "Điều 1. <title>" bold, indented like the body
+        (Phụ lục I, II.6.đ); an untitled article starts its first paragraph. Items inside are
+        khoản 1., 2. and points a), b)."""
+        for index, section in enumerate(self.content.sections, start=1):
+            lead = f"Điều {index}."
+            paragraphs = [line for p in section.paragraphs for line in self._lines(p)]
+            if section.title:
+                self._paragraph(f"{lead} {section.title}", bold=True, keep_with_next=True)
+            elif paragraphs:
+                self._paragraph(paragraphs.pop(0), lead=f"{lead} ")
+            else:
+                self._paragraph(lead, bold=True, keep_with_next=True)
+            rest = dataclasses.replace(section, paragraphs=paragraphs)
+            self._block_contents(rest, level=1, number_untitled=True)
 
     def _body(self) -> None:
         implementation_seen = False
@@ -682,8 +1007,11 @@ class _PlanRenderer:
             if _normalise(deadline.text) not in written:
                 self._paragraph(deadline.text)
 
-    def _block_contents(self, block: Block, level: int) -> None:
-        """Paragraphs, then children numbered at `level`, then tasks numbered after them."""
+    def _block_contents(self, block: Block, level: int, *, number_untitled: bool = False) -> None:
+        """Paragraphs, then children numbered at `level`, then tasks numbered after them.
+
+        `number_untitled`: an untitled child with text is numbered on its first paragraph (a
+        decision's khoản "1. Quyết định này có hiệu lực …"); otherwise it continues unnumbered."""
         for paragraph in block.paragraphs:
             for line in self._lines(paragraph):
                 self._paragraph(line)
@@ -694,10 +1022,16 @@ class _PlanRenderer:
                 number += 1
             elif child.title:
                 self._heading(child.title, level, _label(level, number))
-                self._block_contents(child, level + 1)
+                self._block_contents(child, level + 1, number_untitled=number_untitled)
+                number += 1
+            elif number_untitled and child.paragraphs:
+                lines = [line for p in child.paragraphs for line in self._lines(p)]
+                self._paragraph(f"{_label(level, number)} {lines[0]}")
+                rest = dataclasses.replace(child, paragraphs=lines[1:])
+                self._block_contents(rest, level + 1, number_untitled=True)
                 number += 1
             else:
-                self._block_contents(child, level + 1)
+                self._block_contents(child, level + 1, number_untitled=number_untitled)
         for task in block.tasks:
             self._task(task, level, _label(level, number))
             number += 1
@@ -724,8 +1058,14 @@ class _PlanRenderer:
             self._paragraph(f"{bullet} Dự toán kinh phí: {format_vnd(task.budget_vnd)}")
 
     def _closing(self) -> None:
+        """The closing lines; the content ends with "./.". A decision or a công văn without a
+        closing ends its last body paragraph with it instead."""
         lines = self._lines(self.content.closing)
         if not lines:
+            if (self.content.is_decision or self.content.is_letter) and self.last_body_paragraph:
+                runs = [r for r in self.last_body_paragraph.runs if r.text.strip()]
+                if runs and not runs[-1].text.endswith("./."):
+                    runs[-1].text = runs[-1].text.rstrip(" .;,:") + "./."
             return
         last = lines[-1]
         if not last.endswith("./."):
@@ -735,9 +1075,18 @@ class _PlanRenderer:
 
     # -- footer ---------------------------------------------------------------------------
 
+    def _recipient_lines(self) -> list[str]:
+        """The "Nơi nhận" list: "- Như trên;" first when there is a "Kính gửi" (II.9.b), then the
+        lines and the directory units, each "- …;", then "- Lưu: VT, …."."""
+        recipients = self.content.recipients
+        names = [_clean_item(n) for n in (*recipients.lines, *(u.name for u in recipients.units))]
+        names = [name for name in names if name]
+        if self.content.addressees and not any(n.lower() == "như trên" for n in names):
+            names.insert(0, "Như trên")
+        return [f"- {name};" for name in names] + [format_archive_line(recipients.archive)]
+
     def _footer_table(self) -> None:
         """Ô 9b "Nơi nhận" on the left, level with ô 7a; the signature block on the right."""
-        recipients = self.content.recipients
         table = _borderless_table(self.document, self.widths)
         row = table.rows[0]
         _cant_split(row)
@@ -747,21 +1096,15 @@ class _PlanRenderer:
         paragraph = _cell_paragraph(left, first)
         _format(paragraph, align=WD_ALIGN_PARAGRAPH.LEFT, first_line=False, before=6, after=0)
         _run(paragraph, "Nơi nhận:", size=12, bold=True, italic=True)
-        names = [*recipients.lines, *(unit.name for unit in recipients.units)]
-        for name in names:
-            text = name.strip().lstrip("-–+• ").strip().rstrip(" ;.,")
-            if not text:
-                continue
+        for line in self._recipient_lines():
             paragraph = _cell_paragraph(left, first)
             _format(paragraph, align=WD_ALIGN_PARAGRAPH.LEFT, first_line=False, after=0)
-            _run(paragraph, f"- {text};", size=11)
-        paragraph = _cell_paragraph(left, first)
-        _format(paragraph, align=WD_ALIGN_PARAGRAPH.LEFT, first_line=False, after=0)
-        _run(paragraph, format_archive_line(recipients.archive), size=11)
+            _run(paragraph, line, size=11)
 
         first = [True]
         signature = self.content.signature
-        for index, line in enumerate(signature.lines()):
+        lines = signature.lines(individual=self.content.is_issued_by_individual)
+        for index, line in enumerate(lines):
             paragraph = _cell_paragraph(right, first)
             _format(
                 paragraph,
@@ -777,6 +1120,83 @@ class _PlanRenderer:
         paragraph = _cell_paragraph(right, first)
         _format(paragraph, align=WD_ALIGN_PARAGRAPH.CENTER, first_line=False, before=12, after=0)
         _run(paragraph, signature.signer_name, bold=True)
+
+    # -- appendices (Mẫu 2.1) --------------------------------------------------------------
+
+    def _appendices(self) -> None:
+        """Each appendix on a new page, as a section of its own whose pages are numbered from 1
+        (no number on its first page): "Phụ lục I" 14 bold (numbered in Roman only when there are
+        two or more, Phụ lục I, III.1.a), its title upper case bold, "(Kèm theo …)" italic, a short
+        rule, then its sections numbered afresh."""
+        appendices = self.content.appendices
+        for index, appendix in enumerate(appendices, start=1):
+            self._new_numbered_section()
+            label = f"Phụ lục {roman(index)}" if len(appendices) > 1 else "Phụ lục"
+            paragraph = self.document.add_paragraph()
+            _format(paragraph, align=WD_ALIGN_PARAGRAPH.CENTER, first_line=False, after=0)
+            _run(paragraph, label, bold=True)
+            widest = 0.0
+            for line in self._lines(appendix.title) or [""]:
+                paragraph = self.document.add_paragraph()
+                _format(paragraph, align=WD_ALIGN_PARAGRAPH.CENTER, first_line=False, after=0)
+                _run(paragraph, line.upper(), bold=True)
+                widest = max(widest, text_width_mm(line.upper(), BODY_SIZE, bold=True))
+            paragraph = self.document.add_paragraph()
+            _format(paragraph, align=WD_ALIGN_PARAGRAPH.CENTER, first_line=False, after=0)
+            _run(paragraph, self._attachment_note(), italic=True)
+            _rule(
+                self.document,
+                max(min(widest, TEXT_WIDTH_MM) * SHORT_RULE_SHARE, 20),
+                TEXT_WIDTH_MM,
+                after=12,
+            )
+            self._appendix_body(appendix)
+
+    def _attachment_note(self) -> str:
+        return format_attachment_note(
+            self.content.doc_type,
+            number=self.header.number,
+            issued_on=self.header.issued_on,
+            abbreviation=self.header.issuer_abbreviation,
+            unit_abbreviation=self.content.drafting_unit_abbreviation,
+            issuer_name=(
+                self._decision_authority_text()
+                if self.content.is_decision
+                else self.header.issuer_name
+            ),
+        )
+
+    def _appendix_body(self, appendix: Appendix) -> None:
+        for index, section in enumerate(appendix.sections, start=1):
+            if section.title:
+                self._paragraph(
+                    f"{roman(index)}. {section.title.upper()}", bold=True, keep_with_next=True
+                )
+            self._block_contents(section, level=1)
+
+    def _new_numbered_section(self) -> None:
+        """A new page starting a section whose page numbers restart at 1 (none on its page 1)."""
+        section = self.document.add_section(WD_SECTION.NEW_PAGE)
+        section.different_first_page_header_footer = True
+        sect_pr = section._sectPr
+        for element in sect_pr.findall(qn("w:pgNumType")):
+            sect_pr.remove(element)
+        numbering = OxmlElement("w:pgNumType")
+        numbering.set(qn("w:start"), "1")
+        sect_pr.insert_element_before(
+            numbering,
+            "w:cols",
+            "w:formProt",
+            "w:vAlign",
+            "w:noEndnote",
+            "w:titlePg",
+            "w:textDirection",
+            "w:bidi",
+            "w:rtlGutter",
+            "w:docGrid",
+            "w:printerSettings",
+            "w:sectPrChange",
+        )
 
 
 def _label(level: int, index: int) -> str:

@@ -8,6 +8,12 @@
  *
  * State lives in one object (`state`); inputs write into it as the user types, structural changes
  * (add, remove, move) re-render the form. Plain DOM, no dependencies.
+ *
+ * The same content carries every type the system issues (Kế hoạch and the other types of Mẫu 1.4,
+ * Quyết định, Công văn): the type chooses which optional fields are shown (Kính gửi, "Theo đề nghị
+ * của", the công văn's drafting unit), the labels of the top-level sections (I., II. or "Điều 1.")
+ * and the signature preview (no "TM." when the head issues a decision in their own name). Fields a
+ * type does not use keep their values and are still sent.
  */
 (function () {
   "use strict";
@@ -27,6 +33,28 @@
   const kindLabels = Object.fromEntries(data.section_kinds.map((k) => [k.value, k.label]));
   const LETTERS = "abcdđeghiklmnopqrstuvxy";
   const MAX_DEPTH = 3;
+  // documents/content.py DOC_TYPES (ND30 Phụ lục III, mục I), and the stamps of ô 10a / 10b.
+  const DOC_TYPES = [
+    { value: "KH", label: "KH — Kế hoạch" },
+    { value: "BC", label: "BC — Báo cáo" },
+    { value: "TTr", label: "TTr — Tờ trình" },
+    { value: "TB", label: "TB — Thông báo" },
+    { value: "CTr", label: "CTr — Chương trình" },
+    { value: "HD", label: "HD — Hướng dẫn" },
+    { value: "PA", label: "PA — Phương án" },
+    { value: "ĐA", label: "ĐA — Đề án" },
+    { value: "DA", label: "DA — Dự án" },
+    { value: "CT", label: "CT — Chỉ thị" },
+    { value: "QC", label: "QC — Quy chế" },
+    { value: "QyĐ", label: "QyĐ — Quy định" },
+    { value: "TC", label: "TC — Thông cáo" },
+    { value: "QĐ", label: "QĐ — Quyết định" },
+    { value: "CV", label: "CV — Công văn (số không có tên loại: 12/UBND-VX)" },
+  ];
+  const URGENCY = ["", "KHẨN", "THƯỢNG KHẨN", "HỎA TỐC"];
+  const SECRECY = ["", "MẬT", "TỐI MẬT", "TUYỆT MẬT"];
+  const DECISION = "QĐ";
+  const LETTER = "CV";
 
   let state = normalize(JSON.parse(document.getElementById("plan-content").textContent));
   let dirty = false;
@@ -76,14 +104,23 @@
     };
   }
 
+  function normalizeAppendix(appendix) {
+    appendix = appendix || {};
+    return {
+      title: str(appendix.title),
+      sections: Array.isArray(appendix.sections) ? appendix.sections.map(normalizeBlock) : [],
+    };
+  }
+
   function normalize(content) {
     content = content || {};
     const recipients = content.recipients || {};
     const signature = content.signature || {};
+    const docType = str(content.doc_type) || "KH";
     return {
       title: str(content.title),
       year: content.year || new Date().getFullYear(),
-      doc_type: str(content.doc_type) || "KH",
+      doc_type: docType,
       place: str(content.place),
       legal_bases: strList(content.legal_bases),
       preamble: str(content.preamble),
@@ -105,7 +142,28 @@
         signer_name: str(signature.signer_name),
         signer_id: Number.isInteger(signature.signer_id) ? signature.signer_id : null,
       },
+      addressees: strList(content.addressees),
+      urgency: str(content.urgency),
+      secrecy: str(content.secrecy),
+      proposer: str(content.proposer),
+      issuing_authority: str(content.issuing_authority),
+      issued_by: str(content.issued_by),
+      drafting_unit_abbreviation: str(content.drafting_unit_abbreviation),
+      appendices: Array.isArray(content.appendices) ? content.appendices.map(normalizeAppendix) : [],
     };
+  }
+
+  function isDecision() {
+    return state.doc_type === DECISION;
+  }
+
+  function isLetter() {
+    return state.doc_type === LETTER;
+  }
+
+  /** Mirrors PlanContent.is_issued_by_individual: a decision unless set otherwise. */
+  function issuedByIndividual() {
+    return state.issued_by ? state.issued_by === "individual" : isDecision();
   }
 
   /** The JSON to send: trimmed lines without blanks; the server validates the rest. */
@@ -144,6 +202,14 @@
         archive: content.recipients.archive,
       },
       signature: Object.assign({}, content.signature),
+      addressees: lines(content.addressees),
+      urgency: content.urgency,
+      secrecy: content.secrecy,
+      proposer: content.proposer,
+      issuing_authority: content.issuing_authority,
+      issued_by: content.issued_by,
+      drafting_unit_abbreviation: content.drafting_unit_abbreviation.trim(),
+      appendices: content.appendices.map((a) => ({ title: a.title, sections: a.sections.map(block) })),
     };
   }
 
@@ -287,7 +353,8 @@
     return out;
   }
 
-  function blockLabel(depth, index) {
+  function blockLabel(depth, index, articles) {
+    if (depth === 0 && articles) return t("Điều") + " " + (index + 1) + ".";
     if (depth === 0) return roman(index + 1) + ".";
     if (depth === 1) return index + 1 + ".";
     if (depth === 2) return LETTERS[index % LETTERS.length].repeat(Math.floor(index / LETTERS.length) + 1) + ")";
@@ -390,15 +457,58 @@
   // Parts of the form
 
   function renderGeneral() {
-    return h("section", { class: "card editor-part", "aria-labelledby": "ed-general" },
+    const typeOptions = DOC_TYPES.some((d) => d.value === state.doc_type)
+      ? DOC_TYPES
+      : DOC_TYPES.concat([{ value: state.doc_type, label: state.doc_type }]);
+    const levelOptions = (levels) => levels.map((v) => ({ value: v, label: v || t("— Không —") }));
+    const part = h("section", { class: "card editor-part", "aria-labelledby": "ed-general" },
       h("h2", { id: "ed-general", text: t("Thông tin chung") }),
-      textInput(t("Trích yếu (tên kế hoạch)"), () => state.title, (v) => { state.title = v; }, { required: true }),
       h("div", { class: "grid-3" },
-        textInput(t("Năm kế hoạch"), () => String(state.year), (v) => { state.year = v; }, { type: "number", min: 2000, max: 2100 }),
-        textInput(t("Địa danh"), () => state.place, (v) => { state.place = v; }, { placeholder: t("Ví dụ: Đồng Nai") }),
-        textInput(t("Loại văn bản"), () => state.doc_type, (v) => { state.doc_type = v; }, { help: t("KH là Kế hoạch.") })),
+        select(t("Loại văn bản"), typeOptions, () => state.doc_type, (v) => { state.doc_type = v; }, {
+          // The type decides which fields follow and how sections are numbered.
+          after: () => render(),
+          help: t("Theo Phụ lục III Nghị định 30/2020/NĐ-CP."),
+        }),
+        textInput(t("Năm"), () => String(state.year), (v) => { state.year = v; }, { type: "number", min: 2000, max: 2100 }),
+        textInput(t("Địa danh"), () => state.place, (v) => { state.place = v; }, { placeholder: t("Ví dụ: Đồng Nai") })),
+      textInput(isLetter() ? t("Trích yếu (V/v …)") : t("Trích yếu"), () => state.title, (v) => { state.title = v; }, {
+        required: true,
+        placeholder: isLetter() ? t("V/v báo cáo kết quả công tác năm 2024")
+          : isDecision() ? t("Về việc thành lập Tổ công tác …") : t("Hoạt động … năm 2024"),
+      }),
+      h("div", { class: "grid-3" },
+        select(t("Độ khẩn"), levelOptions(URGENCY), () => state.urgency, (v) => { state.urgency = v; }),
+        select(t("Độ mật"), levelOptions(SECRECY), () => state.secrecy, (v) => { state.secrecy = v; }),
+        isLetter()
+          ? textInput(t("Viết tắt đơn vị soạn thảo"), () => state.drafting_unit_abbreviation, (v) => { state.drafting_unit_abbreviation = v; }, {
+            placeholder: "VX", help: t("Số công văn: 12/UBND-VX."),
+          })
+          : null),
+      isDecision() ? renderDecisionFields() : null,
+      linesArea(t("Kính gửi (mỗi dòng một nơi nhận)"), state.addressees, {
+        rows: Math.max(2, state.addressees.length + 1),
+        placeholder: t("Sở Tài chính"),
+        help: t("Công văn; tờ trình, báo cáo gửi cấp trên. Một nơi: cùng dòng với “Kính gửi:”; nhiều nơi: mỗi nơi một dòng."),
+      }),
       linesArea(t("Căn cứ (mỗi dòng một căn cứ)"), state.legal_bases, { rows: Math.max(3, state.legal_bases.length + 1), placeholder: t("Căn cứ Luật Tổ chức chính quyền địa phương ngày 19/6/2015;") }),
       textArea(t("Phần mở đầu"), () => state.preamble, (v) => { state.preamble = v; }, { rows: 3, placeholder: t("Ủy ban nhân dân tỉnh ban hành Kế hoạch … như sau:") }));
+    return part;
+  }
+
+  function renderDecisionFields() {
+    const issuedByOptions = [
+      { value: "", label: t("Người đứng đầu (mặc định của quyết định)") },
+      { value: "individual", label: t("Người đứng đầu (Chủ tịch …), không ghi TM.") },
+      { value: "collective", label: t("Tập thể (TM. Ủy ban nhân dân)") },
+    ];
+    return h("div", { class: "grid-3" },
+      select(t("Thẩm quyền ban hành"), issuedByOptions, () => state.issued_by, (v) => { state.issued_by = v; }, { after: () => render() }),
+      textInput(t("Dòng thẩm quyền (nếu khác mặc định)"), () => state.issuing_authority, (v) => { state.issuing_authority = v; }, {
+        placeholder: t("CHỦ TỊCH ỦY BAN NHÂN DÂN TỈNH …"),
+      }),
+      textInput(t("Theo đề nghị của"), () => state.proposer, (v) => { state.proposer = v; }, {
+        placeholder: t("Giám đốc Sở Nội vụ"),
+      }));
   }
 
   function renderTask(task, list, index) {
@@ -435,8 +545,8 @@
           h("div", { class: "field" }, h("label", { for: budgetId, text: t("Dự toán kinh phí (đồng)") }), budget, budgetHint))));
   }
 
-  function renderBlock(block, list, index, depth) {
-    const label = blockLabel(depth, index);
+  function renderBlock(block, list, index, depth, articles) {
+    const label = blockLabel(depth, index, articles);
     const fallback = depth === 0 ? kindLabels[block.kind] || ""
       : block.tasks.length ? "— " + block.tasks[0].title : "";
     const summary = h("span", { class: "collapsible__title" },
@@ -484,15 +594,52 @@
       collapsible(block, depth < 1 || block === focusAfterRender, summary, ...body));
   }
 
-  function renderSections() {
-    const part = h("section", { class: "card editor-part", "aria-labelledby": "ed-sections" },
-      h("h2", { id: "ed-sections", text: t("Nội dung các mục") }),
-      h("p", { class: "help", text: t("Mục lớn đánh số I., II.; mục con 1., 2.; điểm a), b). Mỗi mục có thể có đoạn văn, nhiệm vụ và mục con.") }));
-    state.sections.forEach((block, i) => part.append(renderBlock(block, state.sections, i, 0)));
-    part.append(addButton(t("Thêm mục lớn (I., II., …)"), () => {
+  /** A list of top-level sections with its "add" button: the body, or an appendix's own. */
+  function sectionList(part, sections, articles) {
+    sections.forEach((block, i) => part.append(renderBlock(block, sections, i, 0, articles)));
+    part.append(addButton(articles ? t("Thêm điều (Điều 1., Điều 2., …)") : t("Thêm mục lớn (I., II., …)"), () => {
       const block = normalizeBlock({ kind: "general" });
-      state.sections.push(block);
+      sections.push(block);
       focusAfterRender = block;
+      markDirty();
+      render();
+    }));
+    return part;
+  }
+
+  function renderSections() {
+    const articles = isDecision();
+    const part = h("section", { class: "card editor-part", "aria-labelledby": "ed-sections" },
+      h("h2", { id: "ed-sections", text: articles ? t("Các điều") : t("Nội dung các mục") }),
+      h("p", { class: "help", text: articles
+        ? t("Mỗi điều: tiêu đề (nếu có) hoặc đoạn văn đầu tiên đứng sau “Điều n.”; khoản 1., 2.; điểm a), b).")
+        : t("Mục lớn đánh số I., II.; mục con 1., 2.; điểm a), b). Mỗi mục có thể có đoạn văn, nhiệm vụ và mục con.") }));
+    return sectionList(part, state.sections, articles);
+  }
+
+  function renderAppendices() {
+    const part = h("section", { class: "card editor-part", "aria-labelledby": "ed-appendices" },
+      h("h2", { id: "ed-appendices", text: t("Phụ lục") }),
+      h("p", { class: "help", text: t("Mỗi phụ lục bắt đầu ở trang mới, đánh số trang và số mục riêng; từ hai phụ lục trở lên được đánh số I, II.") }));
+    state.appendices.forEach((appendix, i) => {
+      const label = state.appendices.length > 1 ? t("Phụ lục") + " " + roman(i + 1) : t("Phụ lục");
+      const summary = h("span", { class: "collapsible__title" },
+        h("strong", { text: label }), " ", appendix.title || t("(chưa có tên)"));
+      const body = h("div", { class: "editor-appendix" },
+        itemTools(state.appendices, i, t("phụ lục này")),
+        textInput(t("Tên phụ lục"), () => appendix.title, (v) => { appendix.title = v; }, {
+          required: true,
+          focusKey: appendix === focusAfterRender ? "focus" : null,
+          after: (v) => { summary.lastChild.textContent = v || t("(chưa có tên)"); },
+        }));
+      sectionList(body, appendix.sections, false);
+      part.append(h("div", { class: "editor-block editor-depth-0" },
+        collapsible(appendix, appendix === focusAfterRender || !appendix.title, summary, body)));
+    });
+    part.append(addButton(t("Thêm phụ lục"), () => {
+      const appendix = normalizeAppendix({});
+      state.appendices.push(appendix);
+      focusAfterRender = appendix;
       markDirty();
       render();
     }));
@@ -534,7 +681,9 @@
     const deputyFor = signer ? (position.toLowerCase().startsWith("phó") ? "CHỦ TỊCH" : "") : signature.deputy_for;
     const authority = signature.authority || "TM.";
     const out = [];
-    if (authority === "TM." && signature.collective) {
+    if (issuedByIndividual() && authority === "TM.") {
+      if (deputyFor) out.push("KT. " + deputyFor.toUpperCase());
+    } else if (authority === "TM." && signature.collective) {
       out.push("TM. " + signature.collective.toUpperCase());
       if (deputyFor) out.push("KT. " + deputyFor.toUpperCase());
     } else if (authority !== "TM." && deputyFor) {
@@ -588,7 +737,7 @@
   function render() {
     const scroll = window.scrollY;
     const focusTarget = focusAfterRender;
-    root.replaceChildren(renderGeneral(), renderSections(), renderClosing(), renderRecipients(), renderSignature());
+    root.replaceChildren(renderGeneral(), renderSections(), renderClosing(), renderRecipients(), renderSignature(), renderAppendices());
     root.setAttribute("aria-busy", "false");
     sizeOpenTextareas();
     focusAfterRender = null;
@@ -612,6 +761,9 @@
     budget_vnd: t("kinh phí"), name: t("tên đơn vị"), unit_id: t("mã đơn vị"), text: t("nội dung"),
     due_date: t("ngày hạn"), recipients: t("nơi nhận"), units: t("đơn vị"), lines: t("các dòng"),
     archive: t("dòng lưu"), signature: t("khối chữ ký"), kind: t("loại mục"),
+    addressees: t("kính gửi"), urgency: t("độ khẩn"), secrecy: t("độ mật"),
+    proposer: t("theo đề nghị của"), issuing_authority: t("thẩm quyền ban hành"),
+    issued_by: t("hình thức ban hành"), drafting_unit_abbreviation: t("viết tắt đơn vị soạn thảo"),
   };
 
   /** "sections[1].children[2].tasks[0].title" → "Mục II › 3 › nhiệm vụ thứ 1 › tên, tiêu đề". */
@@ -624,7 +776,12 @@
       if (!match) return null;
       const [, key, index] = match;
       const i = index == null ? null : Number(index);
-      if (key === "sections" && i != null) { parts.push(t("Mục") + " " + blockLabel(0, i).replace(/\.$/, "")); depth = 1; }
+      if (key === "appendices" && i != null) { parts.push(t("Phụ lục") + " " + roman(i + 1)); }
+      else if (key === "sections" && i != null) {
+        const article = isDecision() && parts.length === 0;
+        parts.push(article ? blockLabel(0, i, true).replace(/\.$/, "") : t("Mục") + " " + blockLabel(0, i).replace(/\.$/, ""));
+        depth = 1;
+      }
       else if (key === "children" && i != null) { parts.push(blockLabel(depth, i).replace(/\.$/, "")); depth += 1; }
       else if (key === "tasks" && i != null) parts.push(t("nhiệm vụ thứ") + " " + (i + 1));
       else if (key === "reporting_deadlines" && i != null) parts.push(t("thời hạn báo cáo thứ") + " " + (i + 1));
@@ -710,3 +867,13 @@
 
   render();
 })();
+
+
+// Copy an unplaced paragraph of a Word import, to paste it where it belongs.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-copy-text]");
+  if (!button || !navigator.clipboard) return;
+  navigator.clipboard.writeText(button.dataset.copyText).then(() => {
+    button.textContent = (window.gettext || ((s) => s))("Đã sao chép");
+  });
+});
