@@ -4,7 +4,7 @@ PYTEST := .venv/bin/pytest
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 REDIS ?= redis://127.0.0.1:6379/0
 
-.PHONY: install run migrate demo serve test test-pg test-e2e lint check bench
+.PHONY: install run migrate demo serve test test-pg test-e2e lint check bench messages
 
 install:
 	@bash scripts/install.sh
@@ -34,3 +34,22 @@ check: lint test
 
 bench: install
 	$(PY) -m bench.run
+
+# Refresh the English catalogues in locale/ after changing texts, then translate the new or
+# fuzzy entries and run it again to compile. The .mo files are committed, so serving English
+# needs no gettext. static/js calls gettext through an alias, t("…"), which makemessages
+# -d djangojs does not extract: the JavaScript catalogue is extracted with xgettext --keyword=t.
+MSG_IGNORE := --ignore=.venv --ignore=.venv-uno --ignore=var --ignore=tests
+JS_PO := locale/en/LC_MESSAGES/djangojs.po
+JS_POT := locale/djangojs.pot
+
+messages: install
+	$(PY) manage.py makemessages -l en $(MSG_IGNORE)
+	xgettext --language=JavaScript --from-code=UTF-8 --add-comments=Translators --keyword=t \
+		--package-name=kehoach --output=$(JS_POT) static/js/*.js
+	@# The first time only; msginit copies msgids as English translations, msgfilter empties them.
+	test -f $(JS_PO) || msginit --no-translator --locale=en --input=$(JS_POT) --output-file=- \
+		| msgfilter --keep-header --output-file=$(JS_PO) sed -e d
+	msgmerge --quiet --update --backup=none --previous $(JS_PO) $(JS_POT)
+	rm -f $(JS_POT)
+	$(PY) manage.py compilemessages --ignore=.venv --ignore=.venv-uno
