@@ -437,3 +437,73 @@ class PlanVersionSeen(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} saw {self.plan_id} v{self.version_number}"
+
+
+class IncomingDocument(models.Model):
+    """A document received (văn bản đến), e.g. a ministry's guidance: registered from its Word
+    file by a user of a unit, possibly assigned to a unit with a deadline, and the start of plans.
+
+    Visible to the registering user's unit and to the assigned unit (selectors).
+    """
+
+    sender = models.CharField(_("cơ quan ban hành"), max_length=255)
+    parent_sender = models.CharField(_("cơ quan chủ quản"), max_length=255, blank=True)
+    number = models.CharField(_("số, ký hiệu"), max_length=80, blank=True)  # "2905/BTTTT-TTĐN"
+    doc_type = models.CharField(
+        _("loại văn bản"), max_length=8, blank=True, help_text=_("Để trống với công văn.")
+    )
+    date = models.DateField(_("ngày văn bản"), null=True, blank=True)
+    place = models.CharField(_("địa danh"), max_length=100, blank=True)
+    subject = models.CharField(_("trích yếu"), max_length=1000)  # "V/v …"
+    addressees = models.JSONField(_("kính gửi"), default=list, blank=True)
+    body = models.JSONField(_("nội dung"), default=list, blank=True)  # paragraphs
+    recipients = models.JSONField(_("nơi nhận"), default=list, blank=True)
+    archive = models.CharField(_("lưu"), max_length=255, blank=True)
+    signature = models.JSONField(_("khối chữ ký"), default=list, blank=True)  # lines
+    signer_name = models.CharField(_("người ký"), max_length=150, blank=True)
+    unplaced = models.JSONField(_("đoạn chưa xếp được"), default=list, blank=True)
+    warnings = models.JSONField(_("cảnh báo khi nhập"), default=list, blank=True)
+    file_name = models.CharField(_("tên tệp"), max_length=255, blank=True)
+    file_sha256 = models.CharField(_("mã băm SHA-256 của tệp"), max_length=64, db_index=True)
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người vào sổ"),
+        on_delete=models.PROTECT,
+        related_name="registered_incoming",
+    )
+    registering_unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("đơn vị vào sổ"),
+        on_delete=models.PROTECT,
+        related_name="registered_incoming",
+    )
+    registered_at = models.DateTimeField(_("thời điểm vào sổ"))
+    assigned_unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("đơn vị được giao xử lý"),
+        on_delete=models.PROTECT,
+        related_name="assigned_incoming",
+        null=True,
+        blank=True,
+    )
+    deadline = models.DateField(_("hạn xử lý"), null=True, blank=True)
+    plans = models.ManyToManyField(
+        Plan, verbose_name=_("kế hoạch"), related_name="incoming_documents", blank=True
+    )
+
+    class Meta:
+        ordering = ["-registered_at", "-id"]
+        verbose_name = _("văn bản đến")
+        verbose_name_plural = _("văn bản đến")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registering_unit", "file_sha256"], name="unique_incoming_file_per_unit"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.subject}".strip()
+
+    @property
+    def needs_review(self) -> bool:
+        return bool(self.unplaced or self.warnings)

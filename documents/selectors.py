@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from agencies.errors import NotFound
 from agencies.models import User
@@ -12,6 +13,7 @@ from agencies.models import User
 from .comparison import Comparison, compare_contents
 from .models import (
     ConsultationRequest,
+    IncomingDocument,
     Plan,
     PlanAccess,
     PlanEvent,
@@ -166,3 +168,62 @@ def version_changes_since_seen(*, plan: Plan, user: User) -> ChangesSinceSeen | 
         old_number=baseline,
         comparison=version_compare(plan=plan, old_number=baseline, new_number=latest),
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Incoming documents (văn bản đến)
+
+
+def _incoming_filter(user: User) -> Q:
+    """The registering user's unit and the assigned unit see an incoming document."""
+    return Q(registering_unit_id=user.unit_id) | Q(assigned_unit_id=user.unit_id)
+
+
+def incoming_list_visible(*, user: User) -> QuerySet[IncomingDocument]:
+    """Incoming documents registered by, or assigned to, the user's unit; newest first."""
+    if not user.is_authenticated or not user.unit_id:
+        return IncomingDocument.objects.none()
+    return (
+        IncomingDocument.objects.filter(_incoming_filter(user))
+        .select_related("registered_by", "registering_unit", "assigned_unit")
+        .prefetch_related("plans")
+        .order_by("-registered_at", "-id")
+    )
+
+
+def incoming_get_visible(*, user: User, incoming_id: int) -> IncomingDocument:
+    incoming = incoming_list_visible(user=user).filter(pk=incoming_id).first()
+    if incoming is None:
+        raise NotFound("Không tìm thấy văn bản đến, hoặc bạn không có quyền xem văn bản này.")
+    return incoming
+
+
+def incoming_is_visible(*, user: User, incoming: IncomingDocument) -> bool:
+    return incoming_list_visible(user=user).filter(pk=incoming.pk).exists()
+
+
+def incoming_list_assigned(*, unit_id: int) -> QuerySet[IncomingDocument]:
+    """Incoming documents assigned to a unit for handling, the nearest deadline first."""
+    return (
+        IncomingDocument.objects.filter(assigned_unit_id=unit_id)
+        .select_related("registering_unit", "assigned_unit")
+        .order_by(F("deadline").asc(nulls_last=True), "-registered_at")
+    )
+
+
+def plan_import_notes(*, plan: Plan) -> dict[str, Any]:
+    """What the Word import of `plan` left for the drafter: the paragraphs it could not place
+    ("unplaced"), its issues and whether the draft needs review; empty if it was not imported.
+    Read from the plan's IMPORTED audit event (documents.services.plan_import_docx)."""
+    event = (
+        plan.events.filter(kind=PlanEvent.Kind.IMPORTED).order_by("-sequence").only("data").first()
+    )
+    data = event.data if event is not None else {}
+    issues = data.get("issues") or [
+        {"code": "note", "message": message, "text": ""} for message in data.get("warnings", [])
+    ]
+    return {
+        "unplaced": list(data.get("unplaced", [])),
+        "issues": list(issues),
+        "needs_review": bool(data.get("needs_review", data.get("unplaced") or issues)),
+    }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -12,6 +13,10 @@ from django.urls import reverse
 from documents.models import Plan, PlanEvent
 from tests.web.conftest import plan_content
 from workflows.services import plan_submit, task_list_open
+
+SEED_PLAN = (
+    Path(__file__).resolve().parents[2] / "documents" / "seeds" / "dongnai-262-KH-UBND-2023.docx"
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -399,3 +404,21 @@ def test_docx_download_has_an_ascii_file_name(org, plan, client_for):
     assert response.status_code == 200
     assert response["Content-Disposition"] == f'attachment; filename="ke-hoach-{plan.pk}.docx"'
     assert response.content[:2] == b"PK"
+
+
+def test_the_editor_lists_what_a_word_import_could_not_place(org, client_for):
+    # given a draft imported from a Word file with a paragraph the importer could not place
+    from documents import services as documents
+
+    plan, _result = documents.plan_import_docx(actor=org.drafter, data=SEED_PLAN.read_bytes())
+    event = plan.events.get(kind=PlanEvent.Kind.IMPORTED)
+    PlanEvent.objects.filter(pk=event.pk).update(
+        data={**event.data, "unplaced": ["Đoạn văn lạc chỗ cần xếp lại."]}
+    )
+    # when the drafter opens the editor
+    response = client_for(org.drafter).get(f"/ke-hoach/{plan.pk}/sua/")
+    # then the paragraph is shown for them to place
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Đoạn văn lạc chỗ cần xếp lại." in page
+    assert "Cần xem lại sau khi nhập từ tệp Word" in page

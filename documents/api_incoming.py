@@ -1,0 +1,156 @@
+"""API of incoming documents (văn bản đến): register from .docx, list, read, start a plan.
+
+Thin: parse, call one service, answer. Mounted under /api/v1/incoming/ by config/api_urls.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from agencies.errors import InvalidInput
+
+from . import selectors, services
+from .api import ERRORS, PlanDetailSerializer
+from .importing import max_import_bytes, too_large_message
+from .models import IncomingDocument
+
+
+class IncomingSerializer(serializers.ModelSerializer):
+    registered_by_name = serializers.CharField(source="registered_by.display_name")
+    registering_unit_name = serializers.CharField(source="registering_unit.name")
+    assigned_unit_name = serializers.SerializerMethodField()
+    needs_review = serializers.BooleanField(read_only=True)
+    plans = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = IncomingDocument
+        fields = [
+            "id",
+            "sender",
+            "parent_sender",
+            "number",
+            "doc_type",
+            "date",
+            "place",
+            "subject",
+            "addressees",
+            "body",
+            "recipients",
+            "archive",
+            "signature",
+            "signer_name",
+            "unplaced",
+            "warnings",
+            "needs_review",
+            "file_name",
+            "file_sha256",
+            "registered_by",
+            "registered_by_name",
+            "registering_unit",
+            "registering_unit_name",
+            "registered_at",
+            "assigned_unit",
+            "assigned_unit_name",
+            "deadline",
+            "plans",
+        ]
+
+    def get_assigned_unit_name(self, incoming: IncomingDocument) -> str:
+        return incoming.assigned_unit.name if incoming.assigned_unit else ""
+
+
+class IncomingListView(APIView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        responses=IncomingSerializer(many=True),
+        summary="Văn bản đến của đơn vị tôi (vào sổ hoặc được giao xử lý)",
+    )
+    def get(self, request: Request) -> Response:
+        incoming = selectors.incoming_list_visible(user=request.user)
+        return Response(IncomingSerializer(incoming, many=True).data)
+
+
+class IncomingImportView(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        request={
+            "multipart/form-data": inline_serializer(
+                "IncomingImportRequest",
+                {
+                    "file": serializers.FileField(),
+                    "assigned_unit": serializers.IntegerField(required=False),
+                    "deadline": serializers.DateField(required=False),
+                },
+            )
+        },
+        responses={
+            201: inline_serializer(
+                "IncomingImportResult",
+                {
+                    "document": IncomingSerializer(),
+                    "unplaced": serializers.ListField(),
+                    "warnings": serializers.ListField(),
+                    "needs_review": serializers.BooleanField(),
+                },
+            ),
+            **ERRORS,
+        },
+        summary="Vào sổ văn bản đến từ tệp .docx",
+    )
+    def post(self, request: Request) -> Response:
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise InvalidInput("Vui lòng chọn tệp .docx (trường “file”).")
+        if upload.size > max_import_bytes():  # settings.IMPORT_MAX_BYTES, before reading it
+            raise InvalidInput(too_large_message())
+        assigned = request.data.get("assigned_unit") or None
+        if assigned is not None:
+            try:
+                assigned = int(assigned)
+            except (TypeError, ValueError) as exc:
+                raise InvalidInput("Đơn vị được giao xử lý không hợp lệ.") from exc
+        incoming = services.incoming_import_docx(
+            actor=request.user,
+            data=upload.read(),
+            file_name=upload.name or "",
+            assigned_unit_id=assigned,
+            deadline=request.data.get("deadline") or None,
+        )
+        return Response(
+            {
+                "document": IncomingSerializer(incoming).data,
+                "unplaced": incoming.unplaced,
+                "warnings": incoming.warnings,
+                "needs_review": incoming.needs_review,
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class IncomingDetailView(APIView):
+    @extend_schema(responses={200: IncomingSerializer, **ERRORS}, summary="Một văn bản đến")
+    def get(self, request: Request, incoming_id: int) -> Response:
+        incoming = selectors.incoming_get_visible(user=request.user, incoming_id=incoming_id)
+        return Response(IncomingSerializer(incoming).data)
+
+
+class IncomingStartPlanView(APIView):
+    @extend_schema(
+        request=None,
+        responses={201: PlanDetailSerializer, **ERRORS},
+        summary="Tạo dự thảo kế hoạch từ văn bản đến",
+    )
+    def post(self, request: Request, incoming_id: int) -> Response:
+        incoming = selectors.incoming_get_visible(user=request.user, incoming_id=incoming_id)
+        plan = services.plan_start_from_incoming(actor=request.user, incoming=incoming)
+        data: dict[str, Any] = PlanDetailSerializer(plan).data
+        return Response(data, status=status.HTTP_201_CREATED)

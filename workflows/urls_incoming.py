@@ -1,0 +1,19 @@
+"""Page routes of incoming documents (văn bản đến); config/urls.py includes them at the root.
+
+Names are global, like workflows/urls.py: documents.services links notifications with
+reverse("incoming-detail").
+"""
+
+from django.urls import path
+
+from . import views_incoming
+
+urlpatterns = [
+    path("van-ban-den/", views_incoming.incoming_list, name="incoming-list"),
+    path("van-ban-den/<int:incoming_id>/", views_incoming.incoming_detail, name="incoming-detail"),
+    path(
+        "van-ban-den/<int:incoming_id>/tao-ke-hoach/",
+        views_incoming.incoming_start_plan,
+        name="incoming-start-plan",
+    ),
+]
