@@ -5,18 +5,27 @@ directory, through the same services, API and consumer as the app:
 
 - task completion: POST /api/v1/tasks/{id}/complete/ (agency approval) until the next task exists;
 - notification: service call (notify_on_commit + commit) until a connected WebSocket receives it;
-- rendering the seed plan to .docx, and .docx to PDF (LibreOffice);
-- signing (plan_sign) and issuing (plan_issue: number, fields, seal).
+- rendering the seed plan and a 30-page plan to .docx, and .docx to PDF with LibreOffice: cold (a
+  one-off soffice per document) and warm (a unoserver the bench starts, then stops);
+- signing in two steps with a browser-like key (plan_sign_prepare, then plan_sign with the
+  signature) and issuing (plan_issue: number, fields, seal).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import importlib.metadata
 import os
+import shutil
+import signal
+import socket
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -94,9 +103,7 @@ def run_all() -> None:
     from agencies.directory import directory_seed
     from agencies.models import Unit, User
     from config.asgi import application
-    from documents import conversion, rendering
     from documents import services as documents
-    from documents.content import DocumentHeader, PlanContent
     from documents.importing import import_plan_docx
     from notifications.services import notify_on_commit
     from tests.helpers import open_task
@@ -119,17 +126,8 @@ def run_all() -> None:
     print("| what | median | min | max | runs |")
     print("|---|---:|---:|---:|---:|")
 
-    # Rendering
-    content = PlanContent.from_dict(documents._clean_content(seed_content)[0])
-    header = DocumentHeader(
-        issuer_name="ỦY BAN NHÂN DÂN TỈNH ĐỒNG NAI", issuer_abbreviation="UBND", place="Đồng Nai"
-    )
-    report("render seed plan to .docx", timed(lambda: rendering.render_plan_docx(content, header)))
-    docx = rendering.render_plan_docx(content, header)
-    report(
-        "convert seed .docx to PDF (LibreOffice, one-off)",
-        timed(lambda: conversion.docx_to_pdf(docx), runs=max(3, RUNS // 2)),
-    )
+    # Rendering: .docx, then PDF cold (one-off soffice) and warm (unoserver)
+    bench_rendering(documents._clean_content(seed_content)[0])
 
     # Task completion through the API: request until the next task exists
     head = users["giamdoc"]
@@ -188,11 +186,28 @@ def run_all() -> None:
         plans.append(_walk_to("sign", plan, users, directory))
     for plan in plans:
         documents.plan_prepare_signature(plan=plan)  # render outside the timing, as the flow does
-    it = iter(plans)
+    from tests.signing.browser_key import browser_key_for
+
+    key = browser_key_for(signer)  # a browser's P-256 key, enrolled
+    it, pending = iter(plans), []
     report(
-        "sign (plan_sign: issue fields + PAdES B-T)",
-        timed(lambda: documents.plan_sign(plan=next(it), actor=signer)),
+        "sign 1/2: prepare (issue fields, appearance, signed attrs)",
+        timed(
+            lambda: pending.append(
+                documents.plan_sign_prepare(plan=next(it), actor=signer, device_id=key.device.pk)
+            )
+        ),
     )
+    answers = iter([(p, key.sign(p.to_be_signed)) for p in pending])  # the browser's part
+
+    def finish(plan: Any) -> None:
+        prepared, signature = next(answers)
+        documents.plan_sign(
+            plan=plan, actor=signer, session_id=prepared.session.id, signature=signature
+        )
+
+    it = iter(plans)
+    report("sign 2/2: finish (r‖s→DER, verify, CMS + TST, store)", timed(lambda: finish(next(it))))
     it = iter(plans)
     report(
         "issue (plan_issue: number + fill fields + seal + delivery)",
@@ -202,6 +217,136 @@ def run_all() -> None:
 
     issued = bytes(type(plans[0]).objects.get(pk=plans[0].pk).issued_pdf)
     report("validate an issued PDF (2 signatures)", timed(lambda: pdf_verify(pdf=issued)))
+
+
+def bench_rendering(seed: dict[str, Any]) -> None:
+    from django.conf import settings
+
+    from documents import conversion, rendering
+    from documents.content import PlanContent
+    from tests.documents.test_layout_samples import header, long_plan_content
+
+    plans = {
+        "seed plan": PlanContent.from_dict(seed),
+        "30-page plan": long_plan_content(),
+    }
+    draft = header()
+    docx = {}
+    for name, content in plans.items():
+        report(
+            f"render {name} to .docx", timed(lambda c=content: rendering.render_plan_docx(c, draft))
+        )
+        docx[name] = rendering.render_plan_docx(content, draft)
+    pages = {name: _page_count(conversion.docx_to_pdf(data)) for name, data in docx.items()}
+
+    settings.UNOSERVER_HOST = ""
+    for name, data in docx.items():
+        report(
+            f"convert {name} ({pages[name]} p.) to PDF, cold (soffice)",
+            timed(lambda d=data: conversion.docx_to_pdf(d), runs=max(3, RUNS // 2)),
+        )
+
+    with _unoserver() as (port, startup):
+        if port is None:
+            print(
+                "| warm conversion: skipped (no python3-uno / LibreOffice for unoserver) | | | | |"
+            )
+            return
+        report("unoserver: start until it answers (once)", [startup])
+        settings.UNOSERVER_HOST, settings.UNOSERVER_PORT = "127.0.0.1", port
+        conversion._health.forget()
+        conversion.docx_to_pdf(docx["seed plan"])  # the first conversion loads the filters
+        for name, data in docx.items():
+            report(
+                f"convert {name} ({pages[name]} p.) to PDF, warm (unoserver)",
+                timed(lambda d=data: conversion.docx_to_pdf(d)),
+            )
+        content = plans["seed plan"]
+        report(
+            "seed plan: content → .docx → PDF, warm",
+            timed(lambda: conversion.docx_to_pdf(rendering.render_plan_docx(content, draft))),
+        )
+    settings.UNOSERVER_HOST = ""
+    conversion._health.forget()
+
+
+def _page_count(pdf: bytes) -> int:
+    import io
+
+    import pypdf
+
+    return len(pypdf.PdfReader(io.BytesIO(pdf)).pages)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def _unoserver() -> Iterator[tuple[int | None, float]]:
+    """A unoserver for the bench: .venv-uno's (scripts/unoserver.sh) if it exists, else the app's
+    unoserver package run by Debian's python3 (which has python3-uno). Yields (port, seconds it
+    took to answer), or (None, 0) when it cannot run here; stops it and LibreOffice afterwards."""
+    from documents import conversion
+
+    root = Path(__file__).resolve().parent.parent
+    python = Path("/usr/bin/python3")
+    has_uno = (
+        python.exists()
+        and subprocess.run([str(python), "-c", "import uno"], capture_output=True).returncode == 0
+    )
+    if not has_uno or not conversion.soffice_available():
+        yield None, 0.0
+        return
+    with tempfile.TemporaryDirectory(prefix="kehoach-bench-uno-") as tmp:
+        port, uno_port = _free_port(), _free_port()
+        arguments = [
+            "--interface",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--uno-port",
+            str(uno_port),
+            "--user-installation",
+            str(Path(tmp) / "profile"),
+        ]
+        env = {**os.environ, "HOME": tmp}
+        venv_server = root / ".venv-uno" / "bin" / "unoserver"
+        if venv_server.exists():
+            command = [str(venv_server), *arguments]
+        else:
+            distribution = importlib.metadata.distribution("unoserver")
+            lib = Path(tmp) / "lib"
+            shutil.copytree(Path(distribution.locate_file("unoserver")), lib / "unoserver")
+            command = [str(python), "-m", "unoserver.server", *arguments]
+            env["PYTHONPATH"] = str(lib)
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            command,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group, LibreOffice included
+        )
+        try:
+            deadline = time.monotonic() + 90
+            while not conversion._probe("127.0.0.1", port):
+                if time.monotonic() > deadline or process.poll() is not None:
+                    yield None, 0.0
+                    return
+                time.sleep(0.1)
+            yield port, (time.perf_counter() - started) * 1000
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(process.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=10)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=10)
 
 
 def connection_vendor() -> str:

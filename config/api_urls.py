@@ -18,7 +18,22 @@ from documents.api_compare import (
     DocumentVersionDetailView,
     DocumentVersionListView,
 )
+from documents.api_incoming import (
+    IncomingDetailView,
+    IncomingImportView,
+    IncomingListView,
+    IncomingStartPlanView,
+)
+from documents.api_verify import VerifyView
+from signing.api import (
+    ChallengeView,
+    DeviceListView,
+    DeviceRevokeView,
+    SignatureImageView,
+    TrustRootListView,
+)
 from workflows.api import DocumentSubmitView, TaskCompleteView, TaskDetailView, TaskListView
+from workflows.api_signing import DocumentSignPrepareView
 
 urlpatterns = [
     path("auth/token/", ObtainAuthToken.as_view(), name="api-token"),
@@ -57,6 +72,31 @@ urlpatterns = [
         DocumentCompareDocxView.as_view(),
         name="api-document-compare-docx",
     ),
+    path(
+        "documents/<int:plan_id>/sign/prepare/",
+        DocumentSignPrepareView.as_view(),
+        name="api-document-sign-prepare",
+    ),
+    path("signing/challenge/", ChallengeView.as_view(), name="api-signing-challenge"),
+    path("signing/devices/", DeviceListView.as_view(), name="api-signing-devices"),
+    path(
+        "signing/devices/<int:device_id>/revoke/",
+        DeviceRevokeView.as_view(),
+        name="api-signing-device-revoke",
+    ),
+    path(
+        "signing/signature-image/", SignatureImageView.as_view(), name="api-signing-signature-image"
+    ),
+    path("signing/trust-roots/", TrustRootListView.as_view(), name="api-signing-trust-roots"),
+    path("incoming/", IncomingListView.as_view(), name="api-incoming"),
+    path("incoming/import/", IncomingImportView.as_view(), name="api-incoming-import"),
+    path("incoming/<int:incoming_id>/", IncomingDetailView.as_view(), name="api-incoming-detail"),
+    path(
+        "incoming/<int:incoming_id>/start-plan/",
+        IncomingStartPlanView.as_view(),
+        name="api-incoming-start-plan",
+    ),
+    path("verify/", VerifyView.as_view(), name="api-verify"),
     path("tasks/", TaskListView.as_view(), name="api-tasks"),
     path("tasks/<int:task_id>/", TaskDetailView.as_view(), name="api-task"),
     path("tasks/<int:task_id>/complete/", TaskCompleteView.as_view(), name="api-task-complete"),

@@ -18,9 +18,8 @@ from agencies.errors import InvalidInput
 from signing.services import crl_pem, trust_pem
 
 from . import selectors, services
+from .importing import max_import_bytes, too_large_message
 from .models import ConsultationRequest, Plan, PlanEvent, PlanVersion, Receipt
-
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -136,11 +135,7 @@ class PlanDetailSerializer(PlanListSerializer):
         ]
 
     def get_number_text(self, plan: Plan) -> str:
-        from .rendering import format_number
-
-        if plan.number is None:
-            return ""
-        return format_number(plan.number, plan.doc_type, plan.issuer.abbreviation or "UBND")
+        return services.plan_number_text(plan)
 
     def get_history(self, plan: Plan) -> list[dict[str, Any]]:
         return EventSerializer(selectors.plan_event_list(plan=plan), many=True).data
@@ -253,6 +248,7 @@ class DocumentImportView(APIView):
                     "document": PlanDetailSerializer(),
                     "unplaced": serializers.ListField(),
                     "warnings": serializers.ListField(),
+                    "needs_review": serializers.BooleanField(),
                 },
             ),
             **ERRORS,
@@ -263,14 +259,15 @@ class DocumentImportView(APIView):
         upload = request.FILES.get("file")
         if upload is None:
             raise InvalidInput("Vui lòng chọn tệp .docx (trường “file”).")
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise InvalidInput("Tệp quá lớn (tối đa 10 MB).")
+        if upload.size > max_import_bytes():  # settings.IMPORT_MAX_BYTES, before reading it
+            raise InvalidInput(too_large_message())
         plan, result = services.plan_import_docx(actor=request.user, data=upload.read())
         return Response(
             {
                 "document": PlanDetailSerializer(plan).data,
                 "unplaced": result.unplaced,
                 "warnings": result.warnings,
+                "needs_review": result.needs_review,
             },
             status=status.HTTP_201_CREATED,
         )

@@ -7,12 +7,13 @@ Callers that hold the workflow lock call them inside it (flow lock first, then t
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django_fsm import can_proceed
 
@@ -26,6 +27,7 @@ from . import conversion, rendering
 from .content import ContentError, DocumentHeader, PlanContent
 from .models import (
     ConsultationRequest,
+    IncomingDocument,
     OutgoingRegister,
     Plan,
     PlanAccess,
@@ -37,6 +39,8 @@ from .models import (
     canonical_json,
     sha256_hex,
 )
+from .selectors import incoming_is_visible
+from .verification import plan_verify_url
 
 Status = Plan.Status
 Kind = PlanEvent.Kind
@@ -260,16 +264,25 @@ def plan_update_content(*, plan: Plan, actor: User, content: dict[str, Any]) -> 
 
 
 def plan_import_docx(*, actor: User, data: bytes) -> tuple[Plan, Any]:
-    """Start a plan from a Word file (an import good enough for the seed plan)."""
+    """Start a plan from a Word file (importing.import_plan_docx). A bad file raises InvalidInput
+    and creates nothing; what could not be placed, the issues and the header read from the file
+    are kept in the audit event for the drafter to place."""
     from .importing import import_plan_docx
 
     directory = list(Unit.objects.filter(is_active=True).values_list("pk", "name", "short_name"))
-    result = import_plan_docx(data, directory=directory)
+    result = import_plan_docx(data, directory=directory, place=settings.PROVINCE_NAME)
     plan = plan_create(
         actor=actor,
         content=result.content,
         kind=Kind.IMPORTED,
-        data={"unplaced": result.unplaced, "warnings": result.warnings},
+        data={
+            "unplaced": result.unplaced,
+            "warnings": result.warnings,
+            "issues": result.issues,
+            "needs_review": result.needs_review,
+            "source": result.source,
+            "file_sha256": sha256_hex(bytes(data)),
+        },
     )
     return plan, result
 
@@ -723,6 +736,19 @@ def header_for(plan: Plan) -> DocumentHeader:
     )
 
 
+def plan_number_text(plan: Plan, *, number: int | None = None) -> str:
+    """ "Số: 05/KH-UBND" (or "Số: 12/UBND-VX" for a công văn); "" while the plan has no number."""
+    number = plan.number if number is None else number
+    if number is None:
+        return ""
+    return rendering.format_number(
+        number,
+        plan.doc_type,
+        plan.issuer.abbreviation or "UBND",
+        (plan.content or {}).get("drafting_unit_abbreviation", ""),
+    )
+
+
 def render_docx(*, plan: Plan, content: dict[str, Any] | None = None) -> bytes:
     """The .docx of `content` (default: the plan's current content) with the plan's header."""
     return rendering.render_plan_docx(
@@ -769,20 +795,120 @@ def plan_prepare_signature(*, plan: Plan) -> None:
         version_pdf(version=version)
 
 
-@transaction.atomic
-def plan_sign(*, plan: Plan, actor: User, comment: str = "") -> Plan:
-    """The Chủ tịch or the Phó Chủ tịch in charge signs the latest version (PAdES)."""
-    plan = _lock(plan)
-    _require(plan, plan.sign)
+def _ensure_designated_signer(plan: Plan, actor: User) -> None:
     if actor.pk != plan.signer_id or actor.role != User.Role.SIGNER:
-        raise PermissionDenied("Chỉ người ký được chỉ định mới được ký văn bản này.")
+        raise PermissionDenied(
+            "Chỉ người ký được chỉ định mới được ký văn bản này.", code="not_the_signer"
+        )
+
+
+ALREADY_SIGNED = (
+    "Văn bản đã có chữ ký khác được thực hiện sau khi bạn chuẩn bị ký, nên chữ ký này không được "
+    "ghi nhận. Vui lòng tải lại văn bản."
+)
+
+
+def _version_changed(prepared_number: int, current: PlanVersion | None) -> StateError:
+    now = f"phiên bản {current.number}" if current is not None else "không còn phiên bản nào"
+    return StateError(
+        f"Phiên bản văn bản đã thay đổi sau khi bạn chuẩn bị ký (đã chuẩn bị trên phiên bản "
+        f"{prepared_number}, hiện tại là {now}). Vui lòng xem lại văn bản và ký lại.",
+        code="version_changed",
+    )
+
+
+def _stored_version_pdf(version: PlanVersion) -> bytes:
+    """The version's PDF as stored (rendered now if needed), so its hash is the stored one."""
+    version_pdf(version=version)
+    return bytes(RenderedPdf.objects.get(version=version).pdf)
+
+
+def plan_sign_prepare(*, plan: Plan, actor: User, device_id: int) -> signing.PendingSignature:
+    """Step 1 of the signature: prepare the latest version's PDF for `actor`'s device.
+
+    Only the designated signer, while the plan awaits signature (the workflow's "sign" task is
+    open exactly then; `workflows.services.plan_sign_prepare` also checks the task). The version's
+    PDF is rendered (cached), the issue fields are added and the signature prepared with the
+    signer's image between the position line and the name (`signing.signing_session_prepare`).
+    Nothing of the plan changes; the session binds the version, its content hash and the hash of
+    the PDF it was prepared on. No lock is held while rendering.
+    """
+    plan = Plan.objects.select_related("signer").get(pk=plan.pk)
+    _ensure_designated_signer(plan, actor)
+    if plan.signed_pdf:
+        raise StateError("Văn bản đã được ký.", code="already_signed")
+    if plan.status != Status.AWAITING_SIGNATURE:
+        raise StateError(
+            f"Văn bản không ở bước chờ ký (trạng thái hiện tại: “{plan.get_status_display()}”).",
+            code="not_awaiting_signature",
+        )
     version = latest_version(plan)
     if version is None or version.content_sha256 != sha256_hex(canonical_json(plan.content)):
-        raise StateError("Nội dung đã thay đổi so với phiên bản được trình ký.")
-    signature = PlanContent.from_dict(version.content).signature
-    signed = signing.pdf_sign_as_person(
-        pdf=version_pdf(version=version), user=actor, position_line=signature.position or "CHỦ TỊCH"
+        raise StateError(
+            "Nội dung đã thay đổi so với phiên bản được trình ký.", code="version_changed"
+        )
+    position = PlanContent.from_dict(version.content).signature.position or "CHỦ TỊCH"
+    return signing.signing_session_prepare(
+        user=actor,
+        device_id=device_id,
+        pdf=_stored_version_pdf(version),
+        position_line=position,
+        document_id=plan.pk,
+        version_id=version.pk,
+        version_number=version.number,
+        content_sha256=version.content_sha256,
     )
+
+
+@transaction.atomic
+def plan_sign(
+    *,
+    plan: Plan,
+    actor: User,
+    session_id: Any = None,
+    signature: bytes | None = None,
+    comment: str = "",
+) -> Plan:
+    """Step 2: the Chủ tịch or the Phó Chủ tịch in charge signs the version they approved.
+
+    `session_id` names what `plan_sign_prepare` prepared; `signature` is the device's answer
+    over its `to_be_signed` (ECDSA r‖s or DER). Under the plan's lock: the session must be the
+    actor's, for this plan, unused and unexpired; the plan must have no signature yet and still
+    await signature; the prepared version must still be the latest with the same content, and the
+    PDF it was prepared on unchanged; the device must be usable and the signature must verify.
+    Then the PDF is completed (PAdES B-T, time-stamped by the system TSA) and stored.
+
+    Raises `PermissionDenied` (not the signer, revoked device), `InvalidInput` (no session or
+    signature, a session of another plan, a bad signature), `NotFound` (unknown session) or
+    `StateError` (already signed by another session, version changed, wrong state, session used or
+    expired); nothing changes then.
+    """
+    plan = _lock(plan)
+    _ensure_designated_signer(plan, actor)
+    if not session_id or not signature:
+        raise InvalidInput(
+            "Thiếu phiên ký (session_id) hoặc chữ ký số (signature): hãy ký bằng thiết bị ký đã "
+            "đăng ký.",
+            code="signature_missing",
+        )
+    session = signing.signing_session_get(session_id=session_id, user=actor)
+    if session.document_id != plan.pk:
+        raise InvalidInput("Phiên ký này không thuộc văn bản này.", code="session_mismatch")
+    if plan.signed_pdf:
+        raise StateError(ALREADY_SIGNED, code="already_signed")
+    _require(plan, plan.sign)
+    version = latest_version(plan)
+    if (
+        version is None
+        or version.pk != session.version_id
+        or version.content_sha256 != session.content_sha256
+        or version.content_sha256 != sha256_hex(canonical_json(plan.content))
+    ):
+        raise _version_changed(session.version_number, version)
+    rendered = RenderedPdf.objects.filter(version=version).values_list("sha256", flat=True).first()
+    if rendered != session.base_pdf_sha256:
+        raise StateError(ALREADY_SIGNED, code="already_signed")
+    signed = signing.signing_session_finish(session=session, signature=signature)
     plan.sign()
     plan.signed_version = version
     plan.signed_pdf = signed
@@ -797,7 +923,12 @@ def plan_sign(*, plan: Plan, actor: User, comment: str = "") -> Plan:
         kind=Kind.SIGNED,
         from_status=Status.AWAITING_SIGNATURE,
         comment=(comment or "").strip(),
-        data={"version": version.number, "pdf_sha256": plan.signed_pdf_sha256},
+        data={
+            "version": version.number,
+            "pdf_sha256": plan.signed_pdf_sha256,
+            "device": session.device.label,
+            "certificate_serial": session.device.serial,
+        },
     )
     clerks = list(user_list_with_role(User.Role.CLERK).values_list("pk", flat=True))
     _notify(
@@ -833,15 +964,16 @@ def plan_issue(*, plan: Plan, actor: User, issued_on: dt.date | None = None) -> 
     register.last_number += 1
     register.save(update_fields=["last_number"])
     header = header_for(plan)
-    number_text = rendering.format_number(
-        register.last_number, plan.doc_type, header.issuer_abbreviation
-    )
+    number_text = plan_number_text(plan, number=register.last_number)
     date_text = rendering.format_place_date(header.place, issued_on)
     issued = signing.pdf_issue_with_seal(
         pdf=bytes(plan.signed_pdf),
         unit=plan.issuer,
         number_text=f"{register.last_number:02d}",
         date_text=date_text.split(", ", 1)[-1],
+        verify_url=plan_verify_url(
+            plan_id=plan.pk, number=register.last_number, year=register.year
+        ),
     )
     plan.issue()
     plan.number, plan.register_year = register.last_number, register.year
@@ -986,3 +1118,214 @@ def plan_version_seen_record(
         seen.version_number = version_number
         seen.save(update_fields=["previous_version_number", "version_number", "seen_at"])
     return seen
+
+
+# ---------------------------------------------------------------------------------------------
+# Incoming documents (văn bản đến)
+
+
+def _parse_optional_date(value: Any, message: str) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError as exc:
+        raise InvalidInput(message) from exc
+
+
+@transaction.atomic
+def incoming_import_docx(
+    *,
+    actor: User,
+    data: bytes,
+    file_name: str = "",
+    assigned_unit_id: int | None = None,
+    deadline: Any = None,
+) -> IncomingDocument:
+    """Register a received document (văn bản đến) from its Word file, e.g. the ministry's
+    guidance 2905/BTTTT-TTĐN: sender, number, date, "V/v …" subject, "Kính gửi", body, "Nơi
+    nhận", signature. Optionally assigned to a unit with a deadline (ND30 Đ23), whose users are
+    notified. A bad file, or a file the unit has already registered, creates nothing."""
+    from .importing import import_letter_docx
+
+    if actor.unit_id is None:
+        raise InvalidInput("Tài khoản của bạn chưa thuộc đơn vị nào.")
+    assigned = None
+    if assigned_unit_id not in (None, ""):
+        assigned = Unit.objects.filter(pk=assigned_unit_id, is_active=True).first()
+        if assigned is None:
+            raise InvalidInput("Đơn vị được giao xử lý không có trong danh mục.")
+    due = _parse_optional_date(deadline, "Hạn xử lý không hợp lệ (định dạng YYYY-MM-DD).")
+    letter = import_letter_docx(data)
+    if not (letter.subject or letter.body):
+        raise InvalidInput("Tệp không có nội dung văn bản để vào sổ.")
+    digest = sha256_hex(bytes(data))
+    existing = IncomingDocument.objects.filter(
+        registering_unit_id=actor.unit_id, file_sha256=digest
+    ).first()
+    if existing is not None:
+        raise InvalidInput(
+            f"Văn bản này đã được vào sổ văn bản đến của đơn vị lúc "
+            f"{timezone.localtime(existing.registered_at):%H:%M %d/%m/%Y}"
+            f" ({existing.number or existing.subject})."
+        )
+    incoming = IncomingDocument.objects.create(
+        sender=letter.sender[:255] or "(chưa rõ cơ quan ban hành)",
+        parent_sender=letter.parent_sender[:255],
+        number=letter.number_text[:80],
+        doc_type=letter.doc_type,
+        date=dt.date.fromisoformat(letter.date) if letter.date else None,
+        place=letter.place[:100],
+        subject=letter.subject[:1000] or "(chưa có trích yếu)",
+        addressees=letter.addressees,
+        body=letter.body,
+        recipients=letter.recipients,
+        archive=letter.archive[:255],
+        signature=letter.signature,
+        signer_name=letter.signer_name[:150],
+        unplaced=letter.unplaced,
+        warnings=letter.warnings,
+        file_name=(file_name or "")[:255],
+        file_sha256=digest,
+        registered_by=actor,
+        registering_unit_id=actor.unit_id,
+        registered_at=timezone.now(),
+        assigned_unit=assigned,
+        deadline=due,
+    )
+    if assigned is not None and assigned.pk != actor.unit_id:
+        notify_on_commit(
+            user_ids=user_list_of_units([assigned.pk])
+            .exclude(pk=actor.pk)
+            .values_list("pk", flat=True),
+            kind="incoming.assigned",
+            title=f"Văn bản đến giao đơn vị xử lý: {incoming.number or incoming.subject}",
+            body=incoming.subject,
+            url=_incoming_url(incoming),
+            data={"incoming_id": incoming.pk},
+        )
+    return incoming
+
+
+def _incoming_url(incoming: IncomingDocument) -> str:
+    try:
+        return reverse("incoming-detail", args=[incoming.pk])
+    except NoReverseMatch:  # the pages are not mounted (an API-only deployment)
+        return ""
+
+
+def _type_name(doc_type: str) -> str:
+    from .importing import DOC_TYPES_BY_NAME
+
+    names = {abbreviation: name for name, abbreviation in DOC_TYPES_BY_NAME.items()}
+    name = names.get(doc_type, "")
+    return name[:1] + name[1:].lower() if name else "Văn bản"
+
+
+def _title_from_subject(about: str, province: str) -> str:
+    """ "hướng dẫn xây dựng kế hoạch công tác thông tin đối ngoại năm 2021" → "Công tác thông tin
+    đối ngoại tỉnh Đồng Nai năm 2021": what the plan is about, for the province."""
+    title = re.sub(
+        r"^(?:việc\s+)?(?:hướng dẫn\s+)?(?:(?:xây dựng|triển khai|thực hiện|ban hành|lập|"
+        r"đề xuất|báo cáo)\s+)?(?:(?:kế hoạch|chương trình)\s+)?",
+        "",
+        about.strip(),
+        flags=re.IGNORECASE,
+    ).strip(" .;,")
+    if len(title.split()) < 2:
+        title = f"triển khai {about.strip(' .;,')}"
+    if province and province.lower() not in title.lower():
+        if re.search(r"\snăm\s+\d{4}\b", title):
+            title = re.sub(r"\s(năm\s+\d{4})\b", rf" tỉnh {province} \1", title, count=1)
+        else:
+            title = f"{title} tỉnh {province}"
+    return title[:1].upper() + title[1:]
+
+
+def incoming_plan_content(incoming: IncomingDocument) -> dict[str, Any]:
+    """The first draft of a plan answering `incoming`: its title from the subject, the
+    document as legal basis ("Thực hiện Văn bản số … ngày … của … về việc …"), the usual four
+    parts, and the sender among the recipients."""
+    from .importing import proper_body_name, unit_key
+
+    province = settings.PROVINCE_NAME
+    sender_unit = next(
+        (
+            unit
+            for unit in Unit.objects.filter(is_active=True)
+            if unit_key(unit.name) == unit_key(incoming.sender)
+        ),
+        None,
+    )
+    sender = sender_unit.name if sender_unit else proper_body_name(incoming.sender)
+    subject = (incoming.subject or "").strip()
+    match = re.match(r"^V\s*/\s*v\.?\s*:?\s*(.*)$", subject, flags=re.IGNORECASE)
+    about = (match.group(1) if match else subject).strip().rstrip(" .;")
+    basis = f"Thực hiện {_type_name(incoming.doc_type)}"
+    if incoming.number:
+        basis += f" số {incoming.number}"
+    if incoming.date:
+        basis += f" ngày {incoming.date.day:02d}/{incoming.date.month}/{incoming.date.year}"
+    basis += f" của {sender}"
+    if about:
+        basis += f" về việc {about}" if match else f" về {about[:1].lower()}{about[1:]}"
+    title = _title_from_subject(about, province)
+    year_match = re.search(r"năm\s+(\d{4})", title)
+    year = int(year_match.group(1)) if year_match else None
+    if year is None or not 2000 <= year <= 2100:
+        year = incoming.date.year + 1 if incoming.date else timezone.localdate().year
+    recipients: dict[str, Any] = {"units": [], "lines": [], "archive": "Lưu: VT."}
+    if sender_unit is not None:
+        recipients["units"].append({"name": sender_unit.name, "unit_id": sender_unit.pk})
+    else:
+        recipients["lines"].append(sender)
+    return {
+        "title": title,
+        "year": year,
+        "doc_type": "KH",
+        "place": province,
+        "legal_bases": [basis],
+        "preamble": (
+            f"Ủy ban nhân dân tỉnh ban hành Kế hoạch {title[:1].lower()}{title[1:]} như sau:"
+        ),
+        "sections": [
+            {"kind": "purpose", "title": "MỤC ĐÍCH, YÊU CẦU"},
+            {"kind": "tasks", "title": "NỘI DUNG, NHIỆM VỤ"},
+            {"kind": "budget", "title": "KINH PHÍ THỰC HIỆN"},
+            {"kind": "implementation", "title": "TỔ CHỨC THỰC HIỆN"},
+        ],
+        "closing": "",
+        "reporting_deadlines": [],
+        "recipients": recipients,
+        "signature": {"authority": "TM.", "collective": "ỦY BAN NHÂN DÂN"},
+    }
+
+
+@transaction.atomic
+def plan_start_from_incoming(*, actor: User, incoming: IncomingDocument) -> Plan:
+    """A drafter starts a new draft plan answering a received document (DOMAIN.md, step 1): the
+    document becomes a legal basis, the draft belongs to the drafter's unit, and the creation
+    event records which document started it."""
+    incoming = IncomingDocument.objects.select_for_update().get(pk=incoming.pk)
+    if not incoming_is_visible(user=actor, incoming=incoming):
+        raise PermissionDenied("Bạn không có quyền xử lý văn bản đến này.")
+    plan = plan_create(
+        actor=actor,
+        content=incoming_plan_content(incoming),
+        data={
+            "incoming": {
+                "id": incoming.pk,
+                "number": incoming.number,
+                "date": incoming.date.isoformat() if incoming.date else "",
+                "sender": incoming.sender,
+                "subject": incoming.subject,
+                "file_sha256": incoming.file_sha256,
+            }
+        },
+    )
+    incoming.plans.add(plan)
+    return plan

@@ -1,8 +1,11 @@
-"""The system's CA, its time-stamping authority and the credentials (certificate + key) it issued.
+"""The system's CA and time-stamping authority, the certificates it issued, and signing sessions.
 
-All rows are created on first use by `signing.services`; nothing here is edited by hand. Private
-keys are stored encrypted (`signing.keystore`), certificates and CRLs as PEM.
+All rows are created by `signing.services`; nothing here is edited by hand. Private keys the
+server holds are stored encrypted (`signing.keystore`), certificates and CRLs as PEM. People's
+browser keys never reach the server: `SigningDevice` keeps only the public key and certificate.
 """
+
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -117,3 +120,166 @@ class Credential(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.subject_name}"
+
+
+class EnrolmentChallenge(models.Model):
+    """A random nonce a person's new device signs to prove it holds the key (single use, 5 min)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người dùng"),
+        on_delete=models.CASCADE,
+        related_name="signing_challenges",
+    )
+    nonce = models.BinaryField(_("mã thử thách"), max_length=32, unique=True)
+    created_at = models.DateTimeField(_("tạo lúc"))
+    expires_at = models.DateTimeField(_("hết hạn lúc"))
+    used_at = models.DateTimeField(_("đã dùng lúc"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("mã thử thách đăng ký thiết bị ký")
+        verbose_name_plural = _("mã thử thách đăng ký thiết bị ký")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} @ {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+class SigningDevice(models.Model):
+    """A key a person holds in a browser (WebCrypto, non-extractable) and its certificate.
+
+    The private key never reaches the server; the system's CA certified `public_key_der` after the
+    device proved possession of it. A person may have several devices. Revoking one puts its
+    serial number on the CRL at once and refuses every signature made with it from then on.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người dùng"),
+        on_delete=models.PROTECT,
+        related_name="signing_devices",
+    )
+    label = models.CharField(_("tên thiết bị"), max_length=100)
+    public_key_der = models.BinaryField(_("khóa công khai (SubjectPublicKeyInfo, DER)"))
+    public_key_sha256 = models.CharField(_("mã băm khóa công khai"), max_length=64, unique=True)
+    certificate_pem = models.TextField(_("chứng thư (PEM)"))
+    serial = models.CharField(_("số hiệu chứng thư (hex)"), max_length=64, unique=True)
+    not_before = models.DateTimeField(_("hiệu lực từ"))
+    not_after = models.DateTimeField(_("hiệu lực đến"))
+    created_at = models.DateTimeField(_("đăng ký lúc"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("thu hồi lúc"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người thu hồi"),
+        on_delete=models.SET_NULL,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+
+    class Meta:
+        verbose_name = _("thiết bị ký số")
+        verbose_name_plural = _("thiết bị ký số")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.serial})"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+class SignatureImage(models.Model):
+    """The image of a person's handwritten signature: PNG, blue ink on transparent (ND30)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người dùng"),
+        on_delete=models.CASCADE,
+        related_name="signature_image",
+    )
+    png = models.BinaryField(_("ảnh chữ ký (PNG)"))
+    sha256 = models.CharField(_("mã băm SHA-256"), max_length=64)
+    uploaded_at = models.DateTimeField(_("tải lên lúc"))
+
+    class Meta:
+        verbose_name = _("ảnh chữ ký")
+        verbose_name_plural = _("ảnh chữ ký")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.sha256[:12]}"
+
+
+class TrustRoot(models.Model):
+    """A CA certificate of another authority (e.g. the government-service CA) that we trust too."""
+
+    pem = models.TextField(_("chứng thư CA (PEM)"))
+    subject = models.CharField(_("chủ thể"), max_length=1000)
+    fingerprint_sha256 = models.CharField(_("dấu vân tay SHA-256"), max_length=64, unique=True)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người nhập"),
+        on_delete=models.SET_NULL,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    imported_at = models.DateTimeField(_("nhập lúc"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("chứng thư gốc được tin cậy")
+        verbose_name_plural = _("chứng thư gốc được tin cậy")
+        ordering = ["imported_at", "id"]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class SigningSession(models.Model):
+    """A signature prepared on the server, waiting for the value from the signer's device.
+
+    Holds everything the second request needs (notes/signing-pdf.md §1.3: the state stays on the
+    server): the prepared PDF, its byte-range digest and reserved offsets, the DER signed
+    attributes. It is bound to the person, the device and the document version it was prepared
+    for. `document_id`, `version_id` and `version_number` name a `documents.Plan` and its
+    `PlanVersion`; they are plain numbers because `signing` sits below `documents`.
+    `base_pdf_sha256` is the hash of the PDF the signature was prepared on, `content_sha256` that
+    of the version's content: finishing re-checks both, so a signature made in between or a
+    changed version refuses this one. Used once, and only until `expires_at`.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người ký"),
+        on_delete=models.CASCADE,
+        related_name="signing_sessions",
+    )
+    device = models.ForeignKey(
+        SigningDevice,
+        verbose_name=_("thiết bị ký"),
+        on_delete=models.PROTECT,
+        related_name="sessions",
+    )
+    document_id = models.PositiveBigIntegerField(_("văn bản"), db_index=True)
+    version_id = models.PositiveBigIntegerField(_("phiên bản"))
+    version_number = models.PositiveIntegerField(_("số phiên bản"))
+    field_name = models.CharField(_("tên trường chữ ký"), max_length=100)
+    prepared_pdf = models.BinaryField(_("PDF đã chuẩn bị"))
+    document_digest = models.BinaryField(_("mã băm vùng ký (ByteRange)"), max_length=64)
+    reserved_start = models.PositiveBigIntegerField(_("đầu vùng dành cho chữ ký"))
+    reserved_end = models.PositiveBigIntegerField(_("cuối vùng dành cho chữ ký"))
+    signed_attributes = models.BinaryField(_("thuộc tính được ký (DER)"))
+    base_pdf_sha256 = models.CharField(_("mã băm PDF gốc"), max_length=64)
+    content_sha256 = models.CharField(_("mã băm nội dung phiên bản"), max_length=64)
+    created_at = models.DateTimeField(_("tạo lúc"))
+    expires_at = models.DateTimeField(_("hết hạn lúc"))
+    used_at = models.DateTimeField(_("đã dùng lúc"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("phiên ký số")
+        verbose_name_plural = _("phiên ký số")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.document_id} v{self.version_number})"

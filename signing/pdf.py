@@ -7,8 +7,10 @@ The path of an issued plan (ND30, notes/nd30.md §2.1):
 
 1. `pdf_add_issue_fields` — before the leader signs: empty, read-only text fields over the blank
    number ("Số:      /KH-UBND") and date ("ngày      tháng      năm      ") of the header.
-2. `pdf_sign` — the leader's PAdES B-T signature, visible between the position line ("PHÓ CHỦ TỊCH")
-   and the name in the signature block of the last page.
+2. `pdf_prepare_signature` / `pdf_finish_signature` — the leader's PAdES B-T signature, visible
+   between the position line ("PHÓ CHỦ TỊCH") and the name in the signature block of the last
+   page, made in two steps around a key the server need not hold (the browser signs in between;
+   `signing.providers`). `pdf_sign` does both at once with a key holder that answers at once.
 3. `pdf_fill_issue_fields_and_seal` — at issuance, by the clerk: the number and the date are filled
    in (form filling, which leaves the leader's signature valid), then the agency's seal signature
    (PAdES B-LTA) is added, its red seal image overlapping the left third of the leader's box.
@@ -35,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import pdfplumber
+from asn1crypto import cms
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -60,15 +63,18 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.pdf_utils.writer import BasePdfFileWriter
 from pyhanko.sign import fields, signers
+from pyhanko.sign.signers.pdf_byterange import PreparedByteRangeDigest
+from pyhanko.sign.signers.pdf_signer import PdfTBSDocument
 from pyhanko.sign.timestamps import DummyTimeStamper, TimeStamper
 from pyhanko.sign.validation import async_validate_pdf_signature, async_validate_pdf_timestamp
-from pyhanko.stamp import StaticStampStyle, TextStampStyle
+from pyhanko.stamp import QRStampStyle, StaticStampStyle, TextStampStyle
+from pyhanko.stamp.static import StaticContentStamp
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from agencies.errors import InvalidInput, StateError
 
-from .providers import SignatureProvider
+from .providers import KeyHolder, PreparedSignature, SignatureProvider, signature_value_check
 
 logger = logging.getLogger(__name__)
 
@@ -284,14 +290,20 @@ def _is_whole_phrase(page: Any, hit: dict[str, Any]) -> bool:
 
 
 def _locate_signature_box(pdf: bytes, anchor_text: str) -> tuple[int, Box]:
-    """Find the box between the position line `anchor_text` and the name below it (last page)."""
+    """Find the box between the position line `anchor_text` and the name below it.
+
+    The signature block is on the last page that carries the position line: appendices in the
+    same file come after it.
+    """
     with pdfplumber.open(io.BytesIO(pdf)) as document:
-        page_index = len(document.pages) - 1
-        page = document.pages[page_index]
-        hits = [h for h in page.search(anchor_text, regex=False) if _is_whole_phrase(page, h)]
-        if not hits:
+        for page_index in range(len(document.pages) - 1, -1, -1):
+            page = document.pages[page_index]
+            hits = [h for h in page.search(anchor_text, regex=False) if _is_whole_phrase(page, h)]
+            if hits:
+                break
+        else:
             raise InvalidInput(
-                f"Không tìm thấy dòng chức vụ “{anchor_text}” ở trang cuối của văn bản.",
+                f"Không tìm thấy dòng chức vụ “{anchor_text}” trong khối chữ ký của văn bản.",
                 code="signature_anchor_missing",
             )
         anchor = max(hits, key=lambda h: h["top"])
@@ -556,6 +568,7 @@ def pdf_fill_issue_fields_and_seal(
     timestamper: TimeStamper,
     fonts: Fonts | None = None,
     reason: str = "Văn thư ký số của cơ quan, phát hành văn bản",
+    verify_url: str | None = None,
 ) -> bytes:
     """Fill the number and date of a signed PDF, then add the agency's seal signature (B-LTA).
 
@@ -567,8 +580,14 @@ def pdf_fill_issue_fields_and_seal(
     Validation info (chain, CRL) is embedded and a document time-stamp closes the file, so the
     result validates offline. Raises `StateError` if the fields are missing or already filled, or
     if `over_field` is not a signed signature field.
+
+    With `verify_url`, the seal signature gets a second widget: a QR code of `verify_url` and the
+    text "Kiểm tra văn bản tại: <verify_url>", at the bottom left of page 1 (or of the last page
+    if page 1 has no room there). It belongs to the seal's own field, in the seal's revision, so
+    the seal signs it and the leader's signature still sees only form filling.
     """
     fonts = fonts or fonts_prepare()
+    link = _locate_verification_link(pdf, verify_url, fonts, field_name) if verify_url else None
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
     _fill_text_field(
         writer,
@@ -597,7 +616,8 @@ def pdf_fill_issue_fields_and_seal(
         seal_right,
         middle + SEAL_DIAMETER_PT / 2,
     )
-    style = StaticStampStyle(
+    style = _SealStampStyle(
+        verification_link=link,
         border_width=0,
         background=PdfImage(Image.open(io.BytesIO(seal_png))),
         background_opacity=1.0,
@@ -622,7 +642,13 @@ def pdf_fill_issue_fields_and_seal(
         signer=_ProviderSigner(seal),
         timestamper=timestamper,
         stamp_style=style,
-        new_field_spec=fields.SigFieldSpec(field_name, on_page=page_index, box=seal_box),
+        new_field_spec=fields.SigFieldSpec(
+            field_name,
+            on_page=page_index,
+            box=seal_box,
+            # a field with a separate widget can take the second (verification link) widget
+            combine_annotation=link is None,
+        ),
     )
     filled.seek(0)
     output = _run(pdf_signer.async_sign_pdf(IncrementalPdfFileWriter(filled, strict=False)))
@@ -678,6 +704,196 @@ class SignatureAppearance:
         )
 
 
+# With a signature image the three lines go in a band at the bottom of the box, in a smaller
+# size, and the image is centred above them (ND30 Phụ lục I II.7.d: between position and name).
+SIGNATURE_TEXT_SIZE_WITH_IMAGE = 7
+SIGNATURE_TEXT_BAND = 3 * SIGNATURE_TEXT_SIZE_WITH_IMAGE * 1.25 + 2
+
+
+def _signature_style(fonts: Fonts, signature_png: bytes | None) -> TextStampStyle:
+    if signature_png is None:
+        return TextStampStyle(
+            stamp_text="%(appearance)s",
+            border_width=0,
+            text_box_style=_text_style(
+                fonts.regular, SIGNATURE_TEXT_SIZE, text_color=SIGNATURE_TEXT_COLOR
+            ),
+            inner_content_layout=layout.SimpleBoxLayoutRule(
+                x_align=layout.AxisAlignment.ALIGN_MID,
+                y_align=layout.AxisAlignment.ALIGN_MID,
+                margins=layout.Margins.uniform(2),
+                inner_content_scaling=layout.InnerScaling.SHRINK_TO_FIT,
+            ),
+        )
+    return TextStampStyle(
+        stamp_text="%(appearance)s",
+        border_width=0,
+        background=PdfImage(Image.open(io.BytesIO(signature_png))),
+        background_opacity=1.0,
+        background_layout=layout.SimpleBoxLayoutRule(
+            x_align=layout.AxisAlignment.ALIGN_MID,
+            y_align=layout.AxisAlignment.ALIGN_MID,
+            margins=layout.Margins(left=2, right=2, top=2, bottom=SIGNATURE_TEXT_BAND),
+            inner_content_scaling=layout.InnerScaling.SHRINK_TO_FIT,
+        ),
+        text_box_style=_text_style(
+            fonts.regular, SIGNATURE_TEXT_SIZE_WITH_IMAGE, text_color=SIGNATURE_TEXT_COLOR
+        ),
+        inner_content_layout=layout.SimpleBoxLayoutRule(
+            x_align=layout.AxisAlignment.ALIGN_MID,
+            y_align=layout.AxisAlignment.ALIGN_MIN,
+            margins=layout.Margins(left=2, right=2, bottom=1),
+            inner_content_scaling=layout.InnerScaling.SHRINK_TO_FIT,
+        ),
+    )
+
+
+def _placeholder_size(certificate: x509.Certificate) -> int:
+    """The longest signature value the key can give, to size `/Contents` (notes §1.3)."""
+    public_key = certificate.public_key()
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        # DER SEQUENCE of two INTEGERs, each up to one byte longer than the curve's size.
+        return 2 * ((public_key.curve.key_size + 7) // 8) + 9
+    if isinstance(public_key, rsa.RSAPublicKey):
+        return public_key.key_size // 8
+    raise TypeError(f"Unsupported key type: {type(public_key).__name__}")
+
+
+def _external_signer(
+    certificate: x509.Certificate, chain: Sequence[x509.Certificate], value: bytes | int
+) -> signers.ExternalSigner:
+    return signers.ExternalSigner(
+        signing_cert=_asn1_certificate(certificate),
+        cert_registry=SimpleCertificateStore.from_certs([_asn1_certificate(c) for c in chain]),
+        signature_value=value,
+    )
+
+
+async def _prepare(
+    pdf: bytes,
+    *,
+    certificate: x509.Certificate,
+    chain: Sequence[x509.Certificate],
+    pdf_signer_for: Any,
+    text_params: dict[str, str],
+) -> PreparedSignature:
+    external = _external_signer(certificate, chain, _placeholder_size(certificate))
+    pdf_signer = pdf_signer_for(external)
+    prepared, _tbs, output = await pdf_signer.async_digest_doc_for_signing(
+        IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False),
+        appearance_text_params=text_params,
+    )
+    attributes = await external.signed_attrs(prepared.document_digest, "sha256", use_pades=True)
+    return PreparedSignature(
+        prepared_pdf=output.getvalue(),
+        document_digest=prepared.document_digest,
+        reserved_start=prepared.reserved_region_start,
+        reserved_end=prepared.reserved_region_end,
+        signed_attributes=attributes.dump(),
+        certificate=certificate,
+        chain=tuple(chain),
+    )
+
+
+def pdf_prepare_signature(
+    pdf: bytes,
+    *,
+    signer: KeyHolder,
+    field_name: str,
+    anchor_text: str,
+    appearance: SignatureAppearance,
+    timestamper: TimeStamper,
+    signature_png: bytes | None = None,
+    fonts: Fonts | None = None,
+    reason: str = "Người có thẩm quyền ký số văn bản",
+) -> PreparedSignature:
+    """Step 1 of a person's signature: field, appearance, reserved `/Contents`, signed attributes.
+
+    The appearance box sits on the last page between the line `anchor_text` (the signer's position,
+    e.g. "PHÓ CHỦ TỊCH"; a line such as "KT. CHỦ TỊCH" does not match "CHỦ TỊCH") and the name
+    below it. It shows `signature_png` (the person's handwritten signature, blue on transparent)
+    centred, with `appearance.text()` below it in blue, in Liberation Serif (Vietnamese-safe);
+    without an image, the text alone, centred. `timestamper` must be the one `pdf_finish_signature`
+    will use: its dummy token sizes the reserved space. No key is used. Raises `InvalidInput` if
+    the anchor is not on the last page.
+    """
+    fonts = fonts or fonts_prepare()
+    page_index, box = _locate_signature_box(pdf, anchor_text)
+    style = _signature_style(fonts, signature_png)
+    metadata = signers.PdfSignatureMetadata(
+        field_name=field_name,
+        md_algorithm="sha256",
+        subfilter=fields.SigSeedSubFilter.PADES,
+        reason=reason,
+    )
+
+    def pdf_signer_for(external: signers.Signer) -> signers.PdfSigner:
+        return signers.PdfSigner(
+            metadata,
+            signer=external,
+            timestamper=timestamper,
+            stamp_style=style,
+            new_field_spec=fields.SigFieldSpec(field_name, on_page=page_index, box=box),
+        )
+
+    return _run(
+        _prepare(
+            pdf,
+            certificate=signer.certificate,
+            chain=signer.chain,
+            pdf_signer_for=pdf_signer_for,
+            text_params={"appearance": appearance.text()},
+        )
+    )
+
+
+def _message_digest(signed_attributes: bytes) -> bytes | None:
+    for attribute in cms.CMSAttributes.load(signed_attributes):
+        if attribute["type"].native == "message_digest":
+            return bytes(attribute["values"][0].native)
+    return None
+
+
+async def _finish(
+    prepared: PreparedSignature, signature_value: bytes, timestamper: TimeStamper
+) -> bytes:
+    external = _external_signer(prepared.certificate, prepared.chain, signature_value)
+    signature_cms = await external.async_sign_prescribed_attributes(
+        "sha256",
+        signed_attrs=cms.CMSAttributes.load(prepared.signed_attributes),
+        timestamper=timestamper,
+    )
+    output = io.BytesIO(prepared.prepared_pdf)
+    await PdfTBSDocument.async_finish_signing(
+        output,
+        PreparedByteRangeDigest(
+            prepared.document_digest, prepared.reserved_start, prepared.reserved_end
+        ),
+        signature_cms,
+    )
+    return output.getvalue()
+
+
+def pdf_finish_signature(
+    prepared: PreparedSignature, *, signature_value: bytes, timestamper: TimeStamper
+) -> bytes:
+    """Step 3: embed `signature_value` with an RFC 3161 time-stamp (PAdES B-T); return the PDF.
+
+    `signature_value` is what CMS embeds (DER ECDSA or PKCS#1 RSA) and must already have been
+    checked against the certificate by the provider (`signature_value_check`); it is checked once
+    more here, together with the binding of the signed attributes to the prepared byte range.
+    Raises `InvalidSignatureValue` if the value does not verify, `StateError` if the signed
+    attributes do not carry the prepared document digest (a corrupted session).
+    """
+    if _message_digest(prepared.signed_attributes) != prepared.document_digest:
+        raise StateError(
+            "Dữ liệu chuẩn bị ký không khớp với văn bản (mã băm khác); vui lòng ký lại.",
+            code="prepared_digest_mismatch",
+        )
+    signature_value_check(prepared.certificate, prepared.signed_attributes, signature_value)
+    return _run(_finish(prepared, signature_value, timestamper))
+
+
 def pdf_sign(
     pdf: bytes,
     *,
@@ -686,51 +902,30 @@ def pdf_sign(
     anchor_text: str,
     appearance: SignatureAppearance,
     timestamper: TimeStamper,
+    signature_png: bytes | None = None,
     fonts: Fonts | None = None,
     reason: str = "Người có thẩm quyền ký số văn bản",
 ) -> bytes:
-    """Sign `pdf` as a person: PAdES B-T (SHA-256, RFC 3161 time-stamp), visible, approval.
+    """Sign `pdf` as a person in one go: prepare, ask `signer` at once, finish (PAdES B-T).
 
-    The appearance box sits on the last page between the line `anchor_text` (the signer's position,
-    e.g. "PHÓ CHỦ TỊCH"; a line such as "KT. CHỦ TỊCH" does not match "CHỦ TỊCH") and the name
-    below it; it shows `appearance.text()` in blue, in Liberation Serif (Vietnamese-safe). Raises
-    `InvalidInput` if the anchor is not on the last page.
+    The same three steps as a browser signature (`pdf_prepare_signature`, then the value, then
+    `pdf_finish_signature`), with a key holder that answers immediately.
     """
-    fonts = fonts or fonts_prepare()
-    page_index, box = _locate_signature_box(pdf, anchor_text)
-    style = TextStampStyle(
-        stamp_text="%(appearance)s",
-        border_width=0,
-        text_box_style=_text_style(
-            fonts.regular, SIGNATURE_TEXT_SIZE, text_color=SIGNATURE_TEXT_COLOR
-        ),
-        inner_content_layout=layout.SimpleBoxLayoutRule(
-            x_align=layout.AxisAlignment.ALIGN_MID,
-            y_align=layout.AxisAlignment.ALIGN_MID,
-            margins=layout.Margins.uniform(2),
-            inner_content_scaling=layout.InnerScaling.SHRINK_TO_FIT,
-        ),
-    )
-    metadata = signers.PdfSignatureMetadata(
+    prepared = pdf_prepare_signature(
+        pdf,
+        signer=signer,
         field_name=field_name,
-        md_algorithm="sha256",
-        subfilter=fields.SigSeedSubFilter.PADES,
+        anchor_text=anchor_text,
+        appearance=appearance,
+        timestamper=timestamper,
+        signature_png=signature_png,
+        fonts=fonts,
         reason=reason,
     )
-    pdf_signer = signers.PdfSigner(
-        metadata,
-        signer=_ProviderSigner(signer),
-        timestamper=timestamper,
-        stamp_style=style,
-        new_field_spec=fields.SigFieldSpec(field_name, on_page=page_index, box=box),
+    value = signature_value_check(
+        signer.certificate, prepared.signed_attributes, signer.sign(prepared.signed_attributes)
     )
-    output = _run(
-        pdf_signer.async_sign_pdf(
-            IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False),
-            appearance_text_params={"appearance": appearance.text()},
-        )
-    )
-    return output.getvalue()
+    return pdf_finish_signature(prepared, signature_value=value, timestamper=timestamper)
 
 
 # VALIDATION
@@ -867,3 +1062,145 @@ def pdf_validate(
     except Exception as error:  # unreadable input is reported, not raised
         logger.info("PDF could not be read for validation: %s", error)
         return [_failed_report(field_name="", kind="document", error=str(error))]
+
+
+# VERIFICATION LINK AT ISSUANCE (QR code + address, a second widget of the seal signature)
+
+VERIFY_LINK_LABEL = "Kiểm tra văn bản tại:"
+VERIFY_QR_SIZE = 40.0  # 14 mm with the quiet zone: about 0.38 mm per module for such a link
+VERIFY_TEXT_SIZE = 8
+VERIFY_LINK_MARGIN = 6.0  # between the QR code and the text, and above the box
+VERIFY_LINK_BOTTOM = 12.0  # from the page's bottom edge: printers leave about 4 mm blank
+VERIFY_LINK_FLAGS = 4 | 128  # print, locked
+
+
+@dataclass(frozen=True)
+class _VerificationLink:
+    """Where the verification widget goes and what it says."""
+
+    url: str
+    field_name: str  # the seal's signature field, which the widget joins
+    page_index: int
+    box: Box
+    fonts: Fonts
+
+
+def _locate_verification_link(
+    pdf: bytes, url: str, fonts: Fonts, field_name: str
+) -> _VerificationLink:
+    """Place the link at the bottom left, under the text of page 1 (else of the last page).
+
+    The box starts at the left edge of the text, `VERIFY_LINK_BOTTOM` above the page's bottom
+    edge, and needs that much free space below the lowest character plus `VERIFY_QR_SIZE`; if
+    neither page has it, page 1 is used anyway.
+    """
+    text_width = max(
+        _text_width(fonts.regular, VERIFY_LINK_LABEL, VERIFY_TEXT_SIZE),
+        _text_width(fonts.regular, url, VERIFY_TEXT_SIZE),
+    )
+    width = VERIFY_QR_SIZE + 3 * VERIFY_LINK_MARGIN + text_width
+    height = VERIFY_QR_SIZE
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        candidates = sorted({0, len(document.pages) - 1})
+        placements = []
+        for index in candidates:
+            page = document.pages[index]
+            geometry = _PageGeometry.of(page)
+            chars = [c for c in page.chars if c["text"].strip()]
+            left = min((c["x0"] for c in chars), default=56.0)
+            lowest = max((c["bottom"] for c in chars), default=0.0)
+            free = float(page.height) - lowest
+            x1 = geometry.x(left)
+            y1 = geometry.bottom + VERIFY_LINK_BOTTOM
+            box = (x1, y1, min(x1 + width, geometry.x(float(page.width)) - 5), y1 + height)
+            is_free = free >= VERIFY_LINK_BOTTOM + height + 2
+            placements.append((is_free, index, box))
+            if placements[-1][0]:
+                break  # the last page is read only when page 1 has no room
+    fits, index, box = next((p for p in placements if p[0]), placements[0])
+    if not fits:
+        logger.info("No free space for the verification link; it may overlap the page's text.")
+    return _VerificationLink(url=url, field_name=field_name, page_index=index, box=box, fonts=fonts)
+
+
+def _verification_widget_appearance(
+    writer: BasePdfFileWriter, link: _VerificationLink, widget: generic.DictionaryObject
+) -> None:
+    """Draw the QR code of `link.url` and the two lines of text into `widget`'s appearance."""
+    x1, y1, x2, y2 = link.box
+    style = QRStampStyle(
+        border_width=0,
+        stamp_text="%(label)s\n%(url)s",
+        text_box_style=_text_style(link.fonts.regular, VERIFY_TEXT_SIZE),
+        innsep=0,
+        qr_inner_size=int(VERIFY_QR_SIZE),
+        inner_content_layout=layout.SimpleBoxLayoutRule(
+            x_align=layout.AxisAlignment.ALIGN_MIN,
+            y_align=layout.AxisAlignment.ALIGN_MID,
+            inner_content_scaling=layout.InnerScaling.SHRINK_TO_FIT,
+        ),
+    )
+    stamp = style.create_stamp(
+        writer,
+        layout.BoxConstraints(width=x2 - x1, height=y2 - y1),
+        {"url": link.url, "label": VERIFY_LINK_LABEL},
+    )
+    stamp.apply_appearance(widget)
+
+
+def _add_verification_widget(writer: BasePdfFileWriter, link: _VerificationLink) -> None:
+    """Add a widget showing `link` to the (new, not yet signed) signature field `link.field_name`.
+
+    pyHanko fills a signature field through exactly one widget, so the second one is attached
+    while the seal's appearance is applied (`_SealStamp`), in the revision the seal signs. Its diff
+    policy accepts a new signature field with several widgets as form filling.
+    """
+    form_fields = writer.root["/AcroForm"]["/Fields"]
+    _name, _value, field_ref = next(
+        enumerate_fields_in(
+            form_fields, with_name=link.field_name, refs_seen=set(), target_field_type="/Sig"
+        )
+    )
+    field = field_ref.get_object()
+    page_ref = writer.find_page_for_modification(link.page_index)[0]
+    widget = generic.DictionaryObject(
+        {
+            generic.pdf_name("/Type"): generic.pdf_name("/Annot"),
+            generic.pdf_name("/Subtype"): generic.pdf_name("/Widget"),
+            generic.pdf_name("/Rect"): generic.ArrayObject(
+                generic.FloatObject(round(v, 2)) for v in link.box
+            ),
+            generic.pdf_name("/F"): generic.NumberObject(VERIFY_LINK_FLAGS),
+            generic.pdf_name("/P"): page_ref,
+            generic.pdf_name("/Parent"): field_ref,
+        }
+    )
+    _verification_widget_appearance(writer, link, widget)
+    widget_ref = writer.add_object(widget)
+    for kid in field["/Kids"]:
+        kid.get_object()[generic.pdf_name("/Parent")] = field_ref
+    field["/Kids"].append(widget_ref)
+    writer.update_container(field)
+    writer.register_annotation(page_ref, widget_ref)
+
+
+class _SealStamp(StaticContentStamp):
+    """The seal image; applying it also adds the verification link widget, if any."""
+
+    def apply_appearance(self, annot_dict: generic.DictionaryObject) -> None:
+        super().apply_appearance(annot_dict)
+        link = self.style.verification_link
+        if link is not None:
+            _add_verification_widget(self.writer, link)
+
+
+@dataclass(frozen=True)
+class _SealStampStyle(StaticStampStyle):
+    """The seal's appearance (`StaticStampStyle`), plus an optional verification link widget."""
+
+    verification_link: _VerificationLink | None = None
+
+    def create_stamp(
+        self, writer: BasePdfFileWriter, box: layout.BoxConstraints, text_params: dict[str, Any]
+    ) -> _SealStamp:
+        return _SealStamp(writer=writer, style=self, box=box)

@@ -6,8 +6,14 @@ serialise them; elsewhere a primary key or a partial unique constraint does). Pe
 or issue a given plan is checked by the caller (`documents`); these services only check what
 signing itself needs.
 
-Keys: `_provider_for` is the one place that decides who holds a credential's private key. Today it
-is the server (`ServerKeyProvider`); a browser or hash-signing provider replaces it there.
+Keys: a person signs with a key held in their browser, enrolled as a `SigningDevice` (the private
+key never reaches the server). Their signature is made in two requests: `signing_session_prepare`
+keeps the prepared PDF server-side and returns what the device must sign,
+`signing_session_finish` checks the answer and completes the PDF. `_deferred_provider_for` is the
+one place that decides who answers for a device's key (today `BrowserKeyProvider`; a
+`HashSigningProvider` for a token agent or a remote service plugs in there). `_provider_for`
+decides the same for credentials whose key this server holds (the agency seal; people's
+server-held credentials remain for tests and the benchmark).
 
 pyHanko is slow to import (~0.4 s), so `signing.pdf` is imported inside the functions that use it.
 Parsed certificates, keys and the time-stamping authority are cached per process, keyed by their
@@ -16,25 +22,50 @@ stored text, so a changed row is never served stale.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
+import hashlib
+import io
+import secrets
+import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from agencies.errors import InvalidInput, StateError
+from agencies.errors import InvalidInput, NotFound, PermissionDenied, StateError
 from agencies.models import Unit, User
 
 from . import ca as ca_lib
 from .keystore import key_decrypt, key_encrypt
-from .models import SINGLETON_ID, CertificateAuthority, Credential, TimeStampAuthority
-from .providers import ServerKeyProvider, SignatureProvider
+from .models import (
+    SINGLETON_ID,
+    CertificateAuthority,
+    Credential,
+    EnrolmentChallenge,
+    SignatureImage,
+    SigningDevice,
+    SigningSession,
+    TimeStampAuthority,
+    TrustRoot,
+)
+from .providers import (
+    BrowserKeyProvider,
+    DeferredSignatureProvider,
+    InvalidSignatureValue,
+    PreparedSignature,
+    ServerKeyProvider,
+    SignatureProvider,
+    public_key_verify,
+)
 
 if TYPE_CHECKING:
     from .pdf import Fonts, LocalTimeStampAuthority, SignatureAppearance, SignatureReport
@@ -117,17 +148,26 @@ def _ca_create() -> CertificateAuthority:
 
 
 @transaction.atomic
-def _crl_reissue() -> CertificateAuthority:
-    """Sign a new CRL listing every revoked credential; holds the CA row lock while doing so."""
+def _crl_reissue(*, force: bool = False) -> CertificateAuthority:
+    """Sign a new CRL listing every revoked credential and device; holds the CA row lock.
+
+    Without `force` only when due (another process may have re-issued it while we waited for the
+    lock); with it at once, as after a revocation.
+    """
     ca = CertificateAuthority.objects.select_for_update().get(pk=SINGLETON_ID)
     now = timezone.now()
-    if ca.crl_next_update - now >= CRL_REFRESH_MARGIN:
+    if not force and ca.crl_next_update - now >= CRL_REFRESH_MARGIN:
         return ca  # another process re-issued it while we waited for the lock
     revoked = [
         (int(serial, 16), revoked_at)
-        for serial, revoked_at in Credential.objects.filter(revoked_at__isnull=False).values_list(
-            "serial_number", "revoked_at"
-        )
+        for serial, revoked_at in [
+            *Credential.objects.filter(revoked_at__isnull=False).values_list(
+                "serial_number", "revoked_at"
+            ),
+            *SigningDevice.objects.filter(revoked_at__isnull=False).values_list(
+                "serial", "revoked_at"
+            ),
+        ]
     ]
     crl = ca_lib.ca_build_crl(ca=_authority(ca), number=ca.crl_number + 1, now=now, revoked=revoked)
     ca.crl_pem = crl.public_bytes(serialization.Encoding.PEM).decode("ascii")
@@ -325,15 +365,21 @@ def pdf_sign_as_person(
     )
 
 
-def pdf_issue_with_seal(*, pdf: bytes, unit: Unit, number_text: str, date_text: str) -> bytes:
+def pdf_issue_with_seal(
+    *, pdf: bytes, unit: Unit, number_text: str, date_text: str, verify_url: str | None = None
+) -> bytes:
     """Fill in the number and date of a signed PDF and add `unit`'s seal signature (PAdES B-LTA).
 
     `number_text` is the number before "/KH-…" (e.g. "262"), `date_text` the words from "ngày" to
     the end of the date line (e.g. "ngày 22 tháng 11 năm 2026"). ND30 Điều 32.2.d: the clerk seals
     only what the competent person has signed, so a PDF without a valid, trusted signature of that
     person is refused with `StateError`; so is one whose number and date were already filled.
+    The seal key is the one `signing.seal.seal_provider` picks (settings.SEAL_KEY_BACKEND). With
+    `verify_url` (the public verification page of this document), the seal also shows a QR code
+    of it and the text "Kiểm tra văn bản tại: <verify_url>" at the bottom of page 1.
     """
     from .pdf import pdf_fill_issue_fields_and_seal
+    from .seal import seal_provider
     from .seal_image import seal_png
 
     number_text, date_text = number_text.strip(), date_text.strip()
@@ -353,7 +399,7 @@ def pdf_issue_with_seal(*, pdf: bytes, unit: Unit, number_text: str, date_text: 
         pdf,
         number_text=number_text,
         date_text=date_text,
-        seal=_provider_for(credential_for_seal(unit=unit)),
+        seal=seal_provider(unit=unit),
         seal_png=seal_png(ring_text=unit.name),
         over_field=PERSON_SIGNATURE_FIELD,
         field_name=SEAL_SIGNATURE_FIELD,
@@ -361,18 +407,495 @@ def pdf_issue_with_seal(*, pdf: bytes, unit: Unit, number_text: str, date_text: 
         crls=[_crl(ca.crl_pem)],
         timestamper=_timestamper(),
         fonts=_fonts(),
+        verify_url=verify_url,
     )
 
 
 def pdf_verify(*, pdf: bytes) -> list[SignatureReport]:
-    """Validate every signature and document time-stamp of `pdf` against the system's root CA.
+    """Validate every signature and document time-stamp of `pdf` against the trusted roots.
 
-    Offline: trust is our root only, revocation our current CRL. Never raises for bad or foreign
-    signatures; see `signing.pdf.pdf_validate`.
+    Offline: trust is our root and the imported ones (`trust_roots`), revocation our current CRL.
+    Never raises for bad or foreign signatures; see `signing.pdf.pdf_validate`.
     """
     from .pdf import pdf_validate
 
     ca = ca_get_or_create()
-    return pdf_validate(
-        pdf, trust_roots=[_certificate(ca.certificate_pem)], crls=[_crl(ca.crl_pem)]
+    return pdf_validate(pdf, trust_roots=trust_roots(), crls=[_crl(ca.crl_pem)])
+
+
+# TRUST ROOTS
+
+
+def trust_roots() -> list[x509.Certificate]:
+    """Every CA that validation trusts: the system's root, then the imported ones (oldest first)."""
+    roots = [_certificate(ca_get_or_create().certificate_pem)]
+    roots += [_certificate(pem) for pem in TrustRoot.objects.values_list("pem", flat=True)]
+    return roots
+
+
+def trust_root_list() -> list[TrustRoot]:
+    """The imported roots, oldest first."""
+    return list(TrustRoot.objects.all())
+
+
+def trust_root_import(*, pem: str, actor: User) -> TrustRoot:
+    """An administrator imports the CA certificate of another authority (e.g. the government CA).
+
+    `pem` is one certificate with BasicConstraints ca=True, not expired. Signatures chaining to it
+    validate from then on (`pdf_verify`). Raises `PermissionDenied` unless `actor.is_staff`,
+    `InvalidInput` for anything that is not a valid CA certificate, `StateError` if it is trusted
+    already.
+    """
+    if not actor.is_staff:
+        raise PermissionDenied("Chỉ quản trị viên mới được nhập chứng thư gốc.", code="staff_only")
+    text = pem.strip() if isinstance(pem, str) else ""
+    try:
+        certificate = x509.load_pem_x509_certificate(text.encode("ascii"))
+    except (ValueError, UnicodeEncodeError) as error:
+        raise InvalidInput(
+            "Không đọc được chứng thư: cần một chứng thư X.509 dạng PEM "
+            "(“-----BEGIN CERTIFICATE-----”).",
+            code="bad_certificate",
+        ) from error
+    try:
+        constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
+    except x509.ExtensionNotFound:
+        constraints = None
+    if constraints is None or not constraints.ca:
+        raise InvalidInput(
+            "Chứng thư này không phải của một tổ chức chứng thực (thiếu BasicConstraints CA=True).",
+            code="not_a_ca",
+        )
+    if certificate.not_valid_after_utc <= timezone.now():
+        raise InvalidInput("Chứng thư gốc này đã hết hạn.", code="certificate_expired")
+    fingerprint = certificate.fingerprint(hashes.SHA256()).hex()
+    ours = _certificate(ca_get_or_create().certificate_pem)
+    if fingerprint == ours.fingerprint(hashes.SHA256()).hex():
+        raise StateError(
+            "Đây là chứng thư gốc của chính hệ thống, đã được tin cậy.", code="trust_root_exists"
+        )
+    try:
+        with transaction.atomic():
+            return TrustRoot.objects.create(
+                pem=_pem(certificate),
+                subject=certificate.subject.rfc4514_string()[:1000],
+                fingerprint_sha256=fingerprint,
+                imported_by=actor,
+            )
+    except IntegrityError as error:
+        raise StateError("Chứng thư gốc này đã được nhập.", code="trust_root_exists") from error
+
+
+# SIGNATURE IMAGES
+
+SIGNATURE_IMAGE_MAX_BYTES = 1024 * 1024
+SIGNATURE_IMAGE_MAX_SIDE = 3000
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def signature_image_upload(*, user: User, png: bytes) -> SignatureImage:
+    """Store the image of `user`'s handwritten signature, replacing the previous one.
+
+    ND30 Phụ lục I II.7.d: blue ink, PNG with a transparent background; it is drawn centred
+    between the position line and the name of every signature the person makes from now on.
+    Checked here: PNG, at most 1 MB and 3000 px a side, with an alpha channel (or a transparent
+    colour). Raises `InvalidInput` otherwise.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    if len(png) > SIGNATURE_IMAGE_MAX_BYTES:
+        raise InvalidInput("Ảnh chữ ký không được lớn hơn 1 MB.", code="image_too_large")
+    if not png.startswith(PNG_MAGIC):
+        raise InvalidInput("Ảnh chữ ký phải là tệp PNG.", code="image_not_png")
+    try:
+        with Image.open(io.BytesIO(png)) as image:
+            width, height = image.size  # from the header, before decoding anything
+            if max(width, height) > SIGNATURE_IMAGE_MAX_SIDE:
+                raise InvalidInput(
+                    f"Ảnh chữ ký quá lớn ({width}×{height} điểm ảnh; tối đa "
+                    f"{SIGNATURE_IMAGE_MAX_SIDE} mỗi chiều).",
+                    code="image_too_large",
+                )
+            has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+            image.load()
+    except InvalidInput:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as error:
+        raise InvalidInput("Không đọc được tệp PNG (tệp bị hỏng).", code="image_broken") from error
+    if not has_alpha:
+        raise InvalidInput(
+            "Ảnh chữ ký phải có nền trong suốt (PNG có kênh alpha), theo Nghị định 30/2020/NĐ-CP.",
+            code="image_not_transparent",
+        )
+    image_row, _created = SignatureImage.objects.update_or_create(
+        user=user,
+        defaults={
+            "png": png,
+            "sha256": hashlib.sha256(png).hexdigest(),
+            "uploaded_at": timezone.now(),
+        },
     )
+    return image_row
+
+
+def signature_image_get(*, user: User) -> SignatureImage | None:
+    """The person's current signature image, or None if they have not uploaded one."""
+    return SignatureImage.objects.filter(user=user).first()
+
+
+# SIGNING DEVICES (BROWSER KEYS)
+
+CHALLENGE_VALIDITY = timedelta(minutes=5)
+NONCE_BYTES = 32
+DEVICE_LABEL_MAX = 100
+
+
+def _device_roles() -> tuple[str, ...]:
+    """Roles that may enrol a signing device (settings.SIGNING_DEVICE_ROLES; signers by default)."""
+    return tuple(getattr(settings, "SIGNING_DEVICE_ROLES", (User.Role.SIGNER,)))
+
+
+def ensure_may_enrol(user: User) -> None:
+    """Raise `PermissionDenied` unless `user`'s role may enrol signing devices."""
+    if user.role not in _device_roles():
+        raise PermissionDenied(
+            "Chỉ người có thẩm quyền ký mới được đăng ký thiết bị ký số.", code="not_a_signer"
+        )
+
+
+def enrolment_challenge_create(*, user: User) -> EnrolmentChallenge:
+    """A fresh random nonce (32 bytes) for `user`'s new device to sign; single use, 5 minutes."""
+    ensure_may_enrol(user)
+    now = timezone.now()
+    EnrolmentChallenge.objects.filter(user=user, expires_at__lt=now).delete()
+    return EnrolmentChallenge.objects.create(
+        user=user,
+        nonce=secrets.token_bytes(NONCE_BYTES),
+        created_at=now,
+        expires_at=now + CHALLENGE_VALIDITY,
+    )
+
+
+def _challenge_consume(*, user: User, nonce: bytes) -> None:
+    """Mark `user`'s challenge `nonce` used (committed even if the proof then fails)."""
+    now = timezone.now()
+    with transaction.atomic():
+        challenge = (
+            EnrolmentChallenge.objects.select_for_update()
+            .filter(user=user, nonce=nonce, used_at__isnull=True, expires_at__gt=now)
+            .first()
+        )
+        if challenge is None:
+            raise InvalidInput(
+                "Mã thử thách không hợp lệ, đã được dùng hoặc đã hết hạn; vui lòng thử lại.",
+                code="bad_nonce",
+            )
+        challenge.used_at = now
+        challenge.save(update_fields=["used_at"])
+
+
+def _p256_public_key(spki: bytes) -> ec.EllipticCurvePublicKey:
+    try:
+        public_key = serialization.load_der_public_key(spki)
+    except (ValueError, TypeError) as error:
+        raise InvalidInput(
+            "Khóa công khai không hợp lệ: cần SubjectPublicKeyInfo (DER) của khóa ECDSA P-256.",
+            code="bad_public_key",
+        ) from error
+    if not isinstance(public_key, ec.EllipticCurvePublicKey) or not isinstance(
+        public_key.curve, ec.SECP256R1
+    ):
+        raise InvalidInput("Chỉ nhận khóa ECDSA trên đường cong P-256.", code="bad_public_key")
+    return public_key
+
+
+def device_enrol(
+    *, user: User, label: str, spki: bytes, nonce: bytes, proof: bytes
+) -> SigningDevice:
+    """Certify a key that `user` holds in a browser, after it proved possession of it.
+
+    `spki` is the DER SubjectPublicKeyInfo of an EC P-256 key (WebCrypto `exportKey("spki")`);
+    `proof` its ECDSA-SHA256 signature over the raw bytes of a nonce from
+    `enrolment_challenge_create` (r‖s as WebCrypto gives it, or DER). The nonce is used up by
+    this call whatever the outcome. The certificate says CN the person's name, O their unit, C=VN.
+    Raises `PermissionDenied` for a user who may not enrol, `InvalidInput` for a bad label, key,
+    nonce or proof, or a key enrolled before.
+    """
+    ensure_may_enrol(user)
+    label = (label or "").strip() if isinstance(label, str) else ""
+    if not label or len(label) > DEVICE_LABEL_MAX:
+        raise InvalidInput(
+            f"Vui lòng đặt tên cho thiết bị (tối đa {DEVICE_LABEL_MAX} ký tự).", code="bad_label"
+        )
+    public_key = _p256_public_key(spki)
+    _challenge_consume(user=user, nonce=nonce)
+    try:
+        public_key_verify(public_key, nonce, proof)
+    except InvalidSignatureValue as error:
+        raise InvalidInput(
+            "Không chứng minh được quyền giữ khóa: chữ ký trên mã thử thách không khớp với khóa "
+            "công khai.",
+            code="bad_proof",
+        ) from error
+    spki = public_key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    key_hash = hashlib.sha256(spki).hexdigest()
+    if SigningDevice.objects.filter(public_key_sha256=key_hash).exists():
+        raise InvalidInput("Khóa này đã được đăng ký trước đây.", code="key_enrolled")
+    certificate = ca_lib.ca_issue_signing_certificate(
+        ca=_authority(ca_get_or_create()),
+        public_key=public_key,
+        common_name=user.full_name or user.get_username(),
+        organisation=user.unit.name if user.unit else "",
+        now=timezone.now(),
+        crl_url=_crl_url(),
+    )
+    try:
+        with transaction.atomic():
+            return SigningDevice.objects.create(
+                user=user,
+                label=label,
+                public_key_der=spki,
+                public_key_sha256=key_hash,
+                certificate_pem=_pem(certificate),
+                serial=format(certificate.serial_number, "x"),
+                not_before=certificate.not_valid_before_utc,
+                not_after=certificate.not_valid_after_utc,
+            )
+    except IntegrityError as error:
+        raise InvalidInput("Khóa này đã được đăng ký trước đây.", code="key_enrolled") from error
+
+
+def device_list_of(*, user: User) -> list[SigningDevice]:
+    """The person's devices, newest first, revoked ones included."""
+    return list(SigningDevice.objects.filter(user=user))
+
+
+@transaction.atomic
+def device_revoke(*, device_id: int, actor: User) -> SigningDevice:
+    """Revoke a device's certificate: the owner or an administrator (`is_staff`).
+
+    The CRL is re-issued at once, and every later signature with the device is refused (open
+    signing sessions included). Raises `NotFound` for a device the actor may not see,
+    `StateError` if it is revoked already.
+    """
+    device = SigningDevice.objects.select_for_update().filter(pk=device_id).first()
+    if device is None or (device.user_id != actor.pk and not actor.is_staff):
+        raise NotFound("Không tìm thấy thiết bị ký.", code="device_not_found")
+    if device.revoked_at is not None:
+        raise StateError("Thiết bị ký này đã bị thu hồi trước đó.", code="device_revoked")
+    device.revoked_at, device.revoked_by = timezone.now(), actor
+    device.save(update_fields=["revoked_at", "revoked_by"])
+    _crl_reissue(force=True)
+    return device
+
+
+def _ensure_device_usable(device: SigningDevice) -> None:
+    """Refuse a revoked device, or one whose certificate is not valid now or is on the CRL."""
+    now = timezone.now()
+    if device.revoked_at is not None:
+        raise PermissionDenied(
+            "Chứng thư của thiết bị ký này đã bị thu hồi; không thể ký bằng thiết bị này.",
+            code="device_revoked",
+        )
+    if not device.not_before <= now < device.not_after:
+        raise PermissionDenied(
+            "Chứng thư của thiết bị ký này đã hết hạn hoặc chưa có hiệu lực.",
+            code="certificate_expired",
+        )
+    crl = _crl(ca_get_or_create().crl_pem)
+    if crl.get_revoked_certificate_by_serial_number(int(device.serial, 16)) is not None:
+        raise PermissionDenied(
+            "Chứng thư của thiết bị ký này có trong danh sách thu hồi (CRL).",
+            code="device_revoked",
+        )
+
+
+def _deferred_provider_for(device: SigningDevice) -> DeferredSignatureProvider:
+    """Who answers for `device`'s key. The one place to plug in another kind of key holder.
+
+    Every enrolled device today is a WebCrypto key (`BrowserKeyProvider`). A token agent or a
+    remote service that signs SHA-256 digests would be a device kind answered here with a
+    `HashSigningProvider`; nothing above (documents, workflows) changes.
+    """
+    return BrowserKeyProvider(
+        certificate=_certificate(device.certificate_pem),
+        chain=[_certificate(trust_pem())],
+    )
+
+
+# DEFERRED SIGNING (PREPARE IN ONE REQUEST, FINISH IN THE NEXT)
+
+SESSION_VALIDITY = timedelta(minutes=10)
+# Sessions are kept this long after they expire, to tell "expired" from "unknown".
+SESSION_RETENTION = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class PendingSignature:
+    """A prepared session and what the key holder must sign (`to_be_signed`, with `algorithm`)."""
+
+    session: SigningSession
+    to_be_signed: bytes
+    algorithm: str
+
+
+def signing_session_prepare(
+    *,
+    user: User,
+    device_id: int,
+    pdf: bytes,
+    position_line: str,
+    document_id: int,
+    version_id: int,
+    version_number: int,
+    content_sha256: str,
+    appearance: SignatureAppearance | None = None,
+    issue_fields: bool = True,
+) -> PendingSignature:
+    """Prepare `user`'s signature of `pdf` with the device `device_id`; keep it as a session.
+
+    The issue-number and date fields are added first (`issue_fields`), then the signature field
+    between `position_line` and the name on the last page, showing the person's signature image
+    (if uploaded) and "Ký bởi / Chức vụ / Thời gian" (`appearance`, by default their name,
+    position and now). B-T: the system TSA's token is sized in now and added at finish. Nothing
+    but the session row is written. Raises `NotFound` for a device that is not the user's,
+    `PermissionDenied` for a revoked or expired one, `InvalidInput` if the position line or the
+    blank number/date is not found.
+    """
+    from .pdf import SignatureAppearance, pdf_add_issue_fields, pdf_prepare_signature
+
+    device = SigningDevice.objects.filter(pk=device_id, user=user).first()
+    if device is None:
+        raise NotFound("Không tìm thấy thiết bị ký của bạn.", code="device_not_found")
+    _ensure_device_usable(device)
+    provider = _deferred_provider_for(device)
+    base_sha256 = hashlib.sha256(pdf).hexdigest()
+    if issue_fields:
+        pdf = pdf_add_issue_fields(pdf, fonts=_fonts())
+    image = signature_image_get(user=user)
+    now = timezone.now()
+    prepared = pdf_prepare_signature(
+        pdf,
+        signer=provider,
+        field_name=PERSON_SIGNATURE_FIELD,
+        anchor_text=position_line,
+        appearance=appearance
+        or SignatureAppearance(
+            signer_name=user.full_name or user.get_username(),
+            position=user.position or position_line,
+            signed_at=timezone.localtime(now),
+        ),
+        timestamper=_timestamper(),
+        signature_png=bytes(image.png) if image is not None else None,
+        fonts=_fonts(),
+    )
+    SigningSession.objects.filter(user=user, expires_at__lt=now - SESSION_RETENTION).delete()
+    session = SigningSession.objects.create(
+        user=user,
+        device=device,
+        document_id=document_id,
+        version_id=version_id,
+        version_number=version_number,
+        field_name=PERSON_SIGNATURE_FIELD,
+        prepared_pdf=prepared.prepared_pdf,
+        document_digest=prepared.document_digest,
+        reserved_start=prepared.reserved_start,
+        reserved_end=prepared.reserved_end,
+        signed_attributes=prepared.signed_attributes,
+        base_pdf_sha256=base_sha256,
+        content_sha256=content_sha256,
+        created_at=now,
+        expires_at=now + SESSION_VALIDITY,
+    )
+    return PendingSignature(
+        session=session,
+        to_be_signed=provider.to_be_signed(prepared.signed_attributes),
+        algorithm=provider.algorithm,
+    )
+
+
+def signing_session_get(*, session_id: object, user: User) -> SigningSession:
+    """`user`'s open session `session_id`, locked until the transaction ends.
+
+    Raises `InvalidInput` for an id that is not a UUID, `NotFound` for a session that is not the
+    user's, `StateError` for one used or expired.
+    """
+    try:
+        key = uuid.UUID(str(session_id))
+    except ValueError as error:
+        raise InvalidInput("Mã phiên ký không hợp lệ.", code="bad_session") from error
+    session = (
+        SigningSession.objects.select_for_update()
+        .select_related("device")
+        .filter(pk=key, user=user)
+        .first()
+    )
+    if session is None:
+        raise NotFound("Không tìm thấy phiên ký.", code="session_not_found")
+    if session.used_at is not None:
+        raise StateError("Phiên ký này đã được dùng.", code="session_used")
+    if session.expires_at <= timezone.now():
+        raise StateError(
+            "Phiên ký đã hết hạn; vui lòng mở lại văn bản và ký lại.", code="session_expired"
+        )
+    return session
+
+
+def signing_session_finish(*, session: SigningSession, signature: bytes) -> bytes:
+    """Check the device's answer and complete the prepared PDF; mark the session used.
+
+    Call while holding the session's lock (`signing_session_get`), after the caller checked that
+    what was prepared is still what must be signed. `signature` is the key holder's answer over
+    `to_be_signed` (r‖s or DER for ECDSA). The device must still be usable (not revoked, its
+    certificate valid and not on the CRL). Returns the signed PDF (PAdES B-T). Raises
+    `PermissionDenied` for a revoked or expired device, `InvalidInput` if the signature is
+    malformed or does not verify with the device's certificate.
+    """
+    from .pdf import pdf_finish_signature
+
+    device = SigningDevice.objects.select_for_update().get(pk=session.device_id)
+    _ensure_device_usable(device)
+    provider = _deferred_provider_for(device)
+    signed_attributes = bytes(session.signed_attributes)
+    try:
+        value = provider.signature_value(signed_attributes, bytes(signature))
+    except InvalidSignatureValue as error:
+        raise InvalidInput(
+            "Chữ ký số không hợp lệ: không khớp với chứng thư của thiết bị ký hoặc sai định dạng "
+            "(ECDSA P-256: 64 byte r‖s hoặc DER).",
+            code="bad_signature",
+        ) from error
+    prepared = PreparedSignature(
+        prepared_pdf=bytes(session.prepared_pdf),
+        document_digest=bytes(session.document_digest),
+        reserved_start=session.reserved_start,
+        reserved_end=session.reserved_end,
+        signed_attributes=signed_attributes,
+        certificate=provider.certificate,
+        chain=tuple(provider.chain),
+    )
+    signed = pdf_finish_signature(prepared, signature_value=value, timestamper=_timestamper())
+    session.used_at = timezone.now()
+    session.save(update_fields=["used_at"])
+    return signed
+
+
+# ENCODING AT THE EDGES
+
+
+def base64_field(value: object, *, name: str) -> bytes:
+    """Decode a base64 (standard or URL-safe, padding optional) request field, or `InvalidInput`."""
+    if isinstance(value, bytes):
+        return value
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(f"Thiếu trường “{name}” (base64).", code="missing_field")
+    text = "".join(value.split()).replace("-", "+").replace("_", "/")
+    text += "=" * (-len(text) % 4)
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as error:
+        raise InvalidInput(
+            f"Trường “{name}” không phải base64 hợp lệ.", code="bad_base64"
+        ) from error

@@ -21,6 +21,7 @@ from agencies.errors import InvalidInput, NotFound, PermissionDenied, StateError
 from agencies.models import User
 from documents import services as documents
 from documents.models import ConsultationRequest, Plan
+from signing import services as signing
 
 from .flows import PlanFlow
 
@@ -101,7 +102,15 @@ def _approve_vetting(
 
 
 def _sign(plan: Plan, actor: User, comment: str, data: dict[str, Any], task: Task) -> None:
-    documents.plan_sign(plan=plan, actor=actor, comment=comment)
+    # The signature was prepared by plan_sign_prepare; `data` carries the device's answer.
+    signature = data.get("signature")
+    documents.plan_sign(
+        plan=plan,
+        actor=actor,
+        comment=comment,
+        session_id=data.get("session_id"),
+        signature=signing.base64_field(signature, name="signature") if signature else None,
+    )
 
 
 def _issue(plan: Plan, actor: User, comment: str, data: dict[str, Any], task: Task) -> None:
@@ -159,6 +168,7 @@ TASKS: dict[str, TaskSpec] = {
         "Ký số kế hoạch",
         (Action("sign", "Ký số", _sign), RETURN),
         prepare=lambda plan: documents.plan_prepare_signature(plan=plan),
+        data_fields=("session_id", "signature"),
     ),
     "revise_sign": REVISE,
     "issue": TaskSpec(
@@ -265,6 +275,30 @@ def task_complete(
         raise StateError("Văn bản đang được người khác xử lý, vui lòng thử lại.") from exc
     plan.refresh_from_db()
     return plan
+
+
+def plan_sign_prepare(*, plan: Plan, actor: User, device_id: int) -> signing.PendingSignature:
+    """Prepare the signer's signature of `plan` with their device; the "sign" task must be open.
+
+    The answer is sent back by completing that task with action "sign" and data
+    {"session_id", "signature"} (`task_complete`). Refusals as `documents.plan_sign_prepare`;
+    without an open "sign" task of `actor` for this plan: `PermissionDenied` for anyone but the
+    designated signer, `StateError` for them.
+    """
+    has_task = (
+        task_list_open(user=actor)
+        .filter(process__artifact_object_id=plan.pk, flow_task=PlanFlow.sign)
+        .exists()
+    )
+    if not has_task:
+        if actor.pk != plan.signer_id:
+            raise PermissionDenied(
+                "Chỉ người ký được chỉ định mới được ký văn bản này.", code="not_the_signer"
+            )
+        raise StateError(
+            "Không có nhiệm vụ ký số đang chờ bạn cho văn bản này.", code="no_sign_task"
+        )
+    return documents.plan_sign_prepare(plan=plan, actor=actor, device_id=device_id)
 
 
 def process_for(plan: Plan) -> Any:

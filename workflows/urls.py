@@ -12,6 +12,8 @@ from . import views
 
 urlpatterns = [
     path("", include("workflows.urls_compare")),
+    path("", include("workflows.urls_incoming")),
+    path("", include("workflows.urls_verify")),
     path(
         "dang-nhap/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"
     ),

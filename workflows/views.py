@@ -29,11 +29,12 @@ from agencies.selectors import unit_list_active, user_list_with_role
 from documents import services as documents
 from documents.content import SECTION_KINDS, Block, ContentError, PlanContent, UnitRef
 from documents.models import ConsultationRequest, Plan, PlanEvent, Receipt
-from documents.rendering import format_number, format_vnd, point_letter, roman
+from documents.rendering import format_vnd, point_letter, roman
 from documents.selectors import (
     consultation_list,
     plan_event_list,
     plan_get_visible,
+    plan_import_notes,
     plan_is_visible,
     plan_list_received,
     plan_list_visible,
@@ -101,11 +102,7 @@ def vnd(amount: int | None) -> str:
 
 def plan_number_text(plan: Plan) -> str:
     """ "262/KH-UBND" once issued, else ""."""
-    if plan.number is None:
-        return ""
-    return format_number(
-        plan.number, plan.doc_type, plan.issuer.abbreviation or "UBND"
-    ).removeprefix("Số: ")
+    return documents.plan_number_text(plan).removeprefix("Số: ")
 
 
 def _parse_date(value: str) -> dt.date | None:
@@ -466,6 +463,7 @@ def plan_edit(request: HttpRequest, plan_id: int) -> HttpResponse:
             "plan": plan,
             "content": plan.content,
             "editor_data": _editor_data(plan),
+            "import_notes": plan_import_notes(plan=plan),
             "open_tasks": [
                 {"task": t, "title": _task_title(t)}
                 for t in _open_tasks_for_plan(request.user, plan)

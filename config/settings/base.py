@@ -158,6 +158,9 @@ SOFFICE_BINARY = os.environ.get("SOFFICE_BINARY", "soffice")
 UNOSERVER_HOST = os.environ.get("UNOSERVER_HOST", "")
 UNOSERVER_PORT = int(os.environ.get("UNOSERVER_PORT", "2003"))
 PDF_CONVERSION_TIMEOUT = int(os.environ.get("PDF_CONVERSION_TIMEOUT", "120"))
+# Largest Word file accepted for import (browser and API), in bytes; the importer also refuses
+# archives that expand beyond 50 MB or more than 100 times (documents/importing.py).
+IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(10 * 1024 * 1024)))
 
 # SIGNING
 SIGNING_DIR = Path(os.environ.get("SIGNING_DIR", VAR_DIR / "signing"))
@@ -174,3 +177,18 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"fontTools": {"level": "WARNING"}, "pyhanko": {"level": "WARNING"}},
 }
+
+# SEAL KEY: where the agency's seal (khóa con dấu) private key lives. "file": created on first use
+# and stored encrypted in the database; "pkcs11": in a PKCS#11 token / HSM, created there by
+# `manage.py seal_key_init` (non-extractable). SoftHSM2 (Debian softhsm2) stands in for a token.
+SEAL_KEY_BACKEND = os.environ.get("SEAL_KEY_BACKEND", "file")
+SEAL_PKCS11_MODULE = os.environ.get("SEAL_PKCS11_MODULE", "/usr/lib/softhsm/libsofthsm2.so")
+SEAL_PKCS11_TOKEN_LABEL = os.environ.get("SEAL_PKCS11_TOKEN_LABEL", "seal")
+SEAL_PKCS11_PIN = os.environ.get("SEAL_PKCS11_PIN", "")
+SEAL_PKCS11_KEY_TYPE = os.environ.get("SEAL_PKCS11_KEY_TYPE", "ec")  # "ec" (P-256) | "rsa" (3072)
+
+# VERIFICATION: the public page /kiem-tra/ and POST /api/v1/verify/.
+# The absolute address printed (link and QR code) in every issued PDF; must be reachable by readers.
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Largest PDF accepted for verification, in bytes.
+VERIFY_MAX_BYTES = int(os.environ.get("VERIFY_MAX_BYTES", str(20 * 1024 * 1024)))

@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from agencies.models import User
 from tests.helpers import in_days
+from tests.signing.browser_key import BrowserKey, api_enrol, api_sign_data
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -100,7 +101,15 @@ def test_plan_walks_from_draft_to_receipt_through_the_api(
     do_task(client_for(office_vetter), plan_id, "vetting", "approve")
     as_signer = client_for(signer)
     assert as_signer.get(f"/api/v1/documents/{plan_id}/pdf/").status_code == 200
-    do_task(as_signer, plan_id, "sign", "sign")
+    key = BrowserKey(signer)
+    device = api_enrol(as_signer, key)
+    do_task(
+        as_signer,
+        plan_id,
+        "sign",
+        "sign",
+        data=api_sign_data(as_signer, plan_id, key, device["id"]),
+    )
     issued = do_task(client_for(clerk), plan_id, "issue", "issue")
     acknowledged = as_newspaper.post(f"/api/v1/documents/{plan_id}/acknowledge/")
 
