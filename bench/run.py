@@ -126,6 +126,11 @@ def run_all() -> None:
     print("| what | median | min | max | runs |")
     print("|---|---:|---:|---:|---:|")
 
+    report(
+        "import the seed plan .docx (structure, units matched)",
+        timed(lambda: import_plan_docx(SEED.read_bytes(), directory=rows)),
+    )
+
     # Rendering: .docx, then PDF cold (one-off soffice) and warm (unoserver)
     bench_rendering(documents._clean_content(seed_content)[0])
 
