@@ -33,6 +33,7 @@ lint: install
 check: lint test
 
 bench: install
+	@bash scripts/unoserver.sh --install
 	$(PY) -m bench.run
 
 # Refresh the English catalogues in locale/ after changing texts, then translate the new or

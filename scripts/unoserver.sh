@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run a warm LibreOffice (unoserver) so that docx → PDF takes well under a second:
 # XML-RPC on $UNOSERVER_HOST:$UNOSERVER_PORT (127.0.0.1:2003), UNO on $UNOSERVER_UNO_PORT (2002).
-# The first run creates .venv-uno: Debian's python3 (which has python3-uno) with the unoserver
+# The first run (or `scripts/unoserver.sh --install`) creates .venv-uno: Debian's python3 (which has python3-uno) with the unoserver
 # package, the same version as the app's client. The app falls back to one-off soffice runs while
 # this server warms up (about 5-10 s) or when it is down (documents/conversion.py).
 set -euo pipefail
@@ -25,6 +25,7 @@ if [ ! -x "$UNO_VENV/bin/unoserver" ]; then
   /usr/bin/python3 -m venv --system-site-packages "$UNO_VENV"
   "$UNO_VENV/bin/pip" install -q "unoserver==$version"
 fi
+[ "${1:-}" = "--install" ] && exit 0  # only create .venv-uno (make bench)
 mkdir -p "$PROFILE"
 echo "unoserver: listening on $UNOSERVER_HOST:$UNOSERVER_PORT (profile $PROFILE)"
 exec "$UNO_VENV/bin/unoserver" --interface "$UNOSERVER_HOST" --port "$UNOSERVER_PORT" \
