@@ -118,4 +118,10 @@ def task_input(node: str, post: QueryDict) -> tuple[str, str, dict[str, Any]]:
                     "note": (post.get(f"note_{request_id}") or "").strip(),
                 }
         data = {"resolutions": resolutions}
+    elif node == "sign":
+        # Filled in by static/js/signing.js: the prepared session and the key's r‖s (base64).
+        data = {
+            "session_id": (post.get("session_id") or "").strip(),
+            "signature": (post.get("signature") or "").strip(),
+        }
     return action, comment, data

@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("workflows.urls_compare")),
     path("", include("workflows.urls_incoming")),
     path("", include("workflows.urls_verify")),
+    path("", include("workflows.urls_signing")),
     path(
         "dang-nhap/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"
     ),

@@ -2,13 +2,16 @@
 
 Every user works in their own browser context, logs in through the login page and waits on what
 they see. Live updates (bell, toast, consultation table, status banner) are checked on pages that
-stay open, and a marker set on the loaded document shows that they came without a reload.
+stay open, and a marker set on the loaded document shows that they came without a reload. The
+Phó Chủ tịch enrols the browser as a signing device (a WebCrypto key kept in IndexedDB) and
+uploads the image of the handwritten signature before signing with that key.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +21,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from agencies.directory import DEMO_PASSWORD, directory_seed
 from documents.models import Plan
+from signing.models import SigningDevice
 from signing.services import pdf_verify
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -30,9 +34,10 @@ SLOW_MS = 90_000  # steps that render with LibreOffice or sign
 # What a user does and sees
 
 
-def login(walk: Any, username: str) -> Page:
-    """A private window for `username`, logged in through the login page; lands on the inbox."""
-    page = walk.new_page(username)
+def login(walk: Any, username: str, window: str | None = None) -> Page:
+    """A private window for `username` (named `window` when one person has several), logged in
+    through the login page; lands on the inbox."""
+    page = walk.new_page(window or username)
     page.goto("/dang-nhap/")
     page.get_by_label("Tên đăng nhập").fill(username)
     page.get_by_label("Mật khẩu").fill(DEMO_PASSWORD)
@@ -78,6 +83,62 @@ def complete_task(
     # "✍ Ký số": the sign button carries a pen in front of its label.
     form.get_by_role("button", name=re.compile(rf"^\W*{re.escape(label)}$")).click()
     expect(page.locator(".flash-list")).to_contain_text(f"Đã thực hiện “{label}”", timeout=timeout)
+
+
+def sign_button(page: Page) -> Locator:
+    return task_form(page).get_by_role("button", name=re.compile(r"^\W*Ký số$"))
+
+
+def signature_png(path: Path) -> Path:
+    """A handwritten-looking signature: blue strokes on a transparent background (ND30)."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (360, 120), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    blue = (16, 42, 168, 255)
+    draw.line([(20, 92), (58, 28), (88, 96), (126, 34), (160, 88)], fill=blue, width=5)
+    draw.arc((170, 18, 300, 112), start=160, end=470, fill=blue, width=4)
+    draw.line([(190, 74), (345, 52)], fill=blue, width=3)
+    image.save(path, format="PNG")
+    return path
+
+
+def open_signing_devices(page: Page) -> None:
+    """The signer's own page, from the main navigation."""
+    nav = page.get_by_role("navigation", name="Điều hướng chính")
+    nav.get_by_role("link", name="Thiết bị ký số").click()
+    expect(page.get_by_role("heading", name="Thiết bị ký số", level=1)).to_be_visible()
+
+
+def device_row(page: Page, label: str) -> Locator:
+    return page.locator("[data-device-list] tbody tr").filter(has_text=label)
+
+
+def enrol_this_browser(page: Page, label: str) -> None:
+    """On "Thiết bị ký số": name this browser and enrol it; its row is marked as this browser."""
+    open_signing_devices(page)
+    page.get_by_label("Tên thiết bị").fill(label)
+    page.get_by_role("button", name="Đăng ký trình duyệt này").click()
+    expect(page.locator("[data-device-message]")).to_contain_text(
+        f"Đã đăng ký trình duyệt này làm thiết bị ký số “{label}”"
+    )
+    row = device_row(page, label)
+    expect(row).to_contain_text("Đang hiệu lực")
+    expect(row.get_by_text("Trình duyệt này")).to_be_visible()
+    # enrolled once: the button waits until this browser's device is revoked
+    expect(page.get_by_role("button", name="Đăng ký trình duyệt này")).to_be_disabled()
+
+
+def upload_signature_image(page: Page, png: Path) -> None:
+    """On "Thiết bị ký số": upload the signature image; the preview shows it."""
+    page.get_by_label("Tệp ảnh chữ ký (PNG)").set_input_files(str(png))
+    page.get_by_role("button", name="Tải lên ảnh chữ ký").click()
+    expect(page.locator("[data-image-message]")).to_contain_text("Đã lưu ảnh chữ ký")
+    expect(page.get_by_role("img", name="Ảnh chữ ký hiện tại")).to_be_visible()
+    page.wait_for_function(
+        "() => { const img = document.querySelector('[data-signature-preview]');"
+        " return img && img.complete && img.naturalWidth === 360; }"
+    )
 
 
 def reload_from_banner(page: Page, text: str) -> None:
@@ -138,7 +199,7 @@ def tamper(pdf: bytes) -> bytes:
 # The walk
 
 
-def test_seed_plan_walks_from_draft_to_receipt_in_the_browser(walk: Any) -> None:
+def test_seed_plan_walks_from_draft_to_receipt_in_the_browser(walk: Any, tmp_path: Path) -> None:
     # given the demo province and the seed draft, to be signed by the Phó Chủ tịch
     directory_seed()
     call_command("seed_demo")
@@ -238,10 +299,17 @@ def test_seed_plan_walks_from_draft_to_receipt_in_the_browser(walk: Any) -> None
     open_inbox_task(office, "Thẩm tra")
     complete_task(office, "Đồng ý, trình ký")
 
-    # when the Phó Chủ tịch reads the PDF, then signs
+    # given the Phó Chủ tịch has enrolled this browser and uploaded the signature image
     signer = login(walk, "phochutich")
+    enrol_this_browser(signer, "Máy tính phòng làm việc")
+    upload_signature_image(signer, signature_png(tmp_path / "chu-ky.png"))
+    device = SigningDevice.objects.get(user__username="phochutich")
+    assert device.label == "Máy tính phòng làm việc" and device.revoked_at is None
+
+    # when the Phó Chủ tịch reads the PDF, then signs with the browser's key
     open_inbox_task(signer, "Ký số kế hoạch")
     check_pdf_link(signer, task_form(signer).get_by_role("link", name="Xem bản PDF sẽ ký"))
+    expect(task_form(signer).locator("[data-sign-error]")).to_be_hidden()  # the key is found
     complete_task(signer, "Ký số", timeout=SLOW_MS)
     expect(status(signer)).to_have_text("Đã ký, chờ phát hành")
 
@@ -291,6 +359,9 @@ def test_seed_plan_walks_from_draft_to_receipt_in_the_browser(walk: Any) -> None
         "Ủy ban nhân dân tỉnh Đồng Nai",
     ]
     assert all(r.bottom_line for r in reports), [r.summary for r in reports]
+    # the person's signature is the browser key's: its certificate is the enrolled device's
+    person = next(r for r in reports if r.kind == "signature")
+    assert person.certificate_serial == device.serial
 
     # and one changed byte inside the signed range breaks both signatures
     reports = pdf_verify(pdf=tamper(issued))

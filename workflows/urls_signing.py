@@ -1,0 +1,9 @@
+"""Page routes of digital signing (the signer's devices); included next to workflows.urls."""
+
+from django.urls import path
+
+from . import views_signing
+
+urlpatterns = [
+    path("ky-so/thiet-bi/", views_signing.signing_devices, name="signing-devices"),
+]
