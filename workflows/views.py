@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from agencies.errors import DomainError, InvalidInput, PermissionDenied, StateError
+from agencies.errors import DomainError, InvalidInput, NotFound, PermissionDenied, StateError
 from agencies.models import Unit, User
 from agencies.selectors import unit_list_active, user_list_with_role
 from documents import services as documents
@@ -612,20 +612,35 @@ def _render_task(request: HttpRequest, task_id: int, *, status: int = 200) -> Ht
     )
 
 
+def _closed_task_redirect(request: HttpRequest, task_id: int) -> HttpResponse:
+    task = Task.objects.filter(pk=task_id).select_related("process").first()
+    if task is not None and task.process.artifact_object_id:
+        plan = Plan.objects.filter(pk=task.process.artifact_object_id).first()
+        if plan is not None and plan_is_visible(user=request.user, plan=plan):
+            return redirect("plan-detail", plan_id=plan.pk)
+    return redirect("home")
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
     """One of the user's open tasks; POST completes it with one of its actions."""
     if request.method == "GET":
         return _render_task(request, task_id)
-    task = workflows.task_get_open(user=request.user, task_id=task_id)
-    spec = workflows.task_spec(task)
     try:
+        task = workflows.task_get_open(user=request.user, task_id=task_id)
+        spec = workflows.task_spec(task)
         action, comment, data = task_input(task.flow_task.name, request.POST)
         plan = workflows.task_complete(
             task_id=task_id, actor=request.user, action=action, comment=comment, data=data
         )
+    except StateError as exc:
+        # Someone else, or a deadline, closed the task meanwhile: show the plan as it is now.
+        messages.error(request, exc.message)
+        return _closed_task_redirect(request, task_id)
     except DomainError as exc:
+        if isinstance(exc, NotFound):
+            raise
         messages.error(request, exc.message)
         return _render_task(request, task_id, status=exc.status)
     label = next((a.label for a in spec.actions if a.code == action), action)

@@ -422,3 +422,16 @@ def test_the_editor_lists_what_a_word_import_could_not_place(org, client_for):
     assert response.status_code == 200
     assert "Đoạn văn lạc chỗ cần xếp lại." in page
     assert "Cần xem lại sau khi nhập từ tệp Word" in page
+
+
+def test_a_task_closed_meanwhile_sends_the_user_to_the_plan_with_the_reason(org, plan, client_for):
+    # given the head's approval task, completed in another tab
+    plan_submit(plan=plan, actor=org.drafter)
+    task = next(t for t in task_list_open(user=org.head) if t.flow_task.name == "agency_review")
+    client = client_for(org.head)
+    assert client.post(f"/nhiem-vu/{task.pk}/", {"action": "approve"}).status_code == 302
+    # when the stale tab posts again
+    response = client.post(f"/nhiem-vu/{task.pk}/", {"action": "approve"}, follow=True)
+    # then the user lands on the plan page and reads why
+    assert response.redirect_chain[-1][0] == f"/ke-hoach/{plan.pk}/"
+    assert "đã được xử lý" in response.content.decode()
