@@ -8,25 +8,14 @@ fails, saves a screenshot of every open page under test-results/<test id>/.
 from __future__ import annotations
 
 import re
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.e2e.server import CHROMIUM, CHROMIUM_ARGS, serve
+
 RESULTS_DIR = Path(__file__).resolve().parents[2] / "test-results"
 #: How long `expect` waits by default in these tests (signing and LibreOffice take seconds).
 EXPECT_TIMEOUT_MS = 20_000
@@ -36,50 +25,11 @@ EXPECT_TIMEOUT_MS = 20_000
 # The server
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def live_url(transactional_db: Any) -> Iterator[str]:
-    """uvicorn serving config.asgi in a fresh process (tests/e2e/live_server.py) that shares
-    the test database."""
-    from django.conf import settings
-    from django.db import connection
-
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.e2e.live_server",
-            str(port),
-            str(connection.settings_dict["NAME"]),
-            str(settings.MEDIA_ROOT),
-            str(settings.SIGNING_DIR),
-        ],
-        cwd=settings.BASE_DIR,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    pytest.fail("uvicorn did not start (tests/e2e/live_server.py)")
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+    """The site, served for the browser walks (tests/e2e/server.py)."""
+    with serve() as url:
+        yield url
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Serve config.asgi (HTTP and WebSocket) under uvicorn for the browser walks, on the test database.
 
-Run as `python -m tests.e2e.live_server PORT DB_NAME MEDIA_ROOT SIGNING_DIR`. A fresh process
+Run as `python -m tests.e2e.live_server PORT DB_NAME MEDIA_ROOT SIGNING_DIR [URLCONF]`. A fresh process
 rather than a fork of pytest: a fork copies asgiref's single-thread executor with its worker
 thread gone (after async tests ran in the session), and every WebSocket then hangs in connect.
 """
@@ -9,7 +9,7 @@ import os
 import sys
 
 
-def main(port: int, db_name: str, media_root: str, signing_dir: str) -> None:
+def main(port: int, db_name: str, media_root: str, signing_dir: str, urlconf: str = "") -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
     import django
     from django.conf import settings
@@ -18,6 +18,8 @@ def main(port: int, db_name: str, media_root: str, signing_dir: str) -> None:
     settings.DATABASES["default"]["NAME"] = db_name
     settings.MEDIA_ROOT = media_root
     settings.SIGNING_DIR = signing_dir
+    if urlconf:
+        settings.ROOT_URLCONF = urlconf
     django.setup()
 
     import uvicorn
@@ -35,4 +37,4 @@ def main(port: int, db_name: str, media_root: str, signing_dir: str) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]), *sys.argv[2:5])
+    main(int(sys.argv[1]), *sys.argv[2:6])

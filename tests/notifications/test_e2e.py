@@ -1,78 +1,25 @@
 """The bell in a real browser against the real ASGI app under uvicorn: list, live, read, catch-up."""
 
 import re
-import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from django.test import Client
 
 from notifications.models import Notification
 from notifications.selectors import notification_unread_count
+from tests.e2e.server import CHROMIUM, CHROMIUM_ARGS, serve
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = shutil.which("chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
 def live_url(transactional_db) -> Iterator[str]:
-    """uvicorn serving config.asgi in a separate process on the same test database."""
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.notifications.live_server",
-            str(port),
-            str(connection.settings_dict["NAME"]),
-            "tests.notifications.e2e_urls",
-        ],
-        cwd=settings.BASE_DIR,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    pytest.fail("uvicorn did not start")
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+    """The app under uvicorn with the bell test's routes (tests/notifications/e2e_urls.py)."""
+    with serve("tests.notifications.e2e_urls") as url:
+        yield url
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed")
 def test_bell_lists_receives_live_marks_read_and_catches_up(live_url, user, monkeypatch):
     from playwright.sync_api import expect, sync_playwright
 
@@ -86,7 +33,7 @@ def test_bell_lists_receives_live_marks_read_and_catches_up(live_url, user, monk
     session_cookie = {"name": "sessionid", "value": client.cookies["sessionid"].value}
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         context = browser.new_context()
         context.add_cookies([{**session_cookie, "url": live_url}])
         page = context.new_page()
