@@ -232,6 +232,16 @@ class DocumentPdfView(APIView):
         return response
 
 
+def read_docx_upload(request: Request) -> bytes:
+    """The .docx of the multipart field `file`, refused before reading when over the limit."""
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise InvalidInput("Vui lòng chọn tệp .docx (trường “file”).")
+    if upload.size > max_import_bytes():  # settings.IMPORT_MAX_BYTES
+        raise InvalidInput(too_large_message())
+    return upload.read()
+
+
 class DocumentImportView(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
@@ -256,12 +266,7 @@ class DocumentImportView(APIView):
         summary="Nhập dự thảo từ tệp .docx",
     )
     def post(self, request: Request) -> Response:
-        upload = request.FILES.get("file")
-        if upload is None:
-            raise InvalidInput("Vui lòng chọn tệp .docx (trường “file”).")
-        if upload.size > max_import_bytes():  # settings.IMPORT_MAX_BYTES, before reading it
-            raise InvalidInput(too_large_message())
-        plan, result = services.plan_import_docx(actor=request.user, data=upload.read())
+        plan, result = services.plan_import_docx(actor=request.user, data=read_docx_upload(request))
         return Response(
             {
                 "document": PlanDetailSerializer(plan).data,

@@ -17,8 +17,7 @@ from rest_framework.views import APIView
 from agencies.errors import InvalidInput
 
 from . import selectors, services
-from .api import ERRORS, PlanDetailSerializer
-from .importing import max_import_bytes, too_large_message
+from .api import ERRORS, PlanDetailSerializer, read_docx_upload
 from .models import IncomingDocument
 
 
@@ -107,11 +106,7 @@ class IncomingImportView(APIView):
         summary="Vào sổ văn bản đến từ tệp .docx",
     )
     def post(self, request: Request) -> Response:
-        upload = request.FILES.get("file")
-        if upload is None:
-            raise InvalidInput("Vui lòng chọn tệp .docx (trường “file”).")
-        if upload.size > max_import_bytes():  # settings.IMPORT_MAX_BYTES, before reading it
-            raise InvalidInput(too_large_message())
+        data = read_docx_upload(request)
         assigned = request.data.get("assigned_unit") or None
         if assigned is not None:
             try:
@@ -120,8 +115,8 @@ class IncomingImportView(APIView):
                 raise InvalidInput("Đơn vị được giao xử lý không hợp lệ.") from exc
         incoming = services.incoming_import_docx(
             actor=request.user,
-            data=upload.read(),
-            file_name=upload.name or "",
+            data=data,
+            file_name=request.FILES["file"].name or "",
             assigned_unit_id=assigned,
             deadline=request.data.get("deadline") or None,
         )
