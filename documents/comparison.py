@@ -55,6 +55,10 @@ SCALAR_FIELDS: tuple[tuple[str, str], ...] = (
     ("preamble", "Lời mở đầu"),
     ("closing", "Đoạn kết"),
     ("signature", "Khối chữ ký"),
+    ("circulation_note", "Chỉ dẫn phạm vi lưu hành"),
+    ("drafter_initials", "Ký hiệu người đánh máy"),
+    ("copies", "Số lượng bản phát hành"),
+    ("contact_line", "Thông tin liên hệ"),
 )
 ISSUED_BY_LABELS = {"collective": "Tập thể (TM.)", "individual": "Người đứng đầu"}
 TASK_FIELDS: tuple[tuple[str, str], ...] = (

@@ -28,6 +28,11 @@ SECTION_KINDS = ("general", "purpose", "tasks", "budget", "implementation")
 MAX_TEXT = 20_000
 MAX_ITEMS = 500
 MAX_APPENDICES = 20
+#: Lengths of the one-line marks of ô 11–13 (Phụ lục I, mục II.11–13).
+MAX_CIRCULATION_NOTE = 60
+MAX_DRAFTER_INITIALS = 10
+MAX_COPIES = 1_000_000
+MAX_CONTACT_LINE = 300
 
 #: Công văn: no type name and no type abbreviation in its number (ND30 Phụ lục I, II.3.b).
 LETTER = "CV"
@@ -130,6 +135,30 @@ def _choice(
         allowed = ", ".join((shown or {}).get(c, c) for c in choices if c)
         raise ContentError(f"{label} “{value}” không hợp lệ: chọn {allowed} hoặc để trống.")
     return canonical[upper]
+
+
+def _line(data: dict[str, Any], key: str, *, label: str, limit: int) -> str:
+    """A one-line text (inner whitespace, line breaks included, collapsed) of at most `limit`
+    characters."""
+    value = re.sub(r"\s+", " ", _text(data, key, label=label))
+    if len(value) > limit:
+        raise ContentError(f"Trường “{label}” quá dài (tối đa {limit} ký tự).")
+    return value
+
+
+def _copies(data: dict[str, Any]) -> int | None:
+    """Ô 12: the number of copies issued, a whole number ≥ 1, or None when absent."""
+    value = data.get("copies")
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if value in ("", None) or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_COPIES:
+        raise ContentError(
+            f"Số lượng bản phát hành phải là số nguyên từ 1 đến {MAX_COPIES:,}".replace(",", ".")
+            + " hoặc để trống."
+        )
+    return value
 
 
 def _dict(value: Any, where: str) -> dict[str, Any]:
@@ -397,6 +426,13 @@ class PlanContent:
     #: Công văn: the drafting unit's (or subject's) abbreviation after the issuer's, "12/UBND-VX".
     drafting_unit_abbreviation: str = ""
     appendices: list[Appendix] = field(default_factory=list)
+    #: Ô 11: a circulation note in a box at the top of page 1, e.g. "XEM XONG TRẢ LẠI".
+    circulation_note: str = ""
+    #: Ô 12: the drafter's initials and the number of copies issued, printed "PL.(300)".
+    drafter_initials: str = ""
+    copies: int | None = None
+    #: Ô 13: address, phone, e-mail, website of the issuer, at the bottom of page 1 only.
+    contact_line: str = ""
 
     @classmethod
     def from_dict(cls, data: Any) -> PlanContent:
@@ -411,6 +447,13 @@ class PlanContent:
         if unit and not re.fullmatch(r"[A-ZĐa-zđ0-9]{1,12}", unit):
             raise ContentError(
                 "Viết tắt đơn vị soạn thảo chỉ gồm chữ cái và chữ số, không dấu cách (ví dụ: VX)."
+            )
+        initials = _text(data, "drafter_initials", label="Ký hiệu người đánh máy")
+        initials = initials.strip(" .")
+        if initials and not re.fullmatch(rf"[^\W\d_]{{1,{MAX_DRAFTER_INITIALS}}}", initials):
+            raise ContentError(
+                "Ký hiệu người đánh máy chỉ gồm chữ cái viết tắt, không dấu cách, "
+                f"tối đa {MAX_DRAFTER_INITIALS} chữ (ví dụ: PL)."
             )
         return cls(
             title=_text(data, "title", required=True),
@@ -453,6 +496,17 @@ class PlanContent:
                     _list(data, "appendices", label="Phụ lục", limit=MAX_APPENDICES)
                 )
             ],
+            circulation_note=_line(
+                data,
+                "circulation_note",
+                label="Chỉ dẫn phạm vi lưu hành",
+                limit=MAX_CIRCULATION_NOTE,
+            ).upper(),
+            drafter_initials=initials.upper(),
+            copies=_copies(data),
+            contact_line=_line(
+                data, "contact_line", label="Thông tin liên hệ", limit=MAX_CONTACT_LINE
+            ),
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -156,6 +156,16 @@ def format_archive_line(archive: str) -> str:
     return f"- {text}."
 
 
+def format_drafter_mark(initials: str, copies: int | None) -> str:
+    """Ô 12: the drafter's initials in upper case, a dot, the number of copies in brackets:
+    "PL.(300)"; "PL." or "(300)" when only one is known, "" when neither is."""
+    text = re.sub(r"\s+", "", initials or "").strip(".").upper()
+    mark = f"{text}." if text else ""
+    if copies is not None:
+        mark += f"({copies})"
+    return mark
+
+
 def roman(number: int) -> str:
     """Upper-case Roman numeral of a positive integer (section numbers I, II, …)."""
     values = (
@@ -545,10 +555,26 @@ def _page_number_field(paragraph: Paragraph, size: float) -> None:
 STAMP_COLOR = RGBColor(0xFF, 0x00, 0x00)
 STAMP_HEIGHT_MM = 8
 STAMP_SIZE = 13
+#: Ô 11 (circulation note): black, single rule, right of centre over the header (Phụ lục I, mục IV
+#: puts it at about 58–85 % of the text width).
+CIRCULATION_COLOR = RGBColor(0x00, 0x00, 0x00)
+CIRCULATION_CENTRE_SHARE = 0.715
+#: Ô 12 and ô 13: 11 pt upright (Phụ lục I, mục V).
+DRAFTER_SIZE = 11
+CONTACT_SIZE = 11
 
 
-def _stamp(cell: _Cell, text: str, width_mm: float, available_mm: float) -> None:
-    """A bordered box `width_mm` × 8 mm, centred in `cell`, with `text` in 13 pt bold capitals."""
+def _stamp(
+    cell,
+    text: str,
+    width_mm: float,
+    available_mm: float,
+    *,
+    color: RGBColor = STAMP_COLOR,
+    indent_mm: float | None = None,
+) -> None:
+    """A bordered box `width_mm` × 8 mm, centred in `cell` (or `indent_mm` from its left edge), with
+    `text` in 13 pt bold capitals. `cell` may also be the document itself (ô 11 on top of page 1)."""
     width_mm = max(width_mm, text_width_mm(text, STAMP_SIZE, bold=True) + 4)
     table = cell.add_table(rows=1, cols=1)
     tbl_pr = table._tbl.tblPr
@@ -560,7 +586,9 @@ def _stamp(cell: _Cell, text: str, width_mm: float, available_mm: float) -> None
     tbl_w.set(qn("w:type"), "dxa")
     # Centred by an indent rather than jc: LibreOffice and Word agree on indents in nested tables.
     indent = OxmlElement("w:tblInd")
-    indent.set(qn("w:w"), str(_twips(max((available_mm - width_mm) / 2, 0))))
+    if indent_mm is None:
+        indent_mm = (available_mm - width_mm) / 2
+    indent.set(qn("w:w"), str(_twips(max(indent_mm, 0))))
     indent.set(qn("w:type"), "dxa")
     borders = OxmlElement("w:tblBorders")
     for side in ("top", "left", "bottom", "right"):
@@ -568,7 +596,7 @@ def _stamp(cell: _Cell, text: str, width_mm: float, available_mm: float) -> None
         element.set(qn("w:val"), "single")
         element.set(qn("w:sz"), "8")  # eighths of a point: 1 pt
         element.set(qn("w:space"), "0")
-        element.set(qn("w:color"), str(STAMP_COLOR))
+        element.set(qn("w:color"), str(color))
         borders.append(element)
     layout = OxmlElement("w:tblLayout")
     layout.set(qn("w:type"), "fixed")
@@ -593,9 +621,9 @@ def _stamp(cell: _Cell, text: str, width_mm: float, available_mm: float) -> None
     paragraph = box.paragraphs[0]
     _format(paragraph, align=WD_ALIGN_PARAGRAPH.CENTER, first_line=False, after=0)
     run = _run(paragraph, text.upper(), size=STAMP_SIZE, bold=True)
-    run.font.color.rgb = STAMP_COLOR
-    # Word needs a paragraph after a nested table; keep it small.
-    after = cell.paragraphs[-1]
+    run.font.color.rgb = color
+    # Word needs a paragraph after a nested table (and one between two tables); keep it small.
+    after = cell.paragraphs[-1] if isinstance(cell, _Cell) else cell.add_paragraph()
     _format(after, align=WD_ALIGN_PARAGRAPH.CENTER, first_line=False, after=0)
     _paragraph_mark_size(after, 4)
 
@@ -648,6 +676,8 @@ class _DocumentRenderer:
         self._setup_page()
         self._setup_styles()
         self._page_numbers()
+        self._contact_line()
+        self._circulation_note()
         self._header_table()
         if self.content.is_letter:
             self._addressees()
@@ -733,7 +763,41 @@ class _DocumentRenderer:
         _format(paragraph, align=WD_ALIGN_PARAGRAPH.CENTER, first_line=False, after=0)
         _page_number_field(paragraph, BODY_SIZE)
 
+    def _contact_line(self) -> None:
+        """Ô 13: address, phone, e-mail, website in 11 pt upright, on page 1 only (the first-page
+        footer), under a solid rule across the whole text area."""
+        text = self.content.contact_line.strip()
+        if not text:
+            return
+        footer = self.document.sections[0].first_page_footer
+        footer.is_linked_to_previous = False
+        paragraph = footer.paragraphs[0]
+        _format(paragraph, align=WD_ALIGN_PARAGRAPH.CENTER, first_line=False, after=0)
+        paragraph.paragraph_format.left_indent = Mm(0)
+        paragraph.paragraph_format.right_indent = Mm(0)
+        _paragraph_border(paragraph, "top")
+        _run(paragraph, text, size=CONTACT_SIZE)
+
     # -- header ---------------------------------------------------------------------------
+
+    def _circulation_note(self) -> None:
+        """Ô 11: "XEM XONG TRẢ LẠI", "LƯU HÀNH NỘI BỘ" … upper case, 13 pt bold, in a single-rule
+        box at the top of page 1, right of centre, above the header table."""
+        text = self.content.circulation_note.strip().upper()
+        if not text:
+            return
+        width = text_width_mm(text, STAMP_SIZE, bold=True) + 6
+        indent = TEXT_WIDTH_MM * CIRCULATION_CENTRE_SHARE - width / 2
+        indent = min(max(indent, TEXT_WIDTH_MM / 2), TEXT_WIDTH_MM - width)
+        _stamp(
+            self.document,
+            text,
+            width,
+            TEXT_WIDTH_MM,
+            color=CIRCULATION_COLOR,
+            indent_mm=max(indent, 0),
+        )
+        self.document.paragraphs[-1].paragraph_format.space_after = Pt(6)
 
     def _place(self) -> str:
         return (
@@ -1100,6 +1164,12 @@ class _DocumentRenderer:
             paragraph = _cell_paragraph(left, first)
             _format(paragraph, align=WD_ALIGN_PARAGRAPH.LEFT, first_line=False, after=0)
             _run(paragraph, line, size=11)
+        drafter = format_drafter_mark(self.content.drafter_initials, self.content.copies)
+        if drafter:
+            # Ô 12: under the "Nơi nhận" list, 11 pt upright.
+            paragraph = _cell_paragraph(left, first)
+            _format(paragraph, align=WD_ALIGN_PARAGRAPH.LEFT, first_line=False, before=6, after=0)
+            _run(paragraph, drafter, size=DRAFTER_SIZE)
 
         first = [True]
         signature = self.content.signature
@@ -1178,6 +1248,9 @@ class _DocumentRenderer:
         """A new page starting a section whose page numbers restart at 1 (none on its page 1)."""
         section = self.document.add_section(WD_SECTION.NEW_PAGE)
         section.different_first_page_header_footer = True
+        if self.content.contact_line.strip():
+            # Ô 13 is on the document's page 1 only: not on an appendix's first page.
+            section.first_page_footer.is_linked_to_previous = False
         sect_pr = section._sectPr
         for element in sect_pr.findall(qn("w:pgNumType")):
             sect_pr.remove(element)
