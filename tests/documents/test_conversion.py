@@ -32,8 +32,8 @@ from documents.content import DocumentHeader, PlanContent
 from documents.conversion import ConversionError, docx_to_pdf
 from documents.importing import import_plan_docx
 from documents.rendering import render_plan_docx
+from tests.documents.seeds import SEED
 
-SEED = Path(os.environ.get("KEHOACH_SEEDS", "/work/shared/seeds")) / "dongnai-262-KH-UBND-2023.docx"
 A4 = (595.28, 841.89)
 DATE_LINE = "Đồng Nai, ngày 08 tháng 11 năm 2023"
 # Text area of the page in points: left margin 30 mm, right margin 15 mm.

@@ -9,7 +9,6 @@ import re
 import unicodedata
 import zipfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import docx
@@ -19,30 +18,7 @@ from agencies.errors import InvalidInput
 from documents.content import DocumentHeader, PlanContent
 from documents.importing import UnitDirectory, fold, import_plan_docx
 from documents.rendering import render_plan_docx
-
-SEED = Path(os.environ.get("KEHOACH_SEEDS", "/work/shared/seeds")) / "dongnai-262-KH-UBND-2023.docx"
-
-# (unit_id, name, short_name): the demo directory of agencies/directory.py, with fixed ids.
-DIRECTORY: list[tuple[int, str, str]] = [
-    (1, "Ủy ban nhân dân tỉnh Đồng Nai", "UBND tỉnh"),
-    (2, "Văn phòng UBND tỉnh", "VP UBND tỉnh"),
-    (3, "Sở Thông tin và Truyền thông", "Sở TT&TT"),
-    (4, "Sở Tài chính", "STC"),
-    (5, "Sở Ngoại vụ", "SNgV"),
-    (6, "Sở Kế hoạch và Đầu tư", "Sở KH&ĐT"),
-    (7, "Sở Công Thương", "SCT"),
-    (8, "Sở Văn hóa, Thể thao và Du lịch", "Sở VHTTDL"),
-    (9, "Sở Nội vụ", "SNV"),
-    (10, "Công an tỉnh", "CA tỉnh"),
-    (11, "Bộ Chỉ huy Quân sự tỉnh", "BCHQS tỉnh"),
-    (12, "Ban Tuyên giáo Tỉnh ủy", "BTG Tỉnh ủy"),
-    (13, "Liên hiệp các tổ chức hữu nghị tỉnh", "LHHN tỉnh"),
-    (14, "Đài Phát thanh - Truyền hình Đồng Nai", "Đài PTTH Đồng Nai"),
-    (15, "Báo Đồng Nai", "Báo Đồng Nai"),
-    (16, "Nhà Xuất bản Đồng Nai", "NXB Đồng Nai"),
-    (17, "UBND thành phố Biên Hòa", "UBND TP Biên Hòa"),
-    (18, "UBND thành phố Long Khánh", "UBND TP Long Khánh"),
-]
+from tests.documents.seeds import DIRECTORY, SEED
 
 pytestmark = pytest.mark.skipif(not SEED.is_file(), reason="seed plan not available")
 

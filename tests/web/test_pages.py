@@ -11,12 +11,11 @@ from django.test import Client
 from django.urls import reverse
 
 from documents.models import Plan, PlanEvent
+from tests.documents.seeds import SEED
 from tests.web.conftest import plan_content
 from workflows.services import plan_submit, task_list_open
 
-SEED_PLAN = (
-    Path(__file__).resolve().parents[2] / "documents" / "seeds" / "dongnai-262-KH-UBND-2023.docx"
-)
+SEED_PLAN = SEED
 
 pytestmark = pytest.mark.django_db
 
@@ -378,7 +377,6 @@ def test_someone_elses_task_is_not_found(org, plan, client_for):
 
 def test_drafter_imports_the_seed_plan_from_word(org, client_for):
     # given the seed plan as a drafter's Word file
-    from pathlib import Path
 
     from django.conf import settings
     from django.core.files.uploadedfile import SimpleUploadedFile
