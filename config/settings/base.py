@@ -112,7 +112,23 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        # channels-redis waits for messages with a blocking BZPOPMIN of 5 s; since
+                        # redis-py 8 a read times out after 5 s by default, which killed every
+                        # idle consumer (channels_redis#422). No read time-out: the blocking
+                        # command bounds the wait itself. Keep-alives and a health check find
+                        # dead connections instead.
+                        "socket_timeout": None,
+                        "socket_connect_timeout": 5,
+                        "socket_keepalive": True,
+                        "health_check_interval": 30,
+                        "retry_on_timeout": True,
+                    }
+                ]
+            },
         }
     }
 else:
