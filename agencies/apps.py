@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class AgenciesConfig(AppConfig):
     name = "agencies"
     verbose_name = _("Cơ quan, đơn vị")
+
+    def ready(self) -> None:
+        from .converters import register
+
+        register()  # `<id:…>` in every app's URLs

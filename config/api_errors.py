@@ -1,5 +1,6 @@
 """One exception handler for the API: domain errors become JSON with 400, 403, 404 or 409."""
 
+import logging
 from typing import Any
 
 import django_fsm
@@ -12,10 +13,22 @@ from viewflow.fsm import TransitionNotAllowed as FlowTransitionNotAllowed
 
 from agencies.errors import DomainError
 
+from .errors import RETRY_AFTER_SECONDS, error_payload, status_for
 from .middleware import STATE_MESSAGE
+
+logger = logging.getLogger(__name__)
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    status_code = status_for(exc)
+    if status_code is not None:
+        if status_code >= 500:
+            logger.warning("API request failed with %s: %r", status_code, exc)
+        code, message = error_payload(status_code)
+        response = Response({"error": code, "detail": message}, status=status_code)
+        if status_code == 503:
+            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     if isinstance(exc, DomainError):
         return Response({"error": exc.code, "detail": exc.message}, status=exc.status)
     if isinstance(exc, django_fsm.TransitionNotAllowed | FlowTransitionNotAllowed):

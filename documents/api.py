@@ -8,13 +8,14 @@ from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agencies.errors import InvalidInput
+from agencies.parsers import StrictJSONParser
 from signing.services import crl_pem, trust_pem
 
 from . import selectors, services
@@ -155,7 +156,7 @@ class ContentInputSerializer(serializers.Serializer):
 
 
 class DocumentListView(APIView):
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
 
     @extend_schema(responses=PlanListSerializer(many=True), summary="Văn bản tôi được xem")
     def get(self, request: Request) -> Response:
@@ -177,7 +178,7 @@ class DocumentListView(APIView):
 
 
 class DocumentDetailView(APIView):
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
 
     @extend_schema(responses={200: PlanDetailSerializer, **ERRORS}, summary="Một văn bản")
     def get(self, request: Request, plan_id: int) -> Response:

@@ -171,7 +171,7 @@ def _number(request: Request, name: str) -> int | None:
     value = (request.query_params.get(name) or "").strip()
     if not value:
         return None
-    if not value.isascii() or not value.isdigit() or int(value) < 1:
+    if not value.isascii() or not value.isdigit() or len(value) > 9 or int(value) < 1:
         raise InvalidInput(f"Tham số “{name}” phải là số phiên bản (số nguyên dương).")
     return int(value)
 

@@ -9,12 +9,12 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agencies.errors import InvalidInput
+from agencies.parsers import StrictJSONParser
 
 from . import selectors, services
 from .api import ERRORS, PlanDetailSerializer, read_docx_upload
@@ -66,7 +66,7 @@ class IncomingSerializer(serializers.ModelSerializer):
 
 
 class IncomingListView(APIView):
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
 
     @extend_schema(
         responses=IncomingSerializer(many=True),
@@ -108,11 +108,6 @@ class IncomingImportView(APIView):
     def post(self, request: Request) -> Response:
         data = read_docx_upload(request)
         assigned = request.data.get("assigned_unit") or None
-        if assigned is not None:
-            try:
-                assigned = int(assigned)
-            except (TypeError, ValueError) as exc:
-                raise InvalidInput("Đơn vị được giao xử lý không hợp lệ.") from exc
         incoming = services.incoming_import_docx(
             actor=request.user,
             data=data,

@@ -23,9 +23,13 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+from agencies.validation import MAX_ID, text_problem
+
 AUTHORITY_FORMS = ("", "TM.", "KT.", "Q.", "TL.", "TUQ.")
 SECTION_KINDS = ("general", "purpose", "tasks", "budget", "implementation")
 MAX_TEXT = 20_000
+#: 10¹⁶ đồng: far beyond any province's whole budget; larger is a typing mistake.
+MAX_BUDGET_VND = 10**16
 MAX_ITEMS = 500
 MAX_APPENDICES = 20
 #: Lengths of the one-line marks of ô 11–13 (Phụ lục I, mục II.11–13).
@@ -84,6 +88,8 @@ def _text(
     name = label or f"{where}{key}"
     if not isinstance(value, str):
         raise ContentError(f"Trường “{name}” phải là chuỗi ký tự.")
+    if problem := text_problem(value):
+        raise ContentError(f"Trường “{name}” {problem}.")
     value = unicodedata.normalize("NFC", value).strip()
     if required and not value:
         raise ContentError(f"Trường “{name}” không được để trống.")
@@ -110,6 +116,10 @@ def _texts(data: dict[str, Any], key: str, where: str = "", *, label: str = "") 
     for i, item in enumerate(_list(data, key, where, label=label)):
         if not isinstance(item, str):
             raise ContentError(f"Phần tử {i + 1} của “{name}” phải là chuỗi ký tự.")
+        if problem := text_problem(item):
+            raise ContentError(f"Phần tử {i + 1} của “{name}” {problem}.")
+        if len(item) > MAX_TEXT:
+            raise ContentError(f"Phần tử {i + 1} của “{name}” quá dài.")
         item = unicodedata.normalize("NFC", item).strip()
         if item:
             out.append(item)
@@ -180,8 +190,10 @@ class UnitRef:
             return cls(name=data.strip())
         data = _dict(data, where)
         unit_id = data.get("unit_id")
-        if unit_id is not None and (not isinstance(unit_id, int) or isinstance(unit_id, bool)):
-            raise ContentError(f"“{where}.unit_id” phải là số nguyên.")
+        if unit_id is not None and (
+            not isinstance(unit_id, int) or isinstance(unit_id, bool) or not 1 <= unit_id <= MAX_ID
+        ):
+            raise ContentError(f"“{where}.unit_id” phải là mã số đơn vị (số nguyên dương).")
         return cls(name=_text(data, "name", required=True, where=f"{where}."), unit_id=unit_id)
 
 
@@ -204,6 +216,8 @@ class Task:
             budget = None
         elif isinstance(budget, bool) or not isinstance(budget, int) or budget < 0:
             raise ContentError(f"Dự toán kinh phí của “{where}” phải là số đồng không âm.")
+        elif budget > MAX_BUDGET_VND:
+            raise ContentError(f"Dự toán kinh phí của “{where}” quá lớn.")
         return cls(
             title=_text(data, "title", required=True, where=f"{where}."),
             description=_texts(data, "description", f"{where}."),
@@ -321,7 +335,9 @@ class SignatureBlock:
             )
         signer_id = data.get("signer_id")
         if signer_id is not None and (
-            not isinstance(signer_id, int) or isinstance(signer_id, bool)
+            not isinstance(signer_id, int)
+            or isinstance(signer_id, bool)
+            or not 1 <= signer_id <= MAX_ID
         ):
             raise ContentError("“signature.signer_id” phải là số nguyên.")
         return cls(

@@ -20,6 +20,7 @@ from django_fsm import can_proceed
 from agencies.errors import InvalidInput, PermissionDenied, StateError
 from agencies.models import Unit, User
 from agencies.selectors import user_list_heads_of, user_list_of_units, user_list_with_role
+from agencies.validation import clean_comment, parse_id, parse_ids
 from notifications.services import notify_on_commit
 from signing import services as signing
 
@@ -142,10 +143,7 @@ def _snapshot(plan: Plan, *, actor: User, reason: str) -> PlanVersion:
 
 
 def _comment_required(comment: str) -> str:
-    comment = (comment or "").strip()
-    if not comment:
-        raise InvalidInput("Vui lòng nhập lý do trả lại.")
-    return comment
+    return clean_comment(comment, label="lý do trả lại", required=True)
 
 
 def _ensure_drafter(plan: Plan, actor: User) -> None:
@@ -393,7 +391,7 @@ def plan_resubmit(*, plan: Plan, actor: User, comment: str = "") -> Plan:
         actor=actor,
         kind=Kind.RESUBMITTED,
         from_status=Status.RETURNED,
-        comment=(comment or "").strip(),
+        comment=clean_comment(comment),
         data={"version": version.number},
     )
     _notify(
@@ -418,7 +416,7 @@ def plan_approve_release(*, plan: Plan, actor: User, comment: str = "") -> Plan:
         actor=actor,
         kind=Kind.APPROVED_RELEASE,
         from_status=Status.AGENCY_REVIEW,
-        comment=(comment or "").strip(),
+        comment=clean_comment(comment),
     )
     _notify(
         plan,
@@ -464,9 +462,7 @@ def plan_send_for_consultation(
     plan = _lock(plan)
     _ensure_drafter(plan, actor)
     _require(plan, plan.send_for_consultation)
-    if not isinstance(unit_ids, list | tuple) or not all(isinstance(i, int) for i in unit_ids):
-        raise InvalidInput("Danh sách đơn vị lấy ý kiến không hợp lệ.")
-    ids = sorted(set(unit_ids))
+    ids = sorted(parse_ids(unit_ids, label="Danh sách đơn vị lấy ý kiến"))
     units = list(Unit.objects.filter(pk__in=ids, is_active=True))
     if len(units) != len(ids):
         raise InvalidInput("Có đơn vị không tồn tại trong danh mục.")
@@ -525,7 +521,7 @@ def consultation_answer_record(
         raise InvalidInput(
             "Ý kiến phải là: thống nhất, thống nhất có ý kiến, hoặc không thống nhất."
         )
-    comment = (comment or "").strip()
+    comment = clean_comment(comment, label="nội dung góp ý")
     if verdict != ConsultationRequest.Verdict.AGREE and not comment:
         raise InvalidInput("Vui lòng nhập nội dung góp ý.")
     request.verdict, request.comment = verdict, comment
@@ -631,7 +627,7 @@ def plan_send_to_budget_review(
         if not isinstance(answer, dict):
             raise InvalidInput("Mỗi câu trả lời phải có “resolution” và “note”.")
         resolution = answer.get("resolution")
-        note = str(answer.get("note") or "").strip()
+        note = clean_comment(answer.get("note"), label="nội dung giải trình")
         if resolution not in ConsultationRequest.Resolution.values:
             raise InvalidInput("Mỗi ý kiến phải được tiếp thu hoặc giải trình.")
         if resolution == ConsultationRequest.Resolution.EXPLAINED and not note:
@@ -654,7 +650,7 @@ def plan_send_to_budget_review(
         actor=actor,
         kind=Kind.SENT_TO_BUDGET_REVIEW,
         from_status=Status.CONSOLIDATING,
-        comment=(comment or "").strip(),
+        comment=clean_comment(comment),
         data={
             "version": version.number,
             "resolutions": {k: r.resolution for k, r in requests.items() if r.resolution},
@@ -688,7 +684,7 @@ def plan_approve_budget(*, plan: Plan, actor: User, comment: str = "") -> Plan:
         actor=actor,
         kind=Kind.BUDGET_APPROVED,
         from_status=Status.BUDGET_REVIEW,
-        comment=(comment or "").strip(),
+        comment=clean_comment(comment),
         data={"budget_total_vnd": content.budget_total_vnd()},
     )
     _notify(
@@ -715,7 +711,7 @@ def plan_approve_vetting(*, plan: Plan, actor: User, comment: str = "") -> Plan:
         actor=actor,
         kind=Kind.VETTING_APPROVED,
         from_status=Status.VETTING,
-        comment=(comment or "").strip(),
+        comment=clean_comment(comment),
     )
     _notify(plan, [plan.signer_id], kind="task.assigned", title="Kế hoạch chờ ký số")
     return plan
@@ -922,7 +918,7 @@ def plan_sign(
         actor=actor,
         kind=Kind.SIGNED,
         from_status=Status.AWAITING_SIGNATURE,
-        comment=(comment or "").strip(),
+        comment=clean_comment(comment),
         data={
             "version": version.number,
             "pdf_sha256": plan.signed_pdf_sha256,
@@ -1065,7 +1061,13 @@ def plan_withdraw(*, plan: Plan, actor: User, comment: str = "") -> Plan:
     from_status = plan.status
     plan.withdraw()
     plan.save(update_fields=["status", "updated_at"])
-    _record(plan, actor=actor, kind=Kind.WITHDRAWN, from_status=from_status, comment=comment)
+    _record(
+        plan,
+        actor=actor,
+        kind=Kind.WITHDRAWN,
+        from_status=from_status,
+        comment=clean_comment(comment),
+    )
     return plan
 
 
@@ -1156,7 +1158,8 @@ def incoming_import_docx(
         raise InvalidInput("Tài khoản của bạn chưa thuộc đơn vị nào.")
     assigned = None
     if assigned_unit_id not in (None, ""):
-        assigned = Unit.objects.filter(pk=assigned_unit_id, is_active=True).first()
+        unit_id = parse_id(assigned_unit_id, label="Đơn vị được giao xử lý")
+        assigned = Unit.objects.filter(pk=unit_id, is_active=True).first()
         if assigned is None:
             raise InvalidInput("Đơn vị được giao xử lý không có trong danh mục.")
     due = _parse_optional_date(deadline, "Hạn xử lý không hợp lệ (định dạng YYYY-MM-DD).")

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agencies.errors import InvalidInput
+from agencies.validation import MAX_ID
 
 from .models import Notification
 from .selectors import MAX_LIMIT, notification_list, notification_unread_count
@@ -32,7 +33,10 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 class NotificationListQuerySerializer(serializers.Serializer):
     after = serializers.IntegerField(
-        required=False, min_value=0, help_text="Bắt kịp: chỉ các thông báo có id > after, cũ trước."
+        required=False,
+        min_value=0,
+        max_value=MAX_ID,
+        help_text="Bắt kịp: chỉ các thông báo có id > after, cũ trước.",
     )
     limit = serializers.IntegerField(
         required=False,
@@ -50,7 +54,7 @@ class NotificationListResultSerializer(serializers.Serializer):
 
 class NotificationMarkReadSerializer(serializers.Serializer):
     ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         required=False,
         max_length=1000,
         help_text="Các thông báo cần đánh dấu đã đọc; bỏ trống để đánh dấu tất cả.",

@@ -8,6 +8,8 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from agencies.validation import MAX_ID
+
 from .selectors import notification_list, notification_unread_count
 from .services import user_group_name
 
@@ -23,9 +25,9 @@ def parse_after(value: Any) -> int | None:
     """A non-negative notification id from a query-string value or a client message, else None."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
         value = int(value)
-    if isinstance(value, int) and value >= 0:
+    if isinstance(value, int) and 0 <= value <= MAX_ID:
         return value
     return None
 

@@ -17,12 +17,13 @@ from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agencies.errors import InvalidInput, NotFound
+from agencies.parsers import StrictJSONParser
 
 from . import services
 from .models import SigningDevice, TrustRoot
@@ -77,7 +78,7 @@ class TrustRootSerializer(serializers.ModelSerializer):
 
 
 class ChallengeView(APIView):
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
 
     @extend_schema(
         request=None,
@@ -96,7 +97,7 @@ class ChallengeView(APIView):
 
 
 class DeviceListView(APIView):
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
 
     @extend_schema(responses=DeviceSerializer(many=True), summary="Thiết bị ký của tôi")
     def get(self, request: Request) -> Response:
@@ -170,7 +171,7 @@ class SignatureImageView(APIView):
 
 
 class TrustRootListView(APIView):
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
 
     @extend_schema(
         responses=TrustRootSerializer(many=True), summary="Chứng thư gốc bên ngoài được tin cậy"

@@ -6,13 +6,13 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from viewflow.workflow.models import Task
 
 from agencies.errors import InvalidInput
+from agencies.parsers import StrictJSONParser
 from documents import selectors as document_selectors
 from documents.api import ERRORS, PlanDetailSerializer
 from documents.models import Plan
@@ -98,7 +98,7 @@ class TaskDetailView(APIView):
 
 
 class TaskCompleteView(APIView):
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
 
     @extend_schema(
         request=CompleteSerializer,

@@ -11,12 +11,13 @@ import base64
 
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agencies.errors import InvalidInput
+from agencies.parsers import StrictJSONParser
+from agencies.validation import parse_id
 from documents import selectors as document_selectors
 from documents.api import ERRORS
 
@@ -35,7 +36,7 @@ class SignPrepareSerializer(serializers.Serializer):
 
 
 class DocumentSignPrepareView(APIView):
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
 
     @extend_schema(
         request=inline_serializer("SignPrepareRequest", {"device_id": serializers.IntegerField()}),
@@ -45,12 +46,9 @@ class DocumentSignPrepareView(APIView):
     def post(self, request: Request, plan_id: int) -> Response:
         plan = document_selectors.plan_get_visible(user=request.user, plan_id=plan_id)
         device_id = request.data.get("device_id") if isinstance(request.data, dict) else None
-        if isinstance(device_id, bool) or not isinstance(device_id, int | str):
+        if device_id is None:
             raise InvalidInput("Thiếu “device_id” (số).", code="missing_device")
-        try:
-            device_id = int(device_id)
-        except ValueError as exc:
-            raise InvalidInput("“device_id” phải là một số.", code="missing_device") from exc
+        device_id = parse_id(device_id, label="device_id")
         pending = services.plan_sign_prepare(plan=plan, actor=request.user, device_id=device_id)
         session = pending.session
         return Response(

@@ -19,6 +19,7 @@ from viewflow.workflow.status import PROCESS, STATUS
 
 from agencies.errors import InvalidInput, NotFound, PermissionDenied, StateError
 from agencies.models import User
+from agencies.validation import clean_comment
 from documents import services as documents
 from documents.models import ConsultationRequest, Plan
 from signing import services as signing
@@ -244,7 +245,7 @@ def task_complete(
     if data is not None and not isinstance(data, dict):
         raise InvalidInput("Trường “data” phải là một đối tượng.")
     data = data or {}
-    comment = (comment or "").strip() if isinstance(comment, str) else ""
+    comment = clean_comment(comment)
     task = task_get_open(user=actor, task_id=task_id)
     spec = task_spec(task)
     chosen = next((a for a in spec.actions if a.code == action), None)

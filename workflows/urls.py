@@ -22,14 +22,14 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("", views.home, name="home"),
     path("ke-hoach/moi/", views.plan_create, name="plan-create"),
-    path("ke-hoach/<int:plan_id>/", views.plan_detail, name="plan-detail"),
-    path("ke-hoach/<int:plan_id>/sua/", views.plan_edit, name="plan-edit"),
-    path("ke-hoach/<int:plan_id>/y-kien/", views.plan_consultations, name="plan-consultations"),
-    path("ke-hoach/<int:plan_id>/trinh/", views.plan_submit, name="plan-submit"),
+    path("ke-hoach/<id:plan_id>/", views.plan_detail, name="plan-detail"),
+    path("ke-hoach/<id:plan_id>/sua/", views.plan_edit, name="plan-edit"),
+    path("ke-hoach/<id:plan_id>/y-kien/", views.plan_consultations, name="plan-consultations"),
+    path("ke-hoach/<id:plan_id>/trinh/", views.plan_submit, name="plan-submit"),
     path(
-        "ke-hoach/<int:plan_id>/xac-nhan-da-nhan/", views.plan_acknowledge, name="plan-acknowledge"
+        "ke-hoach/<id:plan_id>/xac-nhan-da-nhan/", views.plan_acknowledge, name="plan-acknowledge"
     ),
-    path("ke-hoach/<int:plan_id>/docx/", views.plan_docx, name="plan-docx"),
-    path("ke-hoach/<int:plan_id>/pdf/", views.plan_pdf, name="plan-pdf"),
-    path("nhiem-vu/<int:task_id>/", views.task_detail, name="task-detail"),
+    path("ke-hoach/<id:plan_id>/docx/", views.plan_docx, name="plan-docx"),
+    path("ke-hoach/<id:plan_id>/pdf/", views.plan_pdf, name="plan-pdf"),
+    path("nhiem-vu/<id:task_id>/", views.task_detail, name="task-detail"),
 ]

@@ -10,9 +10,9 @@ from . import views_incoming
 
 urlpatterns = [
     path("van-ban-den/", views_incoming.incoming_list, name="incoming-list"),
-    path("van-ban-den/<int:incoming_id>/", views_incoming.incoming_detail, name="incoming-detail"),
+    path("van-ban-den/<id:incoming_id>/", views_incoming.incoming_detail, name="incoming-detail"),
     path(
-        "van-ban-den/<int:incoming_id>/tao-ke-hoach/",
+        "van-ban-den/<id:incoming_id>/tao-ke-hoach/",
         views_incoming.incoming_start_plan,
         name="incoming-start-plan",
     ),

@@ -8,7 +8,6 @@ selector yet are the `_`-prefixed helpers below, and they only read.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import zipfile
 from typing import Any
@@ -25,6 +24,7 @@ from viewflow.workflow.status import STATUS
 
 from agencies.errors import DomainError, InvalidInput, NotFound, PermissionDenied, StateError
 from agencies.models import Unit, User
+from agencies.parsers import loads_strict
 from agencies.selectors import unit_list_active, user_list_with_role
 from documents import services as documents
 from documents.content import SECTION_KINDS, Block, ContentError, PlanContent, UnitRef
@@ -418,9 +418,11 @@ def _read_content(request: HttpRequest) -> Any:
         else (request.POST.get("content") or "").encode()
     )
     try:
-        return json.loads(raw or b"null")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput(_("Dữ liệu gửi lên không phải là JSON hợp lệ.")) from exc
+        return loads_strict(raw or b"null")
+    except ValueError as exc:
+        raise InvalidInput(
+            _("Dữ liệu gửi lên không phải là JSON hợp lệ: %(reason)s.") % {"reason": exc}
+        ) from exc
 
 
 @login_required

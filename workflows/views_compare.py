@@ -54,7 +54,7 @@ def _number(value: str | None, name: str) -> int | None:
     if value is None or not value.strip():
         return None
     value = value.strip()
-    if not value.isascii() or not value.isdigit() or int(value) < 1:
+    if not value.isascii() or not value.isdigit() or len(value) > 9 or int(value) < 1:
         raise InvalidInput(
             _("Số phiên bản “%(name)s” không hợp lệ: cần một số nguyên dương.") % {"name": name}
         )

@@ -29,22 +29,22 @@ pytestmark = pytest.mark.django_db
 # The lines config/api_urls.py carries for these views, mounted here on their own.
 compare_api_urls = [
     path(
-        "documents/<int:plan_id>/versions/",
+        "documents/<id:plan_id>/versions/",
         DocumentVersionListView.as_view(),
         name="api-document-versions",
     ),
     path(
-        "documents/<int:plan_id>/versions/<int:number>/",
+        "documents/<id:plan_id>/versions/<id:number>/",
         DocumentVersionDetailView.as_view(),
         name="api-document-version",
     ),
     path(
-        "documents/<int:plan_id>/compare/",
+        "documents/<id:plan_id>/compare/",
         DocumentCompareView.as_view(),
         name="api-document-compare",
     ),
     path(
-        "documents/<int:plan_id>/compare/docx/",
+        "documents/<id:plan_id>/compare/docx/",
         DocumentCompareDocxView.as_view(),
         name="api-document-compare-docx",
     ),

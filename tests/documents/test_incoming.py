@@ -270,12 +270,12 @@ api_urls.urlpatterns = [  # type: ignore[attr-defined]
     path("api/v1/incoming/", IncomingListView.as_view(), name="api-incoming"),
     path("api/v1/incoming/import/", IncomingImportView.as_view(), name="api-incoming-import"),
     path(
-        "api/v1/incoming/<int:incoming_id>/",
+        "api/v1/incoming/<id:incoming_id>/",
         IncomingDetailView.as_view(),
         name="api-incoming-detail",
     ),
     path(
-        "api/v1/incoming/<int:incoming_id>/start-plan/",
+        "api/v1/incoming/<id:incoming_id>/start-plan/",
         IncomingStartPlanView.as_view(),
         name="api-incoming-start-plan",
     ),
