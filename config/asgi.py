@@ -13,14 +13,12 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
-from django.conf import settings  # noqa: E402
-from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from notifications.auth import TokenAuthMiddlewareStack  # noqa: E402
 from notifications.routing import websocket_urlpatterns  # noqa: E402
 
-# uvicorn does not serve static files; in DEBUG, Django does (as runserver would).
-http_application = ASGIStaticFilesHandler(django_asgi_app) if settings.DEBUG else django_asgi_app
+# Static files: WhiteNoise, in Django's middleware (config/settings/base.py).
+http_application = django_asgi_app
 
 application = ProtocolTypeRouter(
     {

@@ -23,12 +23,11 @@ def main(port: int, db_name: str, media_root: str, signing_dir: str, urlconf: st
     django.setup()
 
     import uvicorn
-    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 
     from config.asgi import application
 
     uvicorn.run(
-        ASGIStaticFilesHandler(application),
+        application,
         host="127.0.0.1",
         port=port,
         log_level="warning",
