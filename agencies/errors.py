@@ -4,6 +4,8 @@ Every app raises these (or subclasses); `config.middleware` and `config.api_erro
 Vietnamese page message or a JSON body with 400, 403, 404 or 409.
 """
 
+from typing import Any
+
 
 class DomainError(Exception):
     """A refused domain action. `message` is for the user (Vietnamese); `code` is stable."""
@@ -11,11 +13,15 @@ class DomainError(Exception):
     status = 400
     code = "invalid"
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, code: str | None = None, extra: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         if code:
             self.code = code
+        #: Facts a client can act on (e.g. which action already took effect), added to the JSON.
+        self.extra = dict(extra or {})
 
 
 class InvalidInput(DomainError):

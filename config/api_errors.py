@@ -30,7 +30,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
     if isinstance(exc, DomainError):
-        return Response({"error": exc.code, "detail": exc.message}, status=exc.status)
+        return Response(
+            {**exc.extra, "error": exc.code, "detail": exc.message}, status=exc.status
+        )
     if isinstance(exc, django_fsm.TransitionNotAllowed | FlowTransitionNotAllowed):
         return Response(
             {"error": "wrong_state", "detail": STATE_MESSAGE}, status=status.HTTP_409_CONFLICT

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
@@ -11,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from viewflow.workflow.models import Task
 
-from agencies.errors import InvalidInput
+from agencies.errors import InvalidInput, StateError
 from agencies.parsers import StrictJSONParser
 from documents import selectors as document_selectors
 from documents.api import ERRORS, PlanDetailSerializer
@@ -109,14 +112,77 @@ class TaskCompleteView(APIView):
         body = CompleteSerializer(data=request.data)
         if not body.is_valid():
             raise InvalidInput("Thiếu “action”, hoặc “comment”/“data” không hợp lệ.")
-        plan = services.task_complete(
-            task_id=task_id,
-            actor=request.user,
-            action=body.validated_data["action"],
-            comment=body.validated_data.get("comment", ""),
-            data=body.validated_data.get("data"),
+        key = idempotency_key(request)
+        if key is not None and (replay := idempotent_replay(request, key)) is not None:
+            return replay
+        kept: dict[str, Any] = {}
+
+        def keep_answer(plan: Plan) -> None:
+            kept["body"] = _completion_body(plan)
+            if key is not None:
+                services.idempotent_request_record(
+                    user=request.user,
+                    key=key,
+                    fingerprint=request_fingerprint(request),
+                    status_code=200,
+                    body=kept["body"],
+                )
+
+        try:
+            services.task_complete(
+                task_id=task_id,
+                actor=request.user,
+                action=body.validated_data["action"],
+                comment=body.validated_data.get("comment", ""),
+                data=body.validated_data.get("data"),
+                on_done=keep_answer,
+            )
+        except StateError:
+            # The same request, made at the same time, got there first and kept its answer.
+            if key is not None and (replay := idempotent_replay(request, key)) is not None:
+                return replay
+            raise
+        return Response(kept["body"])
+
+
+def _completion_body(plan: Plan) -> dict[str, Any]:
+    return dict(PlanDetailSerializer(plan).data)
+
+
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,100}")
+
+
+def idempotency_key(request: Request) -> str | None:
+    """The request's `Idempotency-Key` header (1-100 visible ASCII characters), if any."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not IDEMPOTENCY_KEY.fullmatch(key):
+        raise InvalidInput(
+            "Idempotency-Key phải gồm 1 đến 100 ký tự ASCII nhìn thấy được (ví dụ một UUID).",
+            code="invalid_idempotency_key",
         )
-        return Response(PlanDetailSerializer(plan).data)
+    return key
+
+
+def request_fingerprint(request: Request) -> str:
+    body = json.dumps(request.data, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
+
+
+def idempotent_replay(request: Request, key: str) -> Response | None:
+    """The answer already given to `key`, or None; a different request under the same key is a
+    conflict."""
+    previous = services.idempotent_request_get(user=request.user, key=key)
+    if previous is None:
+        return None
+    if previous.fingerprint != request_fingerprint(request):
+        raise StateError(
+            "Idempotency-Key này đã được dùng cho một yêu cầu khác.", code="idempotency_key_reused"
+        )
+    response = Response(previous.body, status=previous.status_code)
+    response["Idempotent-Replayed"] = "true"
+    return response
 
 
 class DocumentSubmitView(APIView):

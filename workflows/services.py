@@ -7,12 +7,14 @@ on (joins, timers, next tasks) in the same transaction.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from viewflow.workflow.exceptions import FlowLockFailed
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
@@ -25,6 +27,7 @@ from documents.models import ConsultationRequest, Plan
 from signing import services as signing
 
 from .flows import PlanFlow
+from .models import IdempotentRequest
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED)
 
@@ -225,11 +228,41 @@ def task_get_open(*, user: User, task_id: int) -> Task:
     if task is None:
         # Say "already done" only to someone the task was for; to anyone else it does not exist.
         was_mine = Q(owner=user) | Q(owner_permission__in=user.get_all_permissions())
-        closed = Task.objects.filter(pk=task_id, flow_task_type="HUMAN").exclude(status__in=OPEN)
-        if closed.filter(was_mine).exists():
-            raise StateError("Nhiệm vụ này đã được xử lý hoặc đã hết hạn.")
+        closed = (
+            Task.objects.filter(pk=task_id, flow_task_type="HUMAN")
+            .exclude(status__in=OPEN)
+            .filter(was_mine)
+            .first()
+        )
+        if closed is not None:
+            raise task_closed_error(closed, user=user)
         raise NotFound("Không tìm thấy nhiệm vụ, hoặc nhiệm vụ không dành cho bạn.")
     return task
+
+
+def task_closed_error(task: Task, *, user: User) -> StateError:
+    """The refusal of a closed task; when `user` completed it, it says so and with which action,
+    so that a client retrying after a lost answer knows its action took effect."""
+    action = (task.data or {}).get("action")
+    if task.status == STATUS.DONE and task.owner_id == user.pk and action:
+        finished = timezone.localtime(task.finished) if task.finished else None
+        label = next((a.label for a in task_spec(task).actions if a.code == action), action)
+        return StateError(
+            f"Bạn đã hoàn thành nhiệm vụ này (thao tác “{label}”)"
+            + (f" lúc {finished:%H:%M:%S %d/%m/%Y}." if finished else "."),
+            code="already_done",
+            extra={
+                "task": task.pk,
+                "action": action,
+                "completed_by_you": True,
+                "finished": finished.isoformat() if finished else None,
+            },
+        )
+    return StateError(
+        "Nhiệm vụ này đã được xử lý hoặc đã hết hạn.",
+        code="task_closed",
+        extra={"task": task.pk, "completed_by_you": False},
+    )
 
 
 def task_plan(task: Task) -> Plan:
@@ -239,9 +272,20 @@ def task_plan(task: Task) -> Plan:
 
 
 def task_complete(
-    *, task_id: int, actor: User, action: str, comment: str = "", data: dict[str, Any] | None = None
+    *,
+    task_id: int,
+    actor: User,
+    action: str,
+    comment: str = "",
+    data: dict[str, Any] | None = None,
+    on_done: Callable[[Plan], None] | None = None,
 ) -> Plan:
-    """Complete one of the user's open tasks with one of the actions it allows."""
+    """Complete one of the user's open tasks with one of the actions it allows.
+
+    The action is remembered on the task (a retry is told it already took effect, see
+    `task_closed_error`). `on_done(plan)` runs in the same transaction once the flow has moved
+    on, e.g. to keep the answer of an API request made with an Idempotency-Key.
+    """
     if data is not None and not isinstance(data, dict):
         raise InvalidInput("Trường “data” phải là một đối tượng.")
     data = data or {}
@@ -271,11 +315,37 @@ def task_complete(
                 raise PermissionDenied("Nhiệm vụ này đã được người khác nhận xử lý.")
             activation.start(None)
             chosen.handler(plan, actor, comment, data, activation.task)
+            activation.task.data = {**(activation.task.data or {}), "action": chosen.code}
             activation.execute()
+            if on_done is not None:
+                on_done(Plan.objects.get(pk=plan.pk))
     except FlowLockFailed as exc:
         raise StateError("Văn bản đang được người khác xử lý, vui lòng thử lại.") from exc
     plan.refresh_from_db()
     return plan
+
+
+IDEMPOTENCY_RETENTION = dt.timedelta(days=1)
+
+
+def idempotent_request_get(*, user: User, key: str) -> IdempotentRequest | None:
+    return IdempotentRequest.objects.filter(user=user, key=key).first()
+
+
+def idempotent_request_record(
+    *, user: User, key: str, fingerprint: str, status_code: int, body: dict[str, Any]
+) -> IdempotentRequest:
+    """Keep the answer of a request made with `key`; call inside the action's transaction."""
+    return IdempotentRequest.objects.create(
+        user=user, key=key, fingerprint=fingerprint, status_code=status_code, body=body
+    )
+
+
+def idempotent_request_purge(*, now: dt.datetime | None = None) -> int:
+    """Forget answers older than IDEMPOTENCY_RETENTION; returns how many."""
+    cutoff = (now or timezone.now()) - IDEMPOTENCY_RETENTION
+    deleted, _ = IdempotentRequest.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
 
 
 def plan_sign_prepare(*, plan: Plan, actor: User, device_id: int) -> signing.PendingSignature:
