@@ -164,3 +164,19 @@ def test_a_dropped_database_connection_is_a_503_and_the_retry_acts_once(agency_h
     assert complete(client, task.pk, key="after-drop").status_code == 200
     assert complete(client, task.pk, key="after-drop")["Idempotent-Replayed"] == "true"
     assert approvals(submitted) == 1
+
+
+@HEAD_ONLY
+def test_kept_answers_are_forgotten_after_a_day(agency_head, submitted):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from workflows.models import IdempotentRequest
+    from workflows.services import idempotent_request_purge
+
+    task = open_task(agency_head, submitted, "agency_review")
+    complete(api(agency_head), task.pk, key="old")
+    assert idempotent_request_purge(now=timezone.now() + dt.timedelta(hours=23)) == 0
+    assert idempotent_request_purge(now=timezone.now() + dt.timedelta(hours=25)) == 1
+    assert not IdempotentRequest.objects.exists()

@@ -1,4 +1,6 @@
-"""Fire due workflow timers (consultation deadlines) in a loop; `--once` for a single sweep."""
+"""Fire due workflow timers (consultation deadlines) in a loop; `--once` for a single sweep.
+
+Each sweep also forgets the kept answers of idempotent API requests older than a day."""
 
 import logging
 import signal
@@ -8,7 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
-from workflows.services import timers_fire_due
+from workflows.services import idempotent_request_purge, timers_fire_due
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +35,7 @@ class Command(BaseCommand):
                 fired = timers_fire_due()
                 if fired:
                     self.stdout.write(f"{fired} timer(s) fired")
+                idempotent_request_purge()
             except Exception:
                 logger.exception("timer sweep failed")
             if once:
