@@ -10,3 +10,9 @@ class AgenciesConfig(AppConfig):
         from .converters import register
 
         register()  # `<id:…>` in every app's URLs
+
+        from axes.signals import user_locked_out
+
+        from .security import record_lockout
+
+        user_locked_out.connect(record_lockout, dispatch_uid="agencies.record_lockout")

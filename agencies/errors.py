@@ -44,3 +44,14 @@ class StateError(DomainError):
 
     status = 409
     code = "wrong_state"
+
+
+class TooManyRequests(DomainError):
+    """Refused for now: too many attempts or requests; `retry_after` seconds until it may work."""
+
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(message, code=code, extra={"retry_after": retry_after})
+        self.retry_after = retry_after

@@ -71,3 +71,68 @@ class User(AbstractUser):
     @property
     def display_name(self) -> str:
         return self.full_name or self.username
+
+
+class ApiToken(models.Model):
+    """A credential for the API (`Authorization: Token <key>`): it expires, can be revoked, and
+    only its SHA-256 is stored, so a copy of the database opens no account."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    key_sha256 = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(_("tiền tố"), max_length=12)  # shown to tell tokens apart
+    label = models.CharField(_("tên gợi nhớ"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("thời điểm tạo"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("hết hạn lúc"))
+    last_used_at = models.DateTimeField(_("dùng lần cuối"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("thu hồi lúc"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("khóa truy cập API")
+        verbose_name_plural = _("khóa truy cập API")
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user_id})"
+
+
+class SocketTicket(models.Model):
+    """A single-use ticket that opens one notification WebSocket within seconds of being issued.
+
+    Browsers cannot put an Authorization header on a WebSocket, and a long-lived token in the URL
+    ends up in access logs; a ticket is worthless once used or expired. Only its SHA-256 is kept.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    key_sha256 = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField(db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"ticket {self.pk} ({self.user_id})"
+
+
+class SecurityEvent(models.Model):
+    """An append-only record of what matters to security: a lockout after repeated failed
+    sign-ins, a token created or revoked. Read by staff in the admin."""
+
+    class Kind(models.TextChoices):
+        LOCKED_OUT = "locked_out", _("Khóa đăng nhập do nhập sai nhiều lần")
+        TOKEN_CREATED = "token_created", _("Tạo khóa truy cập API")
+        TOKEN_REVOKED = "token_revoked", _("Thu hồi khóa truy cập API")
+
+    kind = models.CharField(_("loại"), max_length=30, choices=Kind.choices)
+    user = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    username = models.CharField(_("tên đăng nhập"), max_length=150, blank=True)
+    ip_address = models.GenericIPAddressField(_("địa chỉ IP"), null=True, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(_("thời điểm"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("sự kiện an ninh")
+        verbose_name_plural = _("sự kiện an ninh")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.username}"

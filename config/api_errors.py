@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from viewflow.fsm import TransitionNotAllowed as FlowTransitionNotAllowed
 
-from agencies.errors import DomainError
+from agencies.errors import DomainError, TooManyRequests
 
 from .errors import RETRY_AFTER_SECONDS, error_payload, status_for
 from .middleware import STATE_MESSAGE
@@ -30,9 +30,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
     if isinstance(exc, DomainError):
-        return Response(
+        response = Response(
             {**exc.extra, "error": exc.code, "detail": exc.message}, status=exc.status
         )
+        if isinstance(exc, TooManyRequests):
+            response["Retry-After"] = str(exc.retry_after)
+        return response
     if isinstance(exc, django_fsm.TransitionNotAllowed | FlowTransitionNotAllowed):
         return Response(
             {"error": "wrong_state", "detail": STATE_MESSAGE}, status=status.HTTP_409_CONFLICT

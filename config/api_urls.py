@@ -1,7 +1,14 @@
 from django.urls import include, path
-from rest_framework.authtoken.views import ObtainAuthToken
 
-from agencies.api import MeView, UnitListView
+from agencies.api import (
+    LogoutView,
+    MeView,
+    SocketTicketView,
+    TokenListView,
+    TokenObtainView,
+    TokenRevokeView,
+    UnitListView,
+)
 from documents.api import (
     DocumentDetailView,
     DocumentDocxView,
@@ -36,7 +43,11 @@ from workflows.api import DocumentSubmitView, TaskCompleteView, TaskDetailView, 
 from workflows.api_signing import DocumentSignPrepareView
 
 urlpatterns = [
-    path("auth/token/", ObtainAuthToken.as_view(), name="api-token"),
+    path("auth/token/", TokenObtainView.as_view(), name="api-token"),
+    path("auth/logout/", LogoutView.as_view(), name="api-logout"),
+    path("auth/tokens/", TokenListView.as_view(), name="api-tokens"),
+    path("auth/tokens/<id:token_id>/revoke/", TokenRevokeView.as_view(), name="api-token-revoke"),
+    path("auth/socket-ticket/", SocketTicketView.as_view(), name="api-socket-ticket"),
     path("me/", MeView.as_view(), name="api-me"),
     path("units/", UnitListView.as_view(), name="api-units"),
     path("documents/", DocumentListView.as_view(), name="api-documents"),

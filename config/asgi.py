@@ -24,7 +24,7 @@ application = ProtocolTypeRouter(
     {
         "http": http_application,
         # Origin check against ALLOWED_HOSTS (no cross-site sockets riding on the session cookie),
-        # then the session user, then a DRF token (?token= or Authorization header) if one is given.
+        # then the session user, then a single-use ticket (?ticket=) or an API token (Authorization).
         "websocket": AllowedHostsOriginValidator(
             TokenAuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),

@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from viewflow.fsm import TransitionNotAllowed as FlowTransitionNotAllowed
 
-from agencies.errors import DomainError
+from agencies.errors import DomainError, TooManyRequests
 
 STATE_MESSAGE = (
     "Thao tác không phù hợp với trạng thái hiện tại của văn bản. Vui lòng tải lại trang."
@@ -30,4 +30,9 @@ class DomainErrorMiddleware:
             message, status = STATE_MESSAGE, 409
         else:
             return None
-        return render(request, "error.html", {"message": message, "status": status}, status=status)
+        response = render(
+            request, "error.html", {"message": message, "status": status}, status=status
+        )
+        if isinstance(exception, TooManyRequests):
+            response["Retry-After"] = str(exception.retry_after)
+        return response

@@ -1,5 +1,6 @@
 """Settings shared by every environment; each part is chosen from the environment (.env.example)."""
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -33,9 +34,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "django_filters",
+    "axes",
     "viewflow",
     "viewflow.workflow",
     "agencies",
@@ -47,6 +48,8 @@ INSTALLED_APPS = [
 ]
 AUTH_USER_MODEL = "agencies.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses every sign-in of a locked-out username or address (agencies/security.py).
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "agencies.backends.RolePermissionBackend",
 ]
@@ -67,6 +70,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.middleware.DomainErrorMiddleware",
+    # Last: turns a locked-out sign-in into the lockout answer (agencies/security.py).
+    "axes.middleware.AxesMiddleware",
 ]
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -158,7 +163,7 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.conso
 # API
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "agencies.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -178,6 +183,24 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
 }
+
+# CREDENTIALS
+# API tokens (POST /api/v1/auth/token/) expire after this many hours; they can be revoked sooner.
+API_TOKEN_TTL_HOURS = int(os.environ.get("API_TOKEN_TTL_HOURS", str(7 * 24)))
+# A WebSocket ticket (POST /api/v1/auth/socket-ticket/) opens one socket within this many seconds.
+SOCKET_TICKET_TTL_SECONDS = int(os.environ.get("SOCKET_TICKET_TTL_SECONDS", "60"))
+# Sign-in throttling (django-axes): after AXES_FAILURE_LIMIT failures for one username, or from one
+# address, within the cool-off, sign-in is refused until the cool-off has passed (a 429).
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USE_ATTEMPT_EXPIRATION = True  # a rolling window, not "until a quiet spell"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "agencies.security.lockout_response"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_VERBOSE = False
+# The address is REMOTE_ADDR: behind a proxy, let uvicorn set it from the proxy's headers
+# (--proxy-headers --forwarded-allow-ips=<the proxy's address>).
 
 # DOCUMENTS
 # The issuing body of the demo province; every plan of the UBND carries it in its header.
@@ -203,7 +226,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"fontTools": {"level": "WARNING"}, "pyhanko": {"level": "WARNING"}},
+    "loggers": {
+        "fontTools": {"level": "WARNING"},
+        "pyhanko": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+    },
 }
 
 # SEAL KEY: where the agency's seal (khóa con dấu) private key lives. "file": created on first use

@@ -2,7 +2,6 @@ from collections.abc import AsyncIterator
 
 import pytest
 from channels.layers import get_channel_layer
-from rest_framework.authtoken.models import Token
 
 from agencies.models import User
 
@@ -18,8 +17,11 @@ def other_user(db: None) -> User:
 
 
 @pytest.fixture
-def token(user: User) -> Token:
-    return Token.objects.create(user=user)
+def token(user: User) -> str:
+    """An API token key of `user` (agencies.services.api_token_create)."""
+    from agencies.services import api_token_create
+
+    return api_token_create(user=user)[1]
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ READ_URL = "/api/v1/notifications/read/"
 @pytest.fixture
 def api(token) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     return client
 
 

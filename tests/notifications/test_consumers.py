@@ -213,19 +213,47 @@ async def test_marking_read_tells_the_other_tabs(user):
 # The full ASGI application: origin check, session and token authentication, routing
 
 
-async def test_token_in_query_string_authenticates(user, token):
-    # given a socket presenting the user's token in the query string
+async def test_a_ticket_opens_one_socket_once(user):
+    from agencies.services import socket_ticket_issue
+
+    # given a single-use ticket (POST /api/v1/auth/socket-ticket/)
+    _ticket, key = await database_sync_to_async(socket_ticket_issue)(user=user)
     communicator = WebsocketCommunicator(
-        application, f"/ws/notifications/?token={token.key}", headers=[ORIGIN]
+        application, f"/ws/notifications/?ticket={key}", headers=[ORIGIN]
     )
     await _connect(communicator)
 
-    # when the user is notified
+    # when the user is notified, it arrives on this socket
     notification_id = await _notify(user, "Một")
-
-    # then it arrives on this socket
     assert (await communicator.receive_json_from())["id"] == notification_id
     await communicator.disconnect()
+
+    # and the same ticket opens nothing a second time
+    again = WebsocketCommunicator(application, f"/ws/notifications/?ticket={key}", headers=[ORIGIN])
+    await _assert_closed_unauthenticated(again)
+
+
+async def test_an_expired_ticket_opens_nothing(user):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from agencies.services import socket_ticket_issue
+
+    earlier = timezone.now() - dt.timedelta(minutes=5)
+    _ticket, key = await database_sync_to_async(socket_ticket_issue)(user=user, now=earlier)
+    communicator = WebsocketCommunicator(
+        application, f"/ws/notifications/?ticket={key}", headers=[ORIGIN]
+    )
+    await _assert_closed_unauthenticated(communicator)
+
+
+async def test_a_token_in_the_url_is_refused(user, token):
+    # a long-lived secret in a URL ends up in access logs: no longer accepted
+    communicator = WebsocketCommunicator(
+        application, f"/ws/notifications/?token={token}", headers=[ORIGIN]
+    )
+    await _assert_closed_unauthenticated(communicator)
 
 
 async def test_token_in_authorization_header_authenticates_and_catches_up(user, token):
@@ -236,7 +264,7 @@ async def test_token_in_authorization_header_authenticates_and_catches_up(user, 
     communicator = WebsocketCommunicator(
         application,
         "/ws/notifications/?after=0",
-        headers=[ORIGIN, (b"authorization", f"Token {token.key}".encode())],
+        headers=[ORIGIN, (b"authorization", f"Token {token}".encode())],
     )
     await _connect(communicator)
 
@@ -285,8 +313,11 @@ async def test_unknown_token_is_closed_even_with_a_session(user):
 async def test_foreign_origin_is_refused(token):
     communicator = WebsocketCommunicator(
         application,
-        f"/ws/notifications/?token={token.key}",
-        headers=[(b"origin", b"https://evil.example")],
+        "/ws/notifications/",
+        headers=[
+            (b"origin", b"https://evil.example"),
+            (b"authorization", f"Token {token}".encode()),
+        ],
     )
 
     connected, _ = await communicator.connect()

@@ -432,4 +432,4 @@ def test_a_task_closed_meanwhile_sends_the_user_to_the_plan_with_the_reason(org,
     response = client.post(f"/nhiem-vu/{task.pk}/", {"action": "approve"}, follow=True)
     # then the user lands on the plan page and reads why
     assert response.redirect_chain[-1][0] == f"/ke-hoach/{plan.pk}/"
-    assert "đã được xử lý" in response.content.decode()
+    assert "Bạn đã hoàn thành nhiệm vụ này (thao tác “Duyệt”)" in response.content.decode()
