@@ -4,7 +4,9 @@ Run with `uvicorn config.asgi:application`. Django is set up (get_asgi_applicati
 that imports models, such as the WebSocket routes.
 """
 
+import json
 import os
+from typing import Any
 
 from django.core.asgi import get_asgi_application
 
@@ -14,11 +16,32 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from documents.verification import INSTANCE_PATH, instance_id  # noqa: E402
 from notifications.auth import TokenAuthMiddlewareStack  # noqa: E402
 from notifications.routing import websocket_urlpatterns  # noqa: E402
 
-# Static files: WhiteNoise, in Django's middleware (config/settings/base.py).
-http_application = django_asgi_app
+_INSTANCE_BODY = json.dumps({"instance": instance_id()}).encode()
+
+
+async def http_application(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Django for every HTTP request (static files: WhiteNoise, in its middleware), except the
+    instance check (documents.verification.public_address_check), answered here: no thread and no
+    database, so a server checking its own public address from a request never waits on itself."""
+    if scope["path"] == INSTANCE_PATH:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"cache-control", b"no-store"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": _INSTANCE_BODY})
+        return
+    await django_asgi_app(scope, receive, send)
+
 
 application = ProtocolTypeRouter(
     {

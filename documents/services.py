@@ -41,7 +41,7 @@ from .models import (
     sha256_hex,
 )
 from .selectors import incoming_is_visible
-from .verification import plan_verify_url
+from .verification import plan_verify_url, public_address_check
 
 Status = Plan.Status
 Kind = PlanEvent.Kind
@@ -951,6 +951,7 @@ def plan_issue(*, plan: Plan, actor: User, issued_on: dt.date | None = None) -> 
     plan = _lock(plan)
     _ensure_role(actor, User.Role.CLERK, "Chỉ văn thư mới được phát hành văn bản.")
     _require(plan, plan.issue, "Chỉ phát hành được văn bản đã được ký số.")
+    public_address_check()  # before a number is taken: the PDF will print this address
     if not plan.signed_pdf:
         raise StateError("Văn bản chưa có chữ ký số của người có thẩm quyền.")
     issued_on = issued_on or timezone.localdate()

@@ -18,16 +18,24 @@ there breaks the links printed in PDFs issued before.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
+import json
 import re
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
 
-from agencies.errors import InvalidInput, NotFound
+from agencies.errors import InvalidInput, NotFound, StateError, TooManyRequests
 from signing.verification import VerificationReport, pdf_verify_report
 
 from .models import Plan, RenderedPdf
@@ -321,3 +329,93 @@ def plan_verification_get(*, token: str) -> tuple[Plan, Verification]:
     if plan is None or not plan.issued_pdf:
         raise NotFound("Không tìm thấy văn bản cần kiểm tra.", code="not_found")
     return plan, document_verify(pdf=bytes(plan.issued_pdf))
+
+
+# ---------------------------------------------------------------------------------------------
+# The public endpoints are anonymous and CPU-heavy: a rate per address and a cap at once
+
+
+_verifications_at_once = threading.BoundedSemaphore(max(1, settings.VERIFY_MAX_CONCURRENT))
+
+
+@contextlib.contextmanager
+def verification_guard(*, client: str, now: float | None = None) -> Iterator[None]:
+    """Admit one verification for `client` (its address): at most VERIFY_RATE_PER_MINUTE per
+    address and minute (counted in the shared cache, so across workers when REDIS_URL is set),
+    and at most VERIFY_MAX_CONCURRENT at once in this process. Raises TooManyRequests (429,
+    with the seconds to wait) otherwise."""
+    now = time.time() if now is None else now
+    window = int(now // 60)
+    key = f"verify-rate:{client}:{window}"
+    cache.add(key, 0, timeout=120)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=120)
+        count = 1
+    if count > settings.VERIFY_RATE_PER_MINUTE:
+        raise TooManyRequests(
+            _("Bạn đã kiểm tra quá %(rate)d văn bản trong một phút. Vui lòng thử lại sau ít giây.")
+            % {"rate": settings.VERIFY_RATE_PER_MINUTE},
+            retry_after=60 - int(now % 60) or 1,
+            code="rate_limited",
+        )
+    if not _verifications_at_once.acquire(timeout=settings.VERIFY_QUEUE_SECONDS):
+        raise TooManyRequests(
+            _("Hệ thống đang kiểm tra nhiều văn bản cùng lúc. Vui lòng thử lại sau ít giây."),
+            retry_after=5,
+            code="busy",
+        )
+    try:
+        yield
+    finally:
+        _verifications_at_once.release()
+
+
+# ---------------------------------------------------------------------------------------------
+# The public address printed in every issued PDF must reach this server
+
+
+#: Answered by config/asgi.py before Django (no thread, no database), so that a server checking
+#: itself from inside a request does not wait on its own busy worker.
+INSTANCE_PATH = "/.well-known/kehoach-instance"
+_PUBLIC_ADDRESS_OK_FOR = 300.0  # seconds a successful check is trusted
+_public_address_ok_until: dict[str, float] = {}
+
+
+def instance_id() -> str:
+    """This installation's identity: the same in every worker sharing SECRET_KEY, different in
+    any other installation."""
+    return salted_hmac("kehoach.instance", "instance", secret=settings.SECRET_KEY).hexdigest()[:32]
+
+
+def public_address_check(*, now: float | None = None) -> None:
+    """Refuse (StateError) while settings.PUBLIC_BASE_URL does not reach this server.
+
+    The link and QR code printed in an issued PDF can never be corrected, so issuance checks
+    first that PUBLIC_BASE_URL answers with this installation's identity. A success is trusted
+    for five minutes. PUBLIC_BASE_URL_CHECK=0 skips the check.
+    """
+    if not settings.PUBLIC_BASE_URL_CHECK:
+        return
+    base = settings.PUBLIC_BASE_URL.rstrip("/")
+    now = time.monotonic() if now is None else now
+    if _public_address_ok_until.get(base, 0.0) > now:
+        return
+    answer = ""
+    try:
+        with urllib.request.urlopen(f"{base}{INSTANCE_PATH}", timeout=5) as response:
+            answer = json.loads(response.read(1000)).get("instance", "")
+    except (OSError, ValueError, AttributeError):
+        answer = ""
+    if not hmac.compare_digest(str(answer), instance_id()):
+        raise StateError(
+            _(
+                "Chưa thể phát hành: địa chỉ công khai %(url)s (PUBLIC_BASE_URL) không dẫn tới "
+                "máy chủ này, nên đường dẫn và mã QR kiểm tra in trên văn bản sẽ sai vĩnh viễn. "
+                "Văn bản chưa được cấp số. Vui lòng báo quản trị hệ thống sửa PUBLIC_BASE_URL."
+            )
+            % {"url": base},
+            code="public_address_unreachable",
+        )
+    _public_address_ok_until[base] = now + _PUBLIC_ADDRESS_OK_FOR

@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.middleware.DomainErrorMiddleware",
+    "config.middleware.ContentSecurityPolicyMiddleware",
     # Last: turns a locked-out sign-in into the lockout answer (agencies/security.py).
     "axes.middleware.AxesMiddleware",
 ]
@@ -144,6 +145,21 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# Origins the pages may also connect to (Content-Security-Policy connect-src), space-separated.
+CSP_CONNECT_SRC = [o for o in os.environ.get("CSP_CONNECT_SRC", "").split() if o]
+
+# CACHE: shared by every worker on Redis (rate limits), else in this process's memory.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "kehoach",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 # STATIC AND MEDIA
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -215,8 +231,6 @@ IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(10 * 1024 * 1024))
 
 # SIGNING
 SIGNING_DIR = Path(os.environ.get("SIGNING_DIR", VAR_DIR / "signing"))
-# Written into every certificate the system's CA issues: where the CRL is published.
-SIGNING_CRL_URL = os.environ.get("SIGNING_CRL_URL", "http://127.0.0.1:8000/api/v1/trust/crl/")
 
 # TIMERS
 TIMER_INTERVAL_SECONDS = float(os.environ.get("TIMER_INTERVAL_SECONDS", "30"))
@@ -243,7 +257,19 @@ SEAL_PKCS11_PIN = os.environ.get("SEAL_PKCS11_PIN", "")
 SEAL_PKCS11_KEY_TYPE = os.environ.get("SEAL_PKCS11_KEY_TYPE", "ec")  # "ec" (P-256) | "rsa" (3072)
 
 # VERIFICATION: the public page /kiem-tra/ and POST /api/v1/verify/.
+# Anonymous and CPU-heavy: at most this many per client address and minute (shared cache)…
+VERIFY_RATE_PER_MINUTE = int(os.environ.get("VERIFY_RATE_PER_MINUTE", "20"))
+# … and this many at once per process; a request waits this long for a place, then gets a 429.
+VERIFY_MAX_CONCURRENT = int(os.environ.get("VERIFY_MAX_CONCURRENT", "2"))
+VERIFY_QUEUE_SECONDS = float(os.environ.get("VERIFY_QUEUE_SECONDS", "3"))
 # The absolute address printed (link and QR code) in every issued PDF; must be reachable by readers.
-PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Derived, when unset, from the address this server is served on (scripts/serve.sh exports HOST
+# and PORT). An issued PDF never changes: issuance is refused while this address does not reach
+# this server (documents.verification.public_address_check; PUBLIC_BASE_URL_CHECK=0 skips it).
+SERVED_URL = f"http://{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+PUBLIC_BASE_URL = (os.environ.get("PUBLIC_BASE_URL") or SERVED_URL).rstrip("/")
+PUBLIC_BASE_URL_CHECK = os.environ.get("PUBLIC_BASE_URL_CHECK", "1") == "1"
+# Written into every certificate the system's CA issues: where its CRL is published.
+SIGNING_CRL_URL = os.environ.get("SIGNING_CRL_URL") or f"{PUBLIC_BASE_URL}/api/v1/trust/crl/"
 # Largest PDF accepted for verification, in bytes.
 VERIFY_MAX_BYTES = int(os.environ.get("VERIFY_MAX_BYTES", str(20 * 1024 * 1024)))

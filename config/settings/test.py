@@ -6,7 +6,11 @@ import tempfile
 from .base import *  # noqa: F403
 from .base import DATABASES
 
-SECRET_KEY = "test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+SECRET_KEY = os.environ.get(
+    "TEST_SECRET_KEY", "test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+)
+# No server answers in most tests; tests/documents/test_public_address.py serves one and checks.
+PUBLIC_BASE_URL_CHECK = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = tempfile.mkdtemp(prefix="kehoach-media-")

@@ -90,3 +90,30 @@ def test_production_settings_require_their_addresses(tmp_path):
 
 def test_base_dir_is_the_repository():
     assert (Path(settings.BASE_DIR) / "manage.py").exists()
+
+
+def test_the_public_address_follows_the_served_port(tmp_path):
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.PUBLIC_BASE_URL, s.SIGNING_CRL_URL)"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in {"PUBLIC_BASE_URL", "SIGNING_CRL_URL"}}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=settings.BASE_DIR,
+        env={
+            **env,
+            "VAR_DIR": str(tmp_path),
+            "PORT": "8104",
+            "HOST": "127.0.0.1",
+            "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "http://127.0.0.1:8104",
+        "http://127.0.0.1:8104/api/v1/trust/crl/",
+    ]

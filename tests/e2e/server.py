@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import subprocess
 import sys
@@ -30,9 +31,10 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(urlconf: str = "") -> Iterator[str]:
+def serve(urlconf: str = "", env: dict[str, str] | None = None) -> Iterator[str]:
     """uvicorn serving config.asgi in a fresh process (tests/e2e/live_server.py) that shares
-    the test database; `urlconf` replaces the site's URLs. Yields the base URL."""
+    the test database; `urlconf` replaces the site's URLs, `env` adds to its environment. Yields
+    the base URL."""
     from django.conf import settings
     from django.db import connection
 
@@ -49,6 +51,7 @@ def serve(urlconf: str = "") -> Iterator[str]:
             urlconf,
         ],
         cwd=settings.BASE_DIR,
+        env={**os.environ, **(env or {})},
     )
     try:
         deadline = time.monotonic() + 30
