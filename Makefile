@@ -4,7 +4,7 @@ PYTEST := .venv/bin/pytest
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 REDIS ?= redis://127.0.0.1:6379/0
 
-.PHONY: install run migrate demo serve test test-pg test-e2e lint check bench messages
+.PHONY: install run migrate demo serve test test-pg test-e2e test-serve lint check bench messages
 
 install:
 	@bash scripts/install.sh
@@ -19,13 +19,18 @@ run: demo
 	@bash scripts/serve.sh
 
 test: install
-	$(PYTEST) -q -m "not e2e"
+	$(PYTEST) -q -m "not e2e and not serve"
 
 test-pg: install
-	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) $(PYTEST) -q -m "not e2e"
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) $(PYTEST) -q -m "not e2e and not serve"
 
 test-e2e: install
 	$(PYTEST) -q -m e2e
+
+# scripts/serve.sh with real processes: two instances side by side, stopped by process group.
+test-serve: install
+	@bash scripts/unoserver.sh --install
+	$(PYTEST) -q -m serve
 
 lint: install
 	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/lint-imports

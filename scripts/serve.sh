@@ -1,47 +1,79 @@
 #!/usr/bin/env bash
-# Serve the app on http://127.0.0.1:8000 (uvicorn, HTTP + WebSocket) with the timer dispatcher
-# (consultation deadlines) and a warm LibreOffice (scripts/unoserver.sh, for docx → PDF) running
-# beside it; all stop together. Set UNOSERVER=0 to convert with one-off soffice runs only.
+# Serve the app on http://$HOST:$PORT (uvicorn, HTTP + WebSocket; default 127.0.0.1:8000) with the
+# timer dispatcher (consultation deadlines) and a warm LibreOffice (scripts/unoserver.sh, for
+# docx → PDF) beside it; all stop together, however this script is stopped (Ctrl-C, TERM to it or
+# to its process group). Several instances run side by side on different PORTs: the converter's
+# ports are free ones unless set. Set UNOSERVER=0 to convert with one-off soffice runs only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-HOST=${HOST:-127.0.0.1}
-PORT=${PORT:-8000}
+export HOST=${HOST:-127.0.0.1}
+export PORT=${PORT:-8000}
 export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-config.settings.local}
 LOG_DIR=${VAR_DIR:-var}
 mkdir -p "$LOG_DIR"
 
+free_port() {
+  .venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# The address printed in every issued PDF (link and QR code): what is served, unless set.
+if [ -z "${PUBLIC_BASE_URL:-}" ]; then
+  public_host=$HOST
+  if [ "$HOST" = "0.0.0.0" ] || [ "$HOST" = "::" ]; then
+    public_host=$(hostname -I 2>/dev/null | awk '{print $1}')
+    public_host=${public_host:-127.0.0.1}
+  fi
+  export PUBLIC_BASE_URL="http://$public_host:$PORT"
+fi
+if [ -z "${ALLOWED_HOSTS:-}" ]; then
+  public_name=${PUBLIC_BASE_URL#*://}
+  public_name=${public_name%%/*}
+  public_name=${public_name%:*}
+  export ALLOWED_HOSTS="127.0.0.1,localhost,$public_name"
+fi
+
 uno=""
 timers=""
 web=""
+# Stop what we started: a polite TERM, then KILL after a grace period. The converter runs in its
+# own session (setsid), so its whole process group (unoserver and LibreOffice) goes together.
 stop_all() {
-  [ -n "$web" ] && kill "$web" 2>/dev/null || true
-  [ -n "$timers" ] && kill "$timers" 2>/dev/null || true
-  if [ -n "$uno" ]; then
-    # unoserver forwards TERM to LibreOffice; whatever is left of its process group goes after 5 s.
-    kill -TERM "$uno" 2>/dev/null || true
-    for _ in $(seq 10); do kill -0 "$uno" 2>/dev/null || break; sleep 0.5; done
-    kill -KILL -- "-$uno" 2>/dev/null || true
-  fi
+  trap - EXIT INT TERM HUP
+  [ -n "$web" ] && kill -TERM "$web" 2>/dev/null || true
+  [ -n "$timers" ] && kill -TERM "$timers" 2>/dev/null || true
+  [ -n "$uno" ] && kill -TERM -- "-$uno" 2>/dev/null || true
+  for _ in $(seq 20); do
+    alive=0
+    for pid in $web $timers; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ -n "$uno" ] && kill -0 -- "-$uno" 2>/dev/null && alive=1
+    [ "$alive" = 0 ] && break
+    sleep 0.5
+  done
+  [ -n "$web" ] && kill -KILL "$web" 2>/dev/null || true
+  [ -n "$timers" ] && kill -KILL "$timers" 2>/dev/null || true
+  [ -n "$uno" ] && kill -KILL -- "-$uno" 2>/dev/null || true
 }
 trap stop_all EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT TERM HUP
 
 if [ "${UNOSERVER:-1}" != "0" ] && command -v soffice >/dev/null 2>&1; then
   export UNOSERVER_HOST=${UNOSERVER_HOST:-127.0.0.1}
-  export UNOSERVER_PORT=${UNOSERVER_PORT:-2003}
-  # Its own process group (setsid), so that stopping it also stops LibreOffice. The app converts
-  # with one-off soffice runs until it answers (about 5-10 s; longer on the first run, which
-  # creates .venv-uno).
+  export UNOSERVER_PORT=${UNOSERVER_PORT:-$(free_port)}
+  export UNOSERVER_UNO_PORT=${UNOSERVER_UNO_PORT:-$(free_port)}
+  # Its own session and process group (setsid), so that stopping it also stops LibreOffice. The
+  # app converts with one-off soffice runs until it answers (about 5-10 s; longer on the first
+  # run, which creates .venv-uno).
   setsid bash scripts/unoserver.sh >"$LOG_DIR/unoserver.log" 2>&1 &
   uno=$!
-  echo "Warm LibreOffice (unoserver) on $UNOSERVER_HOST:$UNOSERVER_PORT, pid $uno, log $LOG_DIR/unoserver.log"
+  echo "Warm LibreOffice (unoserver) on $UNOSERVER_HOST:$UNOSERVER_PORT (UNO $UNOSERVER_UNO_PORT), pid $uno, log $LOG_DIR/unoserver.log"
 fi
 
 .venv/bin/python manage.py run_timers &
 timers=$!
-echo "Serving on http://$HOST:$PORT (timer dispatcher pid $timers)"
-# In the background and waited for, so that a TERM or Ctrl-C reaches the trap at once.
+echo "Serving on http://$HOST:$PORT (public address $PUBLIC_BASE_URL; timer dispatcher pid $timers)"
+# In the background and waited for, so that a TERM or Ctrl-C reaches the trap at once. Open
+# WebSockets get 5 s to close when stopping, not for ever.
 .venv/bin/uvicorn config.asgi:application --host "$HOST" --port "$PORT" --ws websockets \
-  --log-level info &
+  --timeout-graceful-shutdown 5 --log-level info &
 web=$!
 wait "$web"
