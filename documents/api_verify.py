@@ -15,7 +15,12 @@ from rest_framework.views import APIView
 from agencies.errors import InvalidInput
 
 from .api import ErrorSerializer
-from .verification import document_verify, verify_max_bytes, verify_too_large_message
+from .verification import (
+    document_verify,
+    verification_guard,
+    verify_max_bytes,
+    verify_too_large_message,
+)
 
 
 class VerifyView(APIView):
@@ -51,4 +56,5 @@ class VerifyView(APIView):
             raise InvalidInput("Vui lòng gửi tệp PDF (trường “file”).", code="file_missing")
         if upload.size > verify_max_bytes():  # before reading it
             raise InvalidInput(verify_too_large_message(), code="file_too_large")
-        return Response(document_verify(pdf=upload.read()).as_dict())
+        with verification_guard(client=request.META.get("REMOTE_ADDR") or "?"):
+            return Response(document_verify(pdf=upload.read()).as_dict())

@@ -11,6 +11,15 @@ from agencies.directory import directory_seed
 from agencies.models import Unit, User
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Any:
+    """Rate limits count in the cache: each test starts with none used."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def directory(db: Any) -> dict[str, Unit]:
     directory_seed()

@@ -15,6 +15,7 @@ from documents.verification import (
     document_verify,
     plan_get_by_verify_token,
     plan_verification_get,
+    verification_guard,
     verify_max_bytes,
     verify_too_large_message,
 )
@@ -35,7 +36,8 @@ def verify_upload(request: HttpRequest) -> HttpResponse:
     elif upload.size > verify_max_bytes():  # before reading it
         error = verify_too_large_message()
     else:
-        verification = document_verify(pdf=upload.read())
+        with verification_guard(client=request.META.get("REMOTE_ADDR") or "?"):
+            verification = document_verify(pdf=upload.read())
         return render(
             request,
             "pages/verify_result.html",
@@ -47,7 +49,8 @@ def verify_upload(request: HttpRequest) -> HttpResponse:
 @require_GET
 def verify_plan(request: HttpRequest, token: str) -> HttpResponse:
     """The verification of an issued plan, reached from the link and QR code printed in it."""
-    plan, verification = plan_verification_get(token=token)
+    with verification_guard(client=request.META.get("REMOTE_ADDR") or "?"):
+        plan, verification = plan_verification_get(token=token)
     return render(
         request,
         "pages/verify_plan.html",

@@ -52,6 +52,8 @@ class Walk:
         self.base_url = base_url
         self.pages: dict[str, Any] = {}
         self.closed = False
+        #: What Chromium refused under the Content-Security-Policy: must stay empty.
+        self.csp_violations: list[str] = []
         try:
             self.browser = playwright.chromium.launch(
                 executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
@@ -68,8 +70,13 @@ class Walk:
         page = context.new_page()
         # Confirmations (submit, sign, issue) are window.confirm: the user says yes.
         page.on("dialog", lambda dialog: dialog.accept())
+        page.on("console", self._watch_console)
         self.pages[user] = page
         return page
+
+    def _watch_console(self, message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            self.csp_violations.append(message.text)
 
     def screenshots(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -111,6 +118,7 @@ def walk(live_url: str, request: pytest.FixtureRequest, monkeypatch: Any) -> Ite
     expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     try:
         yield walk
+        assert not walk.csp_violations, walk.csp_violations
     finally:
         try:
             report = getattr(request.node, "rep_call", None)
