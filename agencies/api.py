@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from .errors import InvalidInput, TooManyRequests
 from .models import ApiToken, Unit, User
 from .security import cool_off_seconds, lockout_message
-from .selectors import unit_list_active
+from .selectors import unit_list_active, user_list_people
 from .services import (
     api_token_create,
     api_token_list,
@@ -210,3 +210,45 @@ class SocketTicketView(APIView):
     def post(self, request: Request) -> Response:
         ticket, key = socket_ticket_issue(user=request.user)
         return Response({"ticket": key, "expires_at": ticket.expires_at})
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    unit = UnitSerializer(read_only=True)
+    role_display = serializers.CharField(source="get_role_display", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "full_name", "position", "role", "role_display", "unit"]
+
+
+class PeopleQuerySerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=User.Role.choices, required=False, allow_blank=True)
+    can_sign = serializers.BooleanField(
+        required=False, help_text="Chỉ những người có thẩm quyền ký (Chủ tịch, Phó Chủ tịch)."
+    )
+    unit = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    q = serializers.CharField(required=False, max_length=100, help_text="Một phần họ tên.")
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=500, default=200)
+
+
+class PeopleView(APIView):
+    """Who is who: to choose a signer (`?can_sign=true`) or see who belongs to a unit."""
+
+    @extend_schema(
+        parameters=[PeopleQuerySerializer],
+        responses={200: PersonSerializer(many=True), **AUTH_ERRORS},
+        summary="Tra cứu cán bộ: người có thẩm quyền ký, người thuộc một đơn vị",
+    )
+    def get(self, request: Request) -> Response:
+        query = PeopleQuerySerializer(data=request.query_params)
+        if not query.is_valid():
+            raise InvalidInput(_("Tham số tra cứu không hợp lệ."))
+        params = query.validated_data
+        role = User.Role.SIGNER if params.get("can_sign") else params.get("role", "")
+        people = user_list_people(
+            role=role,
+            unit_id=params.get("unit"),
+            query=params.get("q", "").strip(),
+            limit=params["limit"],
+        )
+        return Response(PersonSerializer(people, many=True).data)

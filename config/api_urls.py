@@ -3,6 +3,7 @@ from django.urls import include, path
 from agencies.api import (
     LogoutView,
     MeView,
+    PeopleView,
     SocketTicketView,
     TokenListView,
     TokenObtainView,
@@ -50,6 +51,7 @@ urlpatterns = [
     path("auth/socket-ticket/", SocketTicketView.as_view(), name="api-socket-ticket"),
     path("me/", MeView.as_view(), name="api-me"),
     path("units/", UnitListView.as_view(), name="api-units"),
+    path("people/", PeopleView.as_view(), name="api-people"),
     path("documents/", DocumentListView.as_view(), name="api-documents"),
     path("documents/import/", DocumentImportView.as_view(), name="api-document-import"),
     path("documents/<id:plan_id>/", DocumentDetailView.as_view(), name="api-document"),

@@ -6,7 +6,12 @@ from typing import Any
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
@@ -14,19 +19,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from agencies.api import ErrorSerializer
 from agencies.errors import InvalidInput
 from agencies.parsers import StrictJSONParser
 from signing.services import crl_pem, trust_pem
 
 from . import selectors, services
+from .content_schema import PlanContentSchema, RecipientsSchema
 from .importing import max_import_bytes, too_large_message
 from .models import ConsultationRequest, Plan, PlanEvent, PlanVersion, Receipt
-
-
-class ErrorSerializer(serializers.Serializer):
-    error = serializers.CharField()
-    detail = serializers.CharField()
-
 
 ERRORS = {
     400: OpenApiResponse(ErrorSerializer, description="Dữ liệu không hợp lệ"),
@@ -113,8 +114,14 @@ class PlanListSerializer(serializers.ModelSerializer):
         ]
 
 
+@extend_schema_field(PlanContentSchema)
+class ContentField(serializers.JSONField):
+    """A plan's content: JSON described by documents/content_schema.py."""
+
+
 class PlanDetailSerializer(PlanListSerializer):
     number_text = serializers.SerializerMethodField()
+    content = ContentField(read_only=True)
     versions = VersionSerializer(many=True, read_only=True)
     history = serializers.SerializerMethodField()
     consultations = serializers.SerializerMethodField()
@@ -138,21 +145,25 @@ class PlanDetailSerializer(PlanListSerializer):
     def get_number_text(self, plan: Plan) -> str:
         return services.plan_number_text(plan)
 
+    @extend_schema_field(EventSerializer(many=True))
     def get_history(self, plan: Plan) -> list[dict[str, Any]]:
         return EventSerializer(selectors.plan_event_list(plan=plan), many=True).data
 
+    @extend_schema_field(ConsultationSerializer(many=True))
     def get_consultations(self, plan: Plan) -> list[dict[str, Any]]:
         return ConsultationSerializer(selectors.consultation_list(plan=plan), many=True).data
 
+    @extend_schema_field(ReceiptSerializer(many=True))
     def get_receipts(self, plan: Plan) -> list[dict[str, Any]]:
         return ReceiptSerializer(selectors.receipt_list(plan=plan), many=True).data
 
+    @extend_schema_field(RecipientsSchema)
     def get_recipients(self, plan: Plan) -> dict[str, Any]:
         return (plan.content or {}).get("recipients", {})
 
 
 class ContentInputSerializer(serializers.Serializer):
-    content = serializers.JSONField(help_text="Nội dung có cấu trúc (xem documents/content.py)")
+    content = ContentField(help_text="Nội dung có cấu trúc (documents/content.py).")
 
 
 class DocumentListView(APIView):
@@ -257,8 +268,11 @@ class DocumentImportView(APIView):
                 "ImportResult",
                 {
                     "document": PlanDetailSerializer(),
-                    "unplaced": serializers.ListField(),
-                    "warnings": serializers.ListField(),
+                    "unplaced": serializers.ListField(
+                        child=serializers.CharField(),
+                        help_text="Các đoạn chưa xếp được vào mục nào (không mất đoạn nào).",
+                    ),
+                    "warnings": serializers.ListField(child=serializers.CharField()),
                     "needs_review": serializers.BooleanField(),
                 },
             ),

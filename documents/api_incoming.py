@@ -27,6 +27,12 @@ class IncomingSerializer(serializers.ModelSerializer):
     assigned_unit_name = serializers.SerializerMethodField()
     needs_review = serializers.BooleanField(read_only=True)
     plans = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    addressees = serializers.ListField(child=serializers.CharField(), help_text="Kính gửi.")
+    body = serializers.ListField(child=serializers.CharField(), help_text="Các đoạn nội dung.")
+    recipients = serializers.ListField(child=serializers.CharField(), help_text="Nơi nhận.")
+    signature = serializers.ListField(child=serializers.CharField(), help_text="Khối chữ ký.")
+    unplaced = serializers.ListField(child=serializers.CharField())
+    warnings = serializers.ListField(child=serializers.CharField())
 
     class Meta:
         model = IncomingDocument
@@ -96,8 +102,8 @@ class IncomingImportView(APIView):
                 "IncomingImportResult",
                 {
                     "document": IncomingSerializer(),
-                    "unplaced": serializers.ListField(),
-                    "warnings": serializers.ListField(),
+                    "unplaced": serializers.ListField(child=serializers.CharField()),
+                    "warnings": serializers.ListField(child=serializers.CharField()),
                     "needs_review": serializers.BooleanField(),
                 },
             ),

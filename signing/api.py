@@ -22,20 +22,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from agencies.api import ErrorSerializer
 from agencies.errors import InvalidInput, NotFound
 from agencies.parsers import StrictJSONParser
 
 from . import services
 from .models import SigningDevice, TrustRoot
 
-
-class _ErrorSerializer(serializers.Serializer):
-    error = serializers.CharField()
-    detail = serializers.CharField()
-
-
 ERRORS = {
-    code: OpenApiResponse(_ErrorSerializer, description=description)
+    code: OpenApiResponse(ErrorSerializer, description=description)
     for code, description in (
         (400, "Dữ liệu không hợp lệ"),
         (403, "Không có quyền"),

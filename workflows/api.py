@@ -7,7 +7,7 @@ import json
 import re
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,11 +16,13 @@ from viewflow.workflow.models import Task
 
 from agencies.errors import InvalidInput, StateError
 from agencies.parsers import StrictJSONParser
+from agencies.validation import MAX_COMMENT
 from documents import selectors as document_selectors
 from documents.api import ERRORS, PlanDetailSerializer
 from documents.models import Plan
 
 from . import services
+from .api_schema import DATA_SCHEMA_OF_STEP, TASK_DATA_FIELD
 
 
 class ActionSerializer(serializers.Serializer):
@@ -41,6 +43,9 @@ class TaskSerializer(serializers.Serializer):
     unit = serializers.SerializerMethodField()
     actions = serializers.SerializerMethodField()
     data_fields = serializers.SerializerMethodField()
+    data_schema = serializers.SerializerMethodField(
+        help_text="Tên schema của `data` khi hoàn thành nhiệm vụ này (ví dụ ChooseAgenciesData)."
+    )
 
     def get_step(self, task: Task) -> str:
         return task.flow_task.name
@@ -63,7 +68,7 @@ class TaskSerializer(serializers.Serializer):
     def get_unit(self, task: Task) -> str | None:
         return (task.data or {}).get("unit")
 
-    @extend_schema(responses=ActionSerializer(many=True))
+    @extend_schema_field(ActionSerializer(many=True))
     def get_actions(self, task: Task) -> list[dict[str, Any]]:
         return [
             {"code": a.code, "label": a.label, "comment_required": a.comment_required}
@@ -73,11 +78,21 @@ class TaskSerializer(serializers.Serializer):
     def get_data_fields(self, task: Task) -> list[str]:
         return list(services.task_spec(task).data_fields)
 
+    def get_data_schema(self, task: Task) -> str | None:
+        return DATA_SCHEMA_OF_STEP.get(task.flow_task.name)
+
+
+@extend_schema_field(TASK_DATA_FIELD)
+class TaskDataField(serializers.JSONField):
+    """The step's `data` (workflows/api_schema.py)."""
+
 
 class CompleteSerializer(serializers.Serializer):
-    action = serializers.CharField()
-    comment = serializers.CharField(required=False, allow_blank=True)
-    data = serializers.JSONField(required=False)
+    action = serializers.CharField(max_length=40, help_text="Mã thao tác (tasks[].actions[].code).")
+    comment = serializers.CharField(
+        required=False, allow_blank=True, max_length=MAX_COMMENT, help_text="Ý kiến hoặc lý do."
+    )
+    data = TaskDataField(required=False)
 
 
 class TaskListView(APIView):

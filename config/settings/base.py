@@ -198,6 +198,15 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.schema.add_error_responses",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "PlanStatusEnum": "documents.models.Plan.Status",
+        "VerificationStatusEnum": ["valid", "invalid", "unsigned", "error"],
+    },
 }
 
 # CREDENTIALS

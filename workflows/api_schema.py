@@ -1,0 +1,103 @@
+"""The `data` each step's completion takes (POST /api/v1/tasks/{id}/complete/), described once.
+
+`STEP_DATA` maps a component name to its JSON schema; `DATA_SCHEMA_OF_STEP` says which one a step
+takes (TaskSerializer.data_schema tells a client). config/schema.py adds the components to the
+OpenAPI document, and the completion's `data` is any of them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agencies.validation import MAX_COMMENT, MAX_ID, MAX_IDS
+
+CONTENT_REF = {"$ref": "#/components/schemas/PlanContentRequest"}
+
+STEP_DATA: dict[str, dict[str, Any]] = {
+    "ChooseAgenciesData": {
+        "type": "object",
+        "description": (
+            "Bước choose_agencies, thao tác send: các đơn vị được lấy ý kiến "
+            "(GET /api/v1/units/) và hạn góp ý."
+        ),
+        "properties": {
+            "unit_ids": {
+                "type": "array",
+                "items": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                "maxItems": MAX_IDS,
+                "description": "Mã các đơn vị được lấy ý kiến (không gồm đơn vị soạn thảo).",
+            },
+            "deadline": {
+                "type": "string",
+                "description": "Hạn góp ý: YYYY-MM-DD (hết ngày) hoặc YYYY-MM-DDTHH:MM, giờ Việt Nam.",
+                "example": "2027-01-15T17:00",
+            },
+        },
+        "required": ["unit_ids", "deadline"],
+    },
+    "ConsolidateData": {
+        "type": "object",
+        "description": (
+            "Bước consolidate, thao tác send: tiếp thu hoặc giải trình từng ý kiến góp ý, và "
+            "(tùy chọn) nội dung đã chỉnh sửa."
+        ),
+        "properties": {
+            "resolutions": {
+                "type": "object",
+                "description": "Mã ý kiến (consultations[].id) → cách xử lý.",
+                "additionalProperties": {
+                    "type": "object",
+                    "properties": {
+                        "resolution": {"type": "string", "enum": ["accepted", "explained"]},
+                        "note": {
+                            "type": "string",
+                            "maxLength": MAX_COMMENT,
+                            "description": "Nội dung giải trình (bắt buộc khi giải trình).",
+                        },
+                    },
+                    "required": ["resolution"],
+                },
+            },
+            "content": CONTENT_REF,
+        },
+    },
+    "SignData": {
+        "type": "object",
+        "description": (
+            "Bước sign, thao tác sign: phiên ký từ POST /api/v1/documents/{id}/sign/prepare/ và "
+            "chữ ký của thiết bị trên to_be_signed."
+        ),
+        "properties": {
+            "session_id": {"type": "string", "format": "uuid"},
+            "signature": {
+                "type": "string",
+                "format": "byte",
+                "description": "ECDSA: r‖s hoặc DER, mã hóa base64.",
+            },
+        },
+        "required": ["session_id", "signature"],
+    },
+    "ReviseData": {
+        "type": "object",
+        "description": "Các bước revise_*, thao tác resubmit: (tùy chọn) nội dung đã chỉnh sửa.",
+        "properties": {"content": CONTENT_REF},
+    },
+}
+
+DATA_SCHEMA_OF_STEP = {
+    "choose_agencies": "ChooseAgenciesData",
+    "consolidate": "ConsolidateData",
+    "sign": "SignData",
+    "revise_agency": "ReviseData",
+    "revise_budget": "ReviseData",
+    "revise_vetting": "ReviseData",
+    "revise_sign": "ReviseData",
+}
+
+TASK_DATA_FIELD: dict[str, Any] = {
+    "description": (
+        "Dữ liệu của bước, theo data_schema của nhiệm vụ (GET /api/v1/tasks/{id}/); bỏ trống với "
+        "các bước chỉ cần thao tác và ý kiến."
+    ),
+    "anyOf": [{"$ref": f"#/components/schemas/{name}"} for name in STEP_DATA],
+}
