@@ -4,7 +4,7 @@ PYTEST := .venv/bin/pytest
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 REDIS ?= redis://127.0.0.1:6379/0
 
-.PHONY: install run migrate demo serve test test-pg test-e2e test-serve lint check bench messages
+.PHONY: install run migrate demo serve test test-pg test-e2e test-serve test-fuzz test-fuzz-pg lint check bench messages
 
 install:
 	@bash scripts/install.sh
@@ -19,13 +19,20 @@ run: demo
 	@bash scripts/serve.sh
 
 test: install
-	$(PYTEST) -q -m "not e2e and not serve"
+	$(PYTEST) -q -m "not e2e and not serve and not fuzz"
 
 test-pg: install
-	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) $(PYTEST) -q -m "not e2e and not serve"
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) $(PYTEST) -q -m "not e2e and not serve and not fuzz"
 
 test-e2e: install
 	$(PYTEST) -q -m e2e
+
+# Schemathesis over the whole API, as every kind of user; no 5xx, every answer as the schema says.
+test-fuzz: install
+	$(PYTEST) -q -m fuzz
+
+test-fuzz-pg: install
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) $(PYTEST) -q -m fuzz
 
 # scripts/serve.sh with real processes: two instances side by side, stopped by process group.
 test-serve: install
