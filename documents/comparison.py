@@ -13,7 +13,6 @@ before a field existed still compare.
 from __future__ import annotations
 
 import dataclasses
-import io
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
@@ -29,7 +28,7 @@ from docx.shared import Cm, Pt, RGBColor
 from docx.text.paragraph import Paragraph
 
 from .content import DECISION, ContentError, SignatureBlock
-from .rendering import format_vnd, point_letter, roman
+from .rendering import format_vnd, point_letter, roman, stable_docx
 
 EQUAL, INSERT, DELETE = "equal", "insert", "delete"
 ADDED, REMOVED, CHANGED = "added", "removed", "changed"
@@ -906,9 +905,7 @@ class _ComparisonWriter:
         if not comparison.recipients.is_empty:
             self._heading("Nơi nhận")
             self._recipients()
-        buffer = io.BytesIO()
-        self.document.save(buffer)
-        return buffer.getvalue()
+        return stable_docx(self.document)
 
     # -- layout ---------------------------------------------------------------------------
 

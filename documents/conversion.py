@@ -13,12 +13,14 @@ conversion is used at once instead of waiting (a server found down is not asked 
 
 Settings (all optional, read when called; the module also works without Django configured):
 `UNOSERVER_HOST`, `UNOSERVER_PORT` (2003), `SOFFICE_BINARY` ("soffice"),
-`PDF_CONVERSION_TIMEOUT` (seconds, 120).
+`PDF_CONVERSION_TIMEOUT` (seconds, 120), `PDF_CACHE_DIR` (conversions kept by content hash; "" turns
+the cache off), `PDF_CACHE_MAX_FILES` (500).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import logging
 import os
@@ -95,8 +97,23 @@ def _check_docx(docx: bytes) -> None:
 
 
 def docx_to_pdf(docx: bytes, *, pdfa: bool = False, timeout: int | None = None) -> bytes:
-    """The PDF of a .docx (PDF/A-2b when `pdfa`). Raises ConversionError; never returns empty."""
+    """The PDF of a .docx (PDF/A-2b when `pdfa`). Raises ConversionError; never returns empty.
+
+    The same file (by content hash) converted before with the same LibreOffice is read from the
+    cache (PDF_CACHE_DIR) instead of converted again; rendering gives the same bytes for the same
+    content (rendering.stable_docx), so an unchanged draft converts once."""
     _check_docx(docx)
+    cache = _PdfCache.configured()
+    key = cache.key(docx, pdfa=pdfa) if cache else ""
+    if cache and (cached := cache.get(key)) is not None:
+        return cached
+    pdf = _convert(docx, pdfa=pdfa, timeout=timeout)
+    if cache:
+        cache.put(key, pdf)
+    return pdf
+
+
+def _convert(docx: bytes, *, pdfa: bool, timeout: int | None) -> bytes:
     limit = int(timeout or _setting("PDF_CONVERSION_TIMEOUT", 120))
     host = _setting("UNOSERVER_HOST", "")
     if host:
@@ -107,6 +124,76 @@ def docx_to_pdf(docx: bytes, *, pdfa: bool = False, timeout: int | None = None) 
             if pdf is not None:
                 return pdf
     return _convert_with_soffice(docx, pdfa=pdfa, timeout=limit)
+
+
+# ---------------------------------------------------------------------------------------------
+# The cache of conversions, by content hash
+
+
+class _PdfCache:
+    """PDFs of .docx files already converted: one file per SHA-256 of (the .docx, PDF/A or not,
+    the LibreOffice that converted it), at most PDF_CACHE_MAX_FILES, the oldest read first out.
+    Written atomically (rename), so parallel conversions and processes can share it."""
+
+    _identity: str | None = None
+
+    def __init__(self, folder: Path, max_files: int) -> None:
+        self.folder = folder
+        self.max_files = max_files
+
+    @classmethod
+    def configured(cls) -> _PdfCache | None:
+        folder = _setting("PDF_CACHE_DIR", "")
+        if not folder:
+            return None
+        return cls(Path(folder), int(_setting("PDF_CACHE_MAX_FILES", 500)))
+
+    @classmethod
+    def converter_identity(cls) -> str:
+        """The LibreOffice that converts (its version): a new one must not reuse old PDFs."""
+        if cls._identity is None:
+            binary = _setting("SOFFICE_BINARY", "soffice")
+            try:
+                found = shutil.which(binary) or binary
+                stat = os.stat(found)
+                cls._identity = f"{os.path.realpath(found)}:{stat.st_size}:{stat.st_mtime_ns}"
+            except OSError:
+                cls._identity = binary
+        return cls._identity
+
+    def key(self, docx: bytes, *, pdfa: bool) -> str:
+        digest = hashlib.sha256(docx)
+        digest.update(b"pdfa" if pdfa else b"pdf")
+        digest.update(self.converter_identity().encode())
+        return digest.hexdigest()
+
+    def get(self, key: str) -> bytes | None:
+        path = self.folder / f"{key}.pdf"
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        if not _is_pdf(data):
+            return None
+        with contextlib.suppress(OSError):
+            os.utime(path)  # recently used: kept longer
+        return data
+
+    def put(self, key: str, pdf: bytes) -> None:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            temporary = self.folder / f".{key}.{os.getpid()}.{threading.get_ident()}"
+            temporary.write_bytes(pdf)
+            os.replace(temporary, self.folder / f"{key}.pdf")
+            self._prune()
+        except OSError:
+            logger.warning("could not keep a converted PDF in %s", self.folder, exc_info=True)
+
+    def _prune(self) -> None:
+        files = sorted(self.folder.glob("*.pdf"), key=lambda p: p.stat().st_mtime)
+        for path in files[: max(0, len(files) - self.max_files)]:
+            with contextlib.suppress(OSError):
+                path.unlink()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ import functools
 import io
 import re
 import unicodedata
+import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -110,6 +111,23 @@ _ISSUER_SPLIT = re.compile(r"\s+(?=(?:TỈNH|THÀNH PHỐ|HUYỆN|QUẬN|THỊ X
 
 # ---------------------------------------------------------------------------------------------
 # Public formatting helpers
+
+
+def stable_docx(document: DocxDocument) -> bytes:
+    """`document` saved as bytes that depend only on its content: python-docx stamps every zip
+    member with the current time, so the same content gave a different file each second. Same
+    content, same bytes: a file can be recognised (and its PDF reused) by its hash."""
+    buffer = io.BytesIO()
+    document.save(buffer)
+    source = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            member = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            member.compress_type = zipfile.ZIP_DEFLATED
+            member.external_attr = info.external_attr
+            target.writestr(member, source.read(info.filename))
+    return out.getvalue()
 
 
 def format_symbol(doc_type: str, abbreviation: str, unit_abbreviation: str = "") -> str:
@@ -697,9 +715,7 @@ class _DocumentRenderer:
         self._footer_table()
         self._appendices()
         self._properties()
-        buffer = io.BytesIO()
-        self.document.save(buffer)
-        return buffer.getvalue()
+        return stable_docx(self.document)
 
     # -- page and styles ------------------------------------------------------------------
 

@@ -234,6 +234,9 @@ SOFFICE_BINARY = os.environ.get("SOFFICE_BINARY", "soffice")
 UNOSERVER_HOST = os.environ.get("UNOSERVER_HOST", "")
 UNOSERVER_PORT = int(os.environ.get("UNOSERVER_PORT", "2003"))
 PDF_CONVERSION_TIMEOUT = int(os.environ.get("PDF_CONVERSION_TIMEOUT", "120"))
+# Conversions kept by content hash: an unchanged document is converted once ("" turns it off).
+PDF_CACHE_DIR = os.environ.get("PDF_CACHE_DIR", str(VAR_DIR / "pdf-cache"))
+PDF_CACHE_MAX_FILES = int(os.environ.get("PDF_CACHE_MAX_FILES", "500"))
 # Largest Word file accepted for import (browser and API), in bytes; the importer also refuses
 # archives that expand beyond 50 MB or more than 100 times (documents/importing.py).
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(10 * 1024 * 1024)))

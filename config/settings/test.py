@@ -9,6 +9,11 @@ from .base import DATABASES
 SECRET_KEY = os.environ.get(
     "TEST_SECRET_KEY", "test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 )
+# Conversions are shared by every test, and between runs of the suite on this machine (the key
+# includes the LibreOffice binary). tests/documents/test_conversion.py turns it off.
+PDF_CACHE_DIR = os.environ.get(
+    "TEST_PDF_CACHE_DIR", os.path.join(tempfile.gettempdir(), "kehoach-test-pdf-cache")
+)
 # No server answers in most tests; tests/documents/test_public_address.py serves one and checks.
 PUBLIC_BASE_URL_CHECK = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -59,6 +59,12 @@ def seed_docx() -> bytes:
     return render_plan_docx(content, header)
 
 
+@pytest.fixture(autouse=True)
+def _no_cache(settings: Any) -> None:
+    """These tests are about the converter itself: no conversion comes from the cache."""
+    settings.PDF_CACHE_DIR = ""
+
+
 @pytest.fixture(scope="module")
 def seed_pdf(seed_docx: bytes) -> bytes:
     if not conversion.soffice_available():
@@ -441,3 +447,70 @@ def test_warm_conversion_takes_well_under_a_second(
         docx_to_pdf(seed_docx)
         samples.append(time.monotonic() - started)
     assert sorted(samples)[1] < 1.0
+
+
+# ---------------------------------------------------------------------------------------------
+# The cache of conversions, by content hash
+
+
+@pytest.mark.slow
+@needs_soffice
+def test_the_same_file_is_converted_once(seed_docx: bytes, settings: Any, tmp_path: Path) -> None:
+    # given a cache and one conversion of the seed plan
+    settings.PDF_CACHE_DIR = str(tmp_path)
+    settings.UNOSERVER_HOST = ""
+    first = docx_to_pdf(seed_docx)
+    assert len(list(tmp_path.glob("*.pdf"))) == 1
+
+    # when LibreOffice is gone, the same file still converts: from the cache
+    settings.SOFFICE_BINARY = "/nonexistent/soffice"
+    assert docx_to_pdf(seed_docx) == first
+
+    # but another file is not served from it
+    other = _rezip_with_extra(seed_docx)
+    with pytest.raises(ConversionError):
+        docx_to_pdf(other)
+
+
+def test_the_cache_keeps_at_most_its_size(settings: Any, tmp_path: Path) -> None:
+    cache = conversion._PdfCache(tmp_path, max_files=3)
+    for i in range(5):
+        cache.put(f"{i:064x}", b"%PDF-1.7 " + bytes([i]) + b" %%EOF")
+    assert len(list(tmp_path.glob("*.pdf"))) == 3
+    assert cache.get(f"{4:064x}") is not None
+    assert cache.get(f"{0:064x}") is None
+
+
+def test_a_damaged_cache_entry_is_not_served(tmp_path: Path) -> None:
+    cache = conversion._PdfCache(tmp_path, max_files=3)
+    (tmp_path / f"{'a' * 64}.pdf").write_bytes(b"not a pdf")
+    assert cache.get("a" * 64) is None
+
+
+def test_rendering_the_same_content_gives_the_same_bytes() -> None:
+    import time
+
+    from documents.content import DocumentHeader, PlanContent
+    from documents.rendering import render_plan_docx
+    from tests.conftest import BASE_CONTENT
+
+    header = DocumentHeader(
+        issuer_name="ỦY BAN NHÂN DÂN TỈNH ĐỒNG NAI",
+        issuer_abbreviation="UBND",
+        number=None,
+        issued_on=None,
+        place="Đồng Nai",
+    )
+    first = render_plan_docx(PlanContent.from_dict(BASE_CONTENT), header)
+    time.sleep(1.1)  # zip members used to carry the time of saving
+    assert render_plan_docx(PlanContent.from_dict(BASE_CONTENT), header) == first
+
+
+def _rezip_with_extra(docx: bytes) -> bytes:
+    source = zipfile.ZipFile(io.BytesIO(docx))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            target.writestr(info, source.read(info.filename))
+        target.writestr("customXml/extra.xml", "<x/>")
+    return out.getvalue()
