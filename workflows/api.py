@@ -90,7 +90,14 @@ class TaskDataField(serializers.JSONField):
 class CompleteSerializer(serializers.Serializer):
     action = serializers.CharField(max_length=40, help_text="Mã thao tác (tasks[].actions[].code).")
     comment = serializers.CharField(
-        required=False, allow_blank=True, max_length=MAX_COMMENT, help_text="Ý kiến hoặc lý do."
+        required=False,
+        allow_blank=True,
+        max_length=MAX_COMMENT,
+        help_text="Ý kiến hoặc lý do.",
+        error_messages={
+            "max_length": f"Ý kiến quá dài (tối đa {MAX_COMMENT} ký tự).",
+            "invalid": "Ý kiến phải là chuỗi ký tự.",
+        },
     )
     data = TaskDataField(required=False)
 
@@ -126,7 +133,8 @@ class TaskCompleteView(APIView):
     def post(self, request: Request, task_id: int) -> Response:
         body = CompleteSerializer(data=request.data)
         if not body.is_valid():
-            raise InvalidInput("Thiếu “action”, hoặc “comment”/“data” không hợp lệ.")
+            reasons = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in body.errors.items())
+            raise InvalidInput(f"Thiếu “action”, hoặc “comment”/“data” không hợp lệ ({reasons}).")
         key = idempotency_key(request)
         if key is not None and (replay := idempotent_replay(request, key)) is not None:
             return replay
