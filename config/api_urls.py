@@ -35,9 +35,11 @@ from documents.api_incoming import (
 from documents.api_verify import VerifyView
 from signing.api import (
     ChallengeView,
+    DeviceConfirmView,
     DeviceListView,
     DeviceRevokeView,
     SignatureImageView,
+    TokenDeviceEnrolView,
     TrustRootListView,
 )
 from workflows.api import DocumentSubmitView, TaskCompleteView, TaskDetailView, TaskListView
@@ -92,6 +94,14 @@ urlpatterns = [
     ),
     path("signing/challenge/", ChallengeView.as_view(), name="api-signing-challenge"),
     path("signing/devices/", DeviceListView.as_view(), name="api-signing-devices"),
+    path(
+        "signing/devices/token/", TokenDeviceEnrolView.as_view(), name="api-signing-token-devices"
+    ),
+    path(
+        "signing/devices/<id:device_id>/confirm/",
+        DeviceConfirmView.as_view(),
+        name="api-signing-device-confirm",
+    ),
     path(
         "signing/devices/<id:device_id>/revoke/",
         DeviceRevokeView.as_view(),

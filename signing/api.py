@@ -4,7 +4,12 @@ The browser's signing page and any client that holds its own key use the same en
 
 1. `POST signing/challenge/` → a nonce; the key signs it (ECDSA-SHA256, r‖s);
 2. `POST signing/devices/` with the SPKI, the nonce and the proof → the device and its certificate;
-3. `POST documents/{id}/sign/prepare/` (workflows.api_signing) → what to sign;
+   or, for a USB token (through the signing agent), `POST signing/devices/token/` with the
+   token's certificate (from an external CA), its chain, the nonce and the token's signature over
+   SHA-256(nonce) → the device, "active" or "pending" a staff member's confirmation
+   (`POST signing/devices/{id}/confirm/`);
+3. `POST documents/{id}/sign/prepare/` (workflows.api_signing) → what to sign (for a token: a
+   SHA-256 digest);
 4. `POST tasks/{id}/complete/` with action "sign" and {"session_id", "signature"}.
 """
 
@@ -54,7 +59,36 @@ class ChallengeSerializer(serializers.Serializer):
 class DeviceSerializer(serializers.ModelSerializer):
     class Meta:
         model = SigningDevice
-        fields = ["id", "label", "certificate_pem", "serial", "not_after", "revoked_at"]
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "label",
+            "certificate_pem",
+            "subject_name",
+            "issuer_name",
+            "fingerprint_sha256",
+            "serial",
+            "not_after",
+            "revoked_at",
+        ]
+
+
+class TokenDeviceEnrolSerializer(serializers.Serializer):
+    label = serializers.CharField(required=False, allow_blank=True)
+    certificate = serializers.CharField(
+        help_text="Chứng thư X.509 trên USB token (DER base64 hoặc PEM)"
+    )
+    chain = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="Chứng thư của các CA cấp trên có trong token (DER base64 hoặc PEM)",
+    )
+    nonce = serializers.CharField(help_text="Mã thử thách nhận từ signing/challenge/ (base64)")
+    proof = serializers.CharField(
+        help_text="Chữ ký của khóa trên token lên SHA-256(mã thử thách) (base64): RSA PKCS#1 v1.5 "
+        "hoặc ECDSA"
+    )
 
 
 class DeviceEnrolSerializer(serializers.Serializer):
@@ -115,6 +149,49 @@ class DeviceListView(APIView):
             proof=services.base64_field(body.get("proof"), name="proof"),
         )
         return Response(DeviceSerializer(device).data, status=status.HTTP_201_CREATED)
+
+
+def _certificate_field(value: object, *, name: str) -> bytes:
+    """A certificate sent as PEM text or as base64 DER."""
+    if isinstance(value, str) and value.lstrip().startswith("-----BEGIN"):
+        return value.encode("ascii", errors="replace")
+    return services.base64_field(value, name=name)
+
+
+class TokenDeviceEnrolView(APIView):
+    parser_classes = [StrictJSONParser]
+
+    @extend_schema(
+        request=TokenDeviceEnrolSerializer,
+        responses={201: DeviceSerializer, **ERRORS},
+        summary="Đăng ký chứng thư trên USB token (qua chương trình ký số) làm thiết bị ký",
+    )
+    def post(self, request: Request) -> Response:
+        services.ensure_may_enrol(request.user)  # before judging the input
+        body = _body(request)
+        chain = body.get("chain") or []
+        if not isinstance(chain, list):
+            raise InvalidInput("“chain” phải là một danh sách chứng thư.", code="bad_chain")
+        device = services.token_device_enrol(
+            user=request.user,
+            label=body.get("label") if isinstance(body.get("label"), str) else "",
+            certificate=_certificate_field(body.get("certificate"), name="certificate"),
+            chain=[_certificate_field(c, name="chain") for c in chain],
+            nonce=services.base64_field(body.get("nonce"), name="nonce"),
+            proof=services.base64_field(body.get("proof"), name="proof"),
+        )
+        return Response(DeviceSerializer(device).data, status=status.HTTP_201_CREATED)
+
+
+class DeviceConfirmView(APIView):
+    @extend_schema(
+        request=None,
+        responses={200: DeviceSerializer, **ERRORS},
+        summary="Xác nhận chứng thư trên USB token có tên khác tên người dùng (quản trị viên)",
+    )
+    def post(self, request: Request, device_id: int) -> Response:
+        device = services.device_confirm(device_id=device_id, actor=request.user)
+        return Response(DeviceSerializer(device).data)
 
 
 class DeviceRevokeView(APIView):

@@ -88,6 +88,9 @@ class Credential(models.Model):
     subject_name = models.CharField(_("tên chủ thể"), max_length=255)
     certificate_pem = models.TextField(_("chứng thư (PEM)"))
     private_key_encrypted = models.TextField(_("khóa bí mật (đã mã hóa)"), blank=True)
+    # Empty for certificates of our own CA; for one from an imported CA (a seal token's), its
+    # issuers up to that root.
+    chain_pem = models.TextField(_("chuỗi chứng thực (PEM, tới chứng thư gốc)"), blank=True)
     serial_number = models.CharField(_("số hiệu chứng thư (hex)"), max_length=64, unique=True)
     not_before = models.DateTimeField(_("hiệu lực từ"))
     not_after = models.DateTimeField(_("hiệu lực đến"))
@@ -145,12 +148,28 @@ class EnrolmentChallenge(models.Model):
 
 
 class SigningDevice(models.Model):
-    """A key a person holds in a browser (WebCrypto, non-extractable) and its certificate.
+    """A key a person holds, and its certificate: in a browser or on a USB token.
 
-    The private key never reaches the server; the system's CA certified `public_key_der` after the
-    device proved possession of it. A person may have several devices. Revoking one puts its
-    serial number on the CRL at once and refuses every signature made with it from then on.
+    - kind "browser": a WebCrypto key (non-extractable); the system's CA certified
+      `public_key_der` after the device proved possession of it. Revoking one puts its serial
+      number on our CRL at once.
+    - kind "token": a key on the person's USB token, used through the signing agent on their
+      computer; its certificate comes from an external CA (e.g. the national CA for government)
+      and `chain_pem` holds the issuers up to the imported root it was checked against. It is
+      "pending" until a staff member confirms it when the certificate's name is not the person's.
+      Revoking one here stops its use in this system (only its CA can revoke the certificate).
+
+    The private key never reaches the server. A person may have several devices; every signature
+    with a revoked device is refused from then on.
     """
+
+    class Kind(models.TextChoices):
+        BROWSER = "browser", _("Khóa trong trình duyệt")
+        TOKEN = "token", _("USB token")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Đang hiệu lực")
+        PENDING = "pending", _("Chờ quản trị viên xác nhận")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -158,11 +177,21 @@ class SigningDevice(models.Model):
         on_delete=models.PROTECT,
         related_name="signing_devices",
     )
+    kind = models.CharField(_("loại"), max_length=10, choices=Kind.choices, default=Kind.BROWSER)
+    status = models.CharField(
+        _("trạng thái"), max_length=10, choices=Status.choices, default=Status.ACTIVE
+    )
     label = models.CharField(_("tên thiết bị"), max_length=100)
     public_key_der = models.BinaryField(_("khóa công khai (SubjectPublicKeyInfo, DER)"))
-    public_key_sha256 = models.CharField(_("mã băm khóa công khai"), max_length=64, unique=True)
+    public_key_sha256 = models.CharField(_("mã băm khóa công khai"), max_length=64, db_index=True)
     certificate_pem = models.TextField(_("chứng thư (PEM)"))
-    serial = models.CharField(_("số hiệu chứng thư (hex)"), max_length=64, unique=True)
+    chain_pem = models.TextField(_("chuỗi chứng thực (PEM, tới chứng thư gốc)"), blank=True)
+    subject_name = models.CharField(_("tên trong chứng thư"), max_length=255, blank=True)
+    issuer_name = models.CharField(_("tổ chức cấp chứng thư"), max_length=255, blank=True)
+    fingerprint_sha256 = models.CharField(
+        _("dấu vân tay SHA-256 của chứng thư"), max_length=64, blank=True, db_index=True
+    )
+    serial = models.CharField(_("số hiệu chứng thư (hex)"), max_length=64, db_index=True)
     not_before = models.DateTimeField(_("hiệu lực từ"))
     not_after = models.DateTimeField(_("hiệu lực đến"))
     created_at = models.DateTimeField(_("đăng ký lúc"), auto_now_add=True)
@@ -175,11 +204,34 @@ class SigningDevice(models.Model):
         null=True,
         blank=True,
     )
+    confirmed_at = models.DateTimeField(_("xác nhận lúc"), null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người xác nhận"),
+        on_delete=models.SET_NULL,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
 
     class Meta:
         verbose_name = _("thiết bị ký số")
         verbose_name_plural = _("thiết bị ký số")
         ordering = ["-created_at", "-id"]
+        constraints = [
+            # our CA's serial numbers are unique; a token certificate may be enrolled again
+            # after it was revoked here, and another CA may have used any serial number
+            models.UniqueConstraint(
+                fields=["serial"],
+                condition=Q(kind="browser"),
+                name="signing_device_browser_serial_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["public_key_sha256"],
+                condition=Q(revoked_at__isnull=True),
+                name="signing_device_one_active_per_key",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.label} ({self.serial})"
@@ -187,6 +239,14 @@ class SigningDevice(models.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+    @property
+    def is_token(self) -> bool:
+        return self.kind == self.Kind.TOKEN
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING
 
 
 class SignatureImage(models.Model):

@@ -30,7 +30,7 @@ import logging
 import os
 import re
 import tempfile
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -222,13 +222,75 @@ class _ProviderSigner(signers.Signer):
 def _validation_context(
     trust_roots: Sequence[x509.Certificate],
     crls: Sequence[x509.CertificateRevocationList],
+    ocsps: Sequence[bytes] = (),
 ) -> ValidationContext:
+    """Offline and strict: trust `trust_roots` only, revocation from `crls` and `ocsps` (DER)."""
     return ValidationContext(
         trust_roots=[_asn1_certificate(c) for c in trust_roots],
         crls=[c.public_bytes(serialization.Encoding.DER) for c in crls],
+        ocsps=list(ocsps),
         allow_fetching=False,
         revocation_mode="hard-fail",
     )
+
+
+#: Given the certificates of a signature, the CRLs and OCSP answers (DER) known about them.
+RevocationSource = Callable[
+    [Sequence[x509.Certificate]], tuple[Sequence[x509.CertificateRevocationList], Sequence[bytes]]
+]
+
+
+def _embedded_certificates(embedded: Any) -> list[x509.Certificate]:
+    """Every certificate in a signature: the signer's, the others embedded, the time-stamp's."""
+    from pyhanko.sign.validation.generic_cms import extract_tst_data_iter
+
+    found = [embedded.signer_cert, *embedded.other_embedded_certs]
+    if embedded.sig_object_type != "/DocTimeStamp":
+        for token in extract_tst_data_iter(embedded.signer_info, signed=False):
+            found += [c.chosen for c in token["certificates"] or () if c.name == "certificate"]
+    certificates = []
+    for certificate in found:
+        parsed = x509.load_der_x509_certificate(certificate.dump())
+        if parsed not in certificates:
+            certificates.append(parsed)
+    return certificates
+
+
+def pdf_signature_certificates(pdf: bytes, field_name: str) -> list[x509.Certificate]:
+    """The certificates carried by the signature `field_name` (signer first, time-stamp's too)."""
+    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+    for embedded in reader.embedded_signatures:
+        if embedded.field_name == field_name:
+            return _embedded_certificates(embedded)
+    raise StateError("Không tìm thấy chữ ký trong văn bản.", code="signature_missing")
+
+
+def pdf_add_validation_info(
+    pdf: bytes,
+    *,
+    field_name: str,
+    trust_roots: Sequence[x509.Certificate],
+    crls: Sequence[x509.CertificateRevocationList],
+    ocsps: Sequence[bytes],
+) -> bytes:
+    """Make the signature `field_name` PAdES B-LT: add its validation data to the DSS.
+
+    The signer's and the time-stamp's certificate paths to `trust_roots`, with the given CRLs and
+    OCSP answers, go into the document security store in an incremental update (pyHanko's
+    `async_add_validation_info`). Nothing is fetched here; raises (pyHanko's validation errors)
+    if a path cannot be validated with what is given — the caller keeps the B-T PDF then.
+    """
+    from pyhanko.sign.validation import async_add_validation_info
+
+    async def add() -> bytes:
+        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        embedded = next(s for s in reader.embedded_signatures if s.field_name == field_name)
+        output = await async_add_validation_info(
+            embedded, _validation_context(trust_roots, crls, ocsps), embed_roots=False
+        )
+        return output.getvalue()
+
+    return _run(add())
 
 
 def _run(coroutine: Coroutine[Any, Any, Any]) -> Any:
@@ -569,6 +631,7 @@ def pdf_fill_issue_fields_and_seal(
     fonts: Fonts | None = None,
     reason: str = "Văn thư ký số của cơ quan, phát hành văn bản",
     verify_url: str | None = None,
+    ocsps: Sequence[bytes] = (),
 ) -> bytes:
     """Fill the number and date of a signed PDF, then add the agency's seal signature (B-LTA).
 
@@ -577,8 +640,8 @@ def pdf_fill_issue_fields_and_seal(
     incremental update with their appearance streams; the seal is a second, approval signature
     (never a certification: it comes last) whose appearance is `seal_png` at 36 mm, overlapping the
     left third of the appearance box of the signature field `over_field` (ND30 Phụ lục I II.8.a).
-    Validation info (chain, CRL) is embedded and a document time-stamp closes the file, so the
-    result validates offline. Raises `StateError` if the fields are missing or already filled, or
+    Validation info (chain, CRLs and the OCSP answers `ocsps` for a seal certificate of an external
+    CA) is embedded and a document time-stamp closes the file, so the result validates offline. Raises `StateError` if the fields are missing or already filled, or
     if `over_field` is not a signed signature field.
 
     With `verify_url`, the seal signature gets a second widget: a QR code of `verify_url` and the
@@ -635,7 +698,7 @@ def pdf_fill_issue_fields_and_seal(
         embed_validation_info=True,
         use_pades_lta=True,
         timestamp_field_name=f"{field_name}_timestamp",
-        validation_context=_validation_context(trust_roots, crls),
+        validation_context=_validation_context(trust_roots, crls, ocsps),
     )
     pdf_signer = signers.PdfSigner(
         metadata,
@@ -989,14 +1052,18 @@ async def _validate_all(
     pdf: bytes,
     trust_roots: Sequence[x509.Certificate],
     crls: Sequence[x509.CertificateRevocationList],
+    revocation: RevocationSource | None = None,
 ) -> list[SignatureReport]:
     reader = PdfFileReader(io.BytesIO(pdf), strict=False)
     reports = []
     for embedded in reader.embedded_signatures:
         name = embedded.field_name
         kind = "timestamp" if embedded.sig_object_type == "/DocTimeStamp" else "signature"
-        context = _validation_context(trust_roots, crls)
         try:
+            extra_crls, ocsps = (
+                revocation(_embedded_certificates(embedded)) if revocation else ((), ())
+            )
+            context = _validation_context(trust_roots, [*crls, *extra_crls], ocsps)
             if kind == "timestamp":
                 status = await async_validate_pdf_timestamp(embedded, validation_context=context)
                 signing_time, timestamp_time = None, status.timestamp
@@ -1047,18 +1114,21 @@ def pdf_validate(
     *,
     trust_roots: Sequence[x509.Certificate],
     crls: Sequence[x509.CertificateRevocationList] = (),
+    revocation: RevocationSource | None = None,
 ) -> list[SignatureReport]:
     """Validate every signature and document time-stamp in `pdf`, in file order, offline.
 
-    Trust is `trust_roots` only (no OS store, no fetching). Revocation is checked against `crls`
-    only, at the current time (hard-fail: a certificate with a CRL distribution point and no CRL
-    is untrusted); the validation data embedded at issuance (DSS) is for long-term (AdES-LTA)
+    Trust is `trust_roots` only (no OS store, no fetching here). Revocation is checked against
+    `crls`, plus what `revocation` (if given) returns for each signature's certificates — the
+    CRLs and OCSP answers of an external CA, which the caller may fetch — at the current time
+    (hard-fail: a certificate with a CRL distribution point and no CRL is untrusted); the
+    validation data embedded at issuance (DSS) is for long-term (AdES-LTA)
     validation and is not read here. Never raises for a bad signature or an unreadable file: an
     unknown CA gives trusted=False, a changed byte intact=False, and a file that cannot be parsed
     one report of kind "document" with `error` set.
     """
     try:
-        return _run(_validate_all(pdf, trust_roots, crls))
+        return _run(_validate_all(pdf, trust_roots, crls, revocation))
     except Exception as error:  # unreadable input is reported, not raised
         logger.info("PDF could not be read for validation: %s", error)
         return [_failed_report(field_name="", kind="document", error=str(error))]

@@ -27,8 +27,11 @@ import binascii
 import functools
 import hashlib
 import io
+import logging
 import secrets
+import unicodedata
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -45,6 +48,7 @@ from agencies.errors import InvalidInput, NotFound, PermissionDenied, StateError
 from agencies.models import Unit, User
 
 from . import ca as ca_lib
+from . import external
 from .keystore import key_decrypt, key_encrypt
 from .models import (
     SINGLETON_ID,
@@ -60,6 +64,7 @@ from .models import (
 from .providers import (
     BrowserKeyProvider,
     DeferredSignatureProvider,
+    HashSigningProvider,
     InvalidSignatureValue,
     PreparedSignature,
     ServerKeyProvider,
@@ -68,7 +73,11 @@ from .providers import (
 )
 
 if TYPE_CHECKING:
+    from pyhanko.sign.timestamps import TimeStamper
+
     from .pdf import Fonts, LocalTimeStampAuthority, SignatureAppearance, SignatureReport
+
+logger = logging.getLogger(__name__)
 
 PERSON_SIGNATURE_FIELD = "signer_signature"
 SEAL_SIGNATURE_FIELD = "agency_seal"
@@ -158,15 +167,16 @@ def _crl_reissue(*, force: bool = False) -> CertificateAuthority:
     now = timezone.now()
     if not force and ca.crl_next_update - now >= CRL_REFRESH_MARGIN:
         return ca  # another process re-issued it while we waited for the lock
+    # Only what our CA issued: a token's or an imported seal's certificate is another CA's.
     revoked = [
         (int(serial, 16), revoked_at)
         for serial, revoked_at in [
-            *Credential.objects.filter(revoked_at__isnull=False).values_list(
+            *Credential.objects.filter(revoked_at__isnull=False, chain_pem="").values_list(
                 "serial_number", "revoked_at"
             ),
-            *SigningDevice.objects.filter(revoked_at__isnull=False).values_list(
-                "serial", "revoked_at"
-            ),
+            *SigningDevice.objects.filter(
+                revoked_at__isnull=False, kind=SigningDevice.Kind.BROWSER
+            ).values_list("serial", "revoked_at"),
         ]
     ]
     crl = ca_lib.ca_build_crl(ca=_authority(ca), number=ca.crl_number + 1, now=now, revoked=revoked)
@@ -224,9 +234,44 @@ def _local_tsa(certificate_pem: str, key_token: str, root_pem: str) -> LocalTime
     )
 
 
-def _timestamper() -> LocalTimeStampAuthority:
+@functools.lru_cache(maxsize=4)
+def _http_tsa(url: str, timeout: float) -> TimeStamper:
+    from pyhanko.sign.timestamps import HTTPTimeStamper
+
+    return HTTPTimeStamper(url, timeout=timeout)
+
+
+def _timestamper() -> TimeStamper:
+    """The time-stamping authority: an external one (settings.SIGNING_TSA_URL, e.g. the national
+    CA's) when configured, else the system's own, run in this process."""
+    url = getattr(settings, "SIGNING_TSA_URL", "")
+    if url:
+        return _http_tsa(url, float(getattr(settings, "SIGNING_FETCH_TIMEOUT", 5)))
     tsa = _tsa_get_or_create()
     return _local_tsa(tsa.certificate_pem, tsa.private_key_encrypted, trust_pem())
+
+
+TSA_UNAVAILABLE = (
+    "Không lấy được dấu thời gian từ dịch vụ cấp dấu thời gian; chưa có gì được ký. Vui lòng "
+    "thử lại sau ít phút."
+)
+
+
+def _tsa_certificates(timestamper: TimeStamper) -> list[x509.Certificate]:
+    """The certificates a token of `timestamper` carries (its own and its issuers')."""
+    from pyhanko.sign.timestamps.common_utils import TimestampRequestError
+
+    from .pdf import _run
+
+    try:
+        token = _run(timestamper.async_dummy_response("sha256"))
+    except (TimestampRequestError, OSError) as error:
+        raise StateError(TSA_UNAVAILABLE, code="tsa_unavailable") from error
+    return [
+        x509.load_der_x509_certificate(c.chosen.dump())
+        for c in token["content"]["certificates"] or ()
+        if c.name == "certificate"
+    ]
 
 
 # CREDENTIALS
@@ -394,18 +439,24 @@ def pdf_issue_with_seal(
             "Văn bản chưa có chữ ký số hợp lệ của người có thẩm quyền nên chưa thể phát hành.",
             code="not_signed",
         )
-    ca = ca_get_or_create()
+    seal = seal_provider(unit=unit)
+    timestamper = _timestamper()
+    # The seal's certificate and the time-stamp's may come from an imported CA (a seal token
+    # certified by the national CA, the national time-stamping service): their paths and
+    # revocation data go into the PDF too (B-LTA).
+    revocation = _revocation_for([seal.certificate, *seal.chain, *_tsa_certificates(timestamper)])
     return pdf_fill_issue_fields_and_seal(
         pdf,
         number_text=number_text,
         date_text=date_text,
-        seal=seal_provider(unit=unit),
+        seal=seal,
         seal_png=seal_png(ring_text=unit.name),
         over_field=PERSON_SIGNATURE_FIELD,
         field_name=SEAL_SIGNATURE_FIELD,
-        trust_roots=[_certificate(ca.certificate_pem)],
-        crls=[_crl(ca.crl_pem)],
-        timestamper=_timestamper(),
+        trust_roots=trust_roots(),
+        crls=[_crl(ca_get_or_create().crl_pem), *revocation.crls],
+        ocsps=revocation.ocsp_responses,
+        timestamper=timestamper,
         fonts=_fonts(),
         verify_url=verify_url,
     )
@@ -414,13 +465,16 @@ def pdf_issue_with_seal(
 def pdf_verify(*, pdf: bytes) -> list[SignatureReport]:
     """Validate every signature and document time-stamp of `pdf` against the trusted roots.
 
-    Offline: trust is our root and the imported ones (`trust_roots`), revocation our current CRL.
-    Never raises for bad or foreign signatures; see `signing.pdf.pdf_validate`.
+    Trust is our root and the imported ones (`trust_roots`); revocation our current CRL and, for
+    certificates of an imported CA, its CRLs and OCSP answers (`revocation_source`). Never raises
+    for bad or foreign signatures; see `signing.pdf.pdf_validate`.
     """
     from .pdf import pdf_validate
 
     ca = ca_get_or_create()
-    return pdf_validate(pdf, trust_roots=trust_roots(), crls=[_crl(ca.crl_pem)])
+    return pdf_validate(
+        pdf, trust_roots=trust_roots(), crls=[_crl(ca.crl_pem)], revocation=revocation_source()
+    )
 
 
 # TRUST ROOTS
@@ -484,6 +538,106 @@ def trust_root_import(*, pem: str, actor: User) -> TrustRoot:
             )
     except IntegrityError as error:
         raise StateError("Chứng thư gốc này đã được nhập.", code="trust_root_exists") from error
+
+
+# CERTIFICATES OF IMPORTED CAS (USB TOKENS, A SEAL TOKEN, AN EXTERNAL TIME-STAMPING SERVICE)
+
+NO_TRUST_ROOTS = (
+    "Hệ thống chưa nhập chứng thư gốc của tổ chức chứng thực nào (ví dụ của Ban Cơ yếu Chính "
+    "phủ), nên chưa nhận chứng thư số từ USB token; quản trị viên cần nhập chứng thư gốc trước."
+)
+
+
+@functools.lru_cache(maxsize=1)
+def _fetcher() -> external.Fetcher:
+    """Fetches CRLs, OCSP answers and issuer certificates for this process (with its caches)."""
+    return external.Fetcher(timeout=float(getattr(settings, "SIGNING_FETCH_TIMEOUT", 5)))
+
+
+def imported_roots() -> list[x509.Certificate]:
+    """The CA roots imported by an administrator (not the system's own), oldest first."""
+    return [_certificate(pem) for pem in TrustRoot.objects.values_list("pem", flat=True)]
+
+
+@functools.lru_cache(maxsize=256)
+def _chain(pem: str) -> tuple[x509.Certificate, ...]:
+    return tuple(x509.load_pem_x509_certificates(pem.encode("ascii"))) if pem.strip() else ()
+
+
+def _chain_pem(certificates: Sequence[x509.Certificate]) -> str:
+    return "".join(_pem(c) for c in certificates)
+
+
+def external_certificate_check(
+    *,
+    certificate: x509.Certificate,
+    intermediates: Sequence[x509.Certificate] = (),
+    fresh: bool = True,
+) -> external.CheckedCertificate:
+    """Check a certificate of an external CA now: path to an imported root, validity, usage, not
+    revoked (CRL and OCSP, fetched). Raises `external.CertificateProblem` (see `signing.external`).
+    """
+    roots = imported_roots()
+    if not roots:
+        raise external.CertificateProblem("no_trust_roots", NO_TRUST_ROOTS)
+    return external.certificate_check(
+        certificate,
+        intermediates=intermediates,
+        roots=roots,
+        fetcher=_fetcher(),
+        now=timezone.now(),
+        fresh=fresh,
+    )
+
+
+def _revocation_for(
+    certificates: Sequence[x509.Certificate], *, roots: Sequence[x509.Certificate] | None = None
+) -> external.RevocationData:
+    """The CRLs and OCSP answers an imported CA gives about `certificates` (and their issuers).
+
+    Pass `roots` (the imported ones) to call this where the database must not be used.
+    """
+    roots = imported_roots() if roots is None else roots
+    if not roots:
+        return external.RevocationData()
+    return external.revocation_data(
+        certificates,
+        pool=list(certificates),
+        roots=roots,
+        fetcher=_fetcher(),
+        now=timezone.now(),
+    )
+
+
+def revocation_source() -> Callable[
+    [Sequence[x509.Certificate]],
+    tuple[list[x509.CertificateRevocationList], list[bytes]],
+]:
+    """What validation checks revocation against beyond our CRL: the CRLs and OCSP answers of the
+    imported CAs, fetched (`signing.pdf`'s hook; it reads no database, the roots are read now)."""
+    roots = imported_roots()
+
+    def source(
+        certificates: Sequence[x509.Certificate],
+    ) -> tuple[list[x509.CertificateRevocationList], list[bytes]]:
+        data = _revocation_for(certificates, roots=roots)
+        return list(data.crls), list(data.ocsp_responses)
+
+    return source
+
+
+def _name_key(name: str) -> str:
+    """A person's name without case, diacritics or extra spaces: "Nguyễn  Văn Đức" → "nguyen van duc"."""
+    text = unicodedata.normalize("NFD", name.replace("đ", "d").replace("Đ", "D"))
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
+    return " ".join(text.casefold().split())
+
+
+def names_match(certificate_name: str, person_name: str) -> bool:
+    """True if the name in a certificate is the person's, ignoring case, diacritics and spacing
+    (certificates write "NGUYỄN VĂN A" or "Nguyen Van A" as often as "Nguyễn Văn A")."""
+    key = _name_key(person_name)
+    return bool(key) and _name_key(certificate_name) == key
 
 
 # SIGNATURE IMAGES
@@ -659,12 +813,172 @@ def device_enrol(
                 public_key_der=spki,
                 public_key_sha256=key_hash,
                 certificate_pem=_pem(certificate),
+                subject_name=user.full_name or user.get_username(),
+                issuer_name=external.common_name(certificate.issuer),
+                fingerprint_sha256=certificate.fingerprint(hashes.SHA256()).hex(),
                 serial=format(certificate.serial_number, "x"),
                 not_before=certificate.not_valid_before_utc,
                 not_after=certificate.not_valid_after_utc,
             )
     except IntegrityError as error:
         raise InvalidInput("Khóa này đã được đăng ký trước đây.", code="key_enrolled") from error
+
+
+# SIGNING DEVICES (USB TOKENS, THROUGH THE SIGNING AGENT)
+
+TOKEN_KEY_TYPES = "RSA (2048 bit trở lên) hoặc ECDSA P-256/P-384/P-521"
+
+
+def _load_certificate(data: bytes) -> x509.Certificate:
+    try:
+        if data.lstrip().startswith(b"-----BEGIN"):
+            return x509.load_pem_x509_certificate(data)
+        return x509.load_der_x509_certificate(data)
+    except ValueError as error:
+        raise InvalidInput(
+            "Không đọc được chứng thư số: cần một chứng thư X.509 (DER hoặc PEM).",
+            code="bad_certificate",
+        ) from error
+
+
+def _ensure_token_key(public_key: object) -> None:
+    supported = (isinstance(public_key, rsa.RSAPublicKey) and public_key.key_size >= 2048) or (
+        isinstance(public_key, ec.EllipticCurvePublicKey)
+        and public_key.curve.name in ("secp256r1", "secp384r1", "secp521r1")
+    )
+    if not supported:
+        raise InvalidInput(
+            f"Loại khóa của chứng thư này không được hỗ trợ; cần {TOKEN_KEY_TYPES}.",
+            code="bad_public_key",
+        )
+
+
+def _certificate_refusal(problem: external.CertificateProblem) -> InvalidInput | StateError:
+    """A problem of the certificate itself is bad input; an unreachable CA is a state to retry."""
+    if problem.code == "revocation_unavailable":
+        return StateError(problem.message, code=problem.code)
+    return InvalidInput(problem.message, code=problem.code)
+
+
+def token_device_enrol(
+    *,
+    user: User,
+    label: str,
+    certificate: bytes,
+    chain: Sequence[bytes],
+    nonce: bytes,
+    proof: bytes,
+) -> SigningDevice:
+    """Enrol the certificate of a key on `user`'s USB token, read through the signing agent.
+
+    The certificate comes from an external CA. `chain` holds issuer certificates found on the
+    token (DER or PEM; the AIA address is used for a missing one). `proof` is the token key's
+    signature over SHA-256(nonce) of a nonce from `enrolment_challenge_create` (used up by this
+    call whatever the outcome): RSASSA-PKCS1-v1_5, or ECDSA r‖s or DER. Then, in this order:
+    the certificate must chain to an imported root, be valid now, be meant for signing and not be
+    revoked — CRL and, when it names one, OCSP (`signing.external`). Its name is compared with
+    the person's (ignoring case and diacritics): a match makes the device usable at once, a
+    mismatch leaves it "pending" until a staff member confirms it (`device_confirm`).
+
+    Raises `PermissionDenied` for a user who may not enrol; `InvalidInput` for a bad certificate,
+    key, label, nonce or proof, a key enrolled already, or a certificate refused by the checks
+    (its code says why: untrusted_root, certificate_expired, certificate_revoked, …);
+    `StateError` "revocation_unavailable" when the CA cannot be reached. Nothing is stored then.
+    """
+    ensure_may_enrol(user)
+    parsed = _load_certificate(certificate)
+    intermediates = [_load_certificate(c) for c in list(chain)[:10]]
+    public_key = parsed.public_key()
+    _ensure_token_key(public_key)
+    subject = external.common_name(parsed.subject)
+    label = (label.strip() if isinstance(label, str) else "") or f"USB token – {subject}"[:100]
+    if len(label) > DEVICE_LABEL_MAX:
+        raise InvalidInput(f"Tên thiết bị tối đa {DEVICE_LABEL_MAX} ký tự.", code="bad_label")
+    _challenge_consume(user=user, nonce=nonce)
+    try:
+        public_key_verify(public_key, hashlib.sha256(nonce).digest(), proof, prehashed=True)
+    except InvalidSignatureValue as error:
+        raise InvalidInput(
+            "Không chứng minh được quyền giữ khóa: chữ ký của USB token trên mã thử thách không "
+            "khớp với chứng thư.",
+            code="bad_proof",
+        ) from error
+    spki = public_key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    key_hash = hashlib.sha256(spki).hexdigest()
+    if SigningDevice.objects.filter(public_key_sha256=key_hash, revoked_at__isnull=True).exists():
+        raise InvalidInput("Chứng thư này đã được đăng ký.", code="key_enrolled")
+    try:
+        checked = external_certificate_check(certificate=parsed, intermediates=intermediates)
+    except external.CertificateProblem as problem:
+        raise _certificate_refusal(problem) from problem
+    matches = names_match(subject, user.full_name or "")
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            return SigningDevice.objects.create(
+                user=user,
+                kind=SigningDevice.Kind.TOKEN,
+                status=SigningDevice.Status.ACTIVE if matches else SigningDevice.Status.PENDING,
+                label=label,
+                public_key_der=spki,
+                public_key_sha256=key_hash,
+                certificate_pem=_pem(parsed),
+                chain_pem=_chain_pem(checked.chain),
+                subject_name=subject[:255],
+                issuer_name=external.common_name(parsed.issuer)[:255],
+                fingerprint_sha256=parsed.fingerprint(hashes.SHA256()).hex(),
+                serial=format(parsed.serial_number, "x"),
+                not_before=parsed.not_valid_before_utc,
+                not_after=parsed.not_valid_after_utc,
+                confirmed_at=now if matches else None,
+            )
+    except IntegrityError as error:
+        raise InvalidInput("Chứng thư này đã được đăng ký.", code="key_enrolled") from error
+
+
+def _ensure_staff(actor: User) -> None:
+    if not actor.is_staff:
+        raise PermissionDenied(
+            "Chỉ quản trị viên mới được xác nhận chứng thư số.", code="staff_only"
+        )
+
+
+def device_list_pending(*, actor: User) -> list[SigningDevice]:
+    """Token devices waiting for a staff member's confirmation (their name did not match)."""
+    _ensure_staff(actor)
+    return list(
+        SigningDevice.objects.filter(
+            kind=SigningDevice.Kind.TOKEN,
+            status=SigningDevice.Status.PENDING,
+            revoked_at__isnull=True,
+        )
+        .select_related("user", "user__unit")
+        .order_by("created_at", "id")
+    )
+
+
+@transaction.atomic
+def device_confirm(*, device_id: int, actor: User) -> SigningDevice:
+    """A staff member confirms that a pending token certificate is the person's own.
+
+    The certificate's name differed from the person's (e.g. another spelling); from now on the
+    device signs. Refusing is revoking it (`device_revoke`). Raises `PermissionDenied` unless
+    `actor.is_staff`, `NotFound`, `StateError` for a revoked device or one not pending.
+    """
+    _ensure_staff(actor)
+    device = SigningDevice.objects.select_for_update().filter(pk=device_id).first()
+    if device is None:
+        raise NotFound("Không tìm thấy thiết bị ký.", code="device_not_found")
+    if device.revoked_at is not None:
+        raise StateError("Thiết bị ký này đã bị thu hồi.", code="device_revoked")
+    if not device.is_pending:
+        raise StateError("Thiết bị ký này không chờ xác nhận.", code="device_not_pending")
+    device.status = SigningDevice.Status.ACTIVE
+    device.confirmed_at, device.confirmed_by = timezone.now(), actor
+    device.save(update_fields=["status", "confirmed_at", "confirmed_by"])
+    return device
 
 
 def device_list_of(*, user: User) -> list[SigningDevice]:
@@ -691,19 +1005,45 @@ def device_revoke(*, device_id: int, actor: User) -> SigningDevice:
     return device
 
 
-def _ensure_device_usable(device: SigningDevice) -> None:
-    """Refuse a revoked device, or one whose certificate is not valid now or is on the CRL."""
+def _ensure_device_usable(device: SigningDevice, *, fresh: bool = True) -> None:
+    """Refuse a revoked or pending device, or one whose certificate is not valid now or revoked.
+
+    A browser key's certificate is checked against our CRL; a token's against its CA, fetched:
+    with `fresh` (when preparing) the CA must answer; without it (when finishing, minutes later)
+    an unreachable CA is tolerated, since the check at preparation passed.
+    """
     now = timezone.now()
     if device.revoked_at is not None:
         raise PermissionDenied(
             "Chứng thư của thiết bị ký này đã bị thu hồi; không thể ký bằng thiết bị này.",
             code="device_revoked",
         )
+    if device.is_pending:
+        raise PermissionDenied(
+            "Chứng thư trên USB token này có tên khác với tên của bạn nên đang chờ quản trị viên "
+            "xác nhận; chưa thể ký bằng chứng thư này.",
+            code="device_pending",
+        )
     if not device.not_before <= now < device.not_after:
         raise PermissionDenied(
             "Chứng thư của thiết bị ký này đã hết hạn hoặc chưa có hiệu lực.",
             code="certificate_expired",
         )
+    if device.is_token:
+        try:
+            external_certificate_check(
+                certificate=_certificate(device.certificate_pem),
+                intermediates=_chain(device.chain_pem),
+                fresh=fresh,
+            )
+        except external.CertificateProblem as problem:
+            if problem.code == "revocation_unavailable":
+                if not fresh:
+                    logger.warning("Token certificate %s: %s", device.serial, problem.message)
+                    return
+                raise StateError(problem.message, code=problem.code) from problem
+            raise PermissionDenied(problem.message, code=problem.code) from problem
+        return
     crl = _crl(ca_get_or_create().crl_pem)
     if crl.get_revoked_certificate_by_serial_number(int(device.serial, 16)) is not None:
         raise PermissionDenied(
@@ -715,10 +1055,14 @@ def _ensure_device_usable(device: SigningDevice) -> None:
 def _deferred_provider_for(device: SigningDevice) -> DeferredSignatureProvider:
     """Who answers for `device`'s key. The one place to plug in another kind of key holder.
 
-    Every enrolled device today is a WebCrypto key (`BrowserKeyProvider`). A token agent or a
-    remote service that signs SHA-256 digests would be a device kind answered here with a
-    `HashSigningProvider`; nothing above (documents, workflows) changes.
+    A WebCrypto key signs the DER signed attributes (`BrowserKeyProvider`); a USB token, through
+    the signing agent, signs their SHA-256 digest (`HashSigningProvider`), and its certificate
+    comes with the chain of its CA. Nothing above (documents, workflows) changes.
     """
+    if device.is_token:
+        return HashSigningProvider(
+            certificate=_certificate(device.certificate_pem), chain=_chain(device.chain_pem)
+        )
     return BrowserKeyProvider(
         certificate=_certificate(device.certificate_pem),
         chain=[_certificate(trust_pem())],
@@ -776,21 +1120,26 @@ def signing_session_prepare(
         pdf = pdf_add_issue_fields(pdf, fonts=_fonts())
     image = signature_image_get(user=user)
     now = timezone.now()
-    prepared = pdf_prepare_signature(
-        pdf,
-        signer=provider,
-        field_name=PERSON_SIGNATURE_FIELD,
-        anchor_text=position_line,
-        appearance=appearance
-        or SignatureAppearance(
-            signer_name=user.full_name or user.get_username(),
-            position=user.position or position_line,
-            signed_at=timezone.localtime(now),
-        ),
-        timestamper=_timestamper(),
-        signature_png=bytes(image.png) if image is not None else None,
-        fonts=_fonts(),
-    )
+    from pyhanko.sign.timestamps.common_utils import TimestampRequestError
+
+    try:
+        prepared = pdf_prepare_signature(
+            pdf,
+            signer=provider,
+            field_name=PERSON_SIGNATURE_FIELD,
+            anchor_text=position_line,
+            appearance=appearance
+            or SignatureAppearance(
+                signer_name=user.full_name or user.get_username(),
+                position=user.position or position_line,
+                signed_at=timezone.localtime(now),
+            ),
+            timestamper=_timestamper(),
+            signature_png=bytes(image.png) if image is not None else None,
+            fonts=_fonts(),
+        )
+    except TimestampRequestError as error:  # an external TSA that does not answer
+        raise StateError(TSA_UNAVAILABLE, code="tsa_unavailable") from error
     SigningSession.objects.filter(user=user, expires_at__lt=now - SESSION_RETENTION).delete()
     session = SigningSession.objects.create(
         user=user,
@@ -848,15 +1197,17 @@ def signing_session_finish(*, session: SigningSession, signature: bytes) -> byte
 
     Call while holding the session's lock (`signing_session_get`), after the caller checked that
     what was prepared is still what must be signed. `signature` is the key holder's answer over
-    `to_be_signed` (r‖s or DER for ECDSA). The device must still be usable (not revoked, its
-    certificate valid and not on the CRL). Returns the signed PDF (PAdES B-T). Raises
-    `PermissionDenied` for a revoked or expired device, `InvalidInput` if the signature is
-    malformed or does not verify with the device's certificate.
+    `to_be_signed` (r‖s or DER for ECDSA; PKCS#1 v1.5 for an RSA token). The device must still
+    be usable (not revoked, its certificate valid and not on the CRL, or for a token not revoked
+    by its CA). Returns the signed PDF: PAdES B-T, and for a token B-LT when its validation data
+    can be fetched. Raises `PermissionDenied` for a revoked or expired device, `InvalidInput` if
+    the signature is malformed or does not verify with the device's certificate, `StateError`
+    if the time-stamping service does not answer.
     """
     from .pdf import pdf_finish_signature
 
     device = SigningDevice.objects.select_for_update().get(pk=session.device_id)
-    _ensure_device_usable(device)
+    _ensure_device_usable(device, fresh=False)
     provider = _deferred_provider_for(device)
     signed_attributes = bytes(session.signed_attributes)
     try:
@@ -876,10 +1227,37 @@ def signing_session_finish(*, session: SigningSession, signature: bytes) -> byte
         certificate=provider.certificate,
         chain=tuple(provider.chain),
     )
-    signed = pdf_finish_signature(prepared, signature_value=value, timestamper=_timestamper())
+    from pyhanko.sign.timestamps.common_utils import TimestampRequestError
+
+    try:
+        signed = pdf_finish_signature(prepared, signature_value=value, timestamper=_timestamper())
+    except TimestampRequestError as error:
+        raise StateError(TSA_UNAVAILABLE, code="tsa_unavailable") from error
+    if device.is_token:
+        signed = _with_validation_data(signed, field_name=session.field_name)
     session.used_at = timezone.now()
     session.save(update_fields=["used_at"])
     return signed
+
+
+def _with_validation_data(pdf: bytes, *, field_name: str) -> bytes:
+    """PAdES B-LT: embed the signature's validation data (chains, CRLs, OCSP answers) if they can
+    be fetched; otherwise keep the B-T signature as it is (it validates online later)."""
+    from .pdf import pdf_add_validation_info, pdf_signature_certificates
+
+    try:
+        certificates = pdf_signature_certificates(pdf, field_name)
+        data = _revocation_for(certificates)
+        return pdf_add_validation_info(
+            pdf,
+            field_name=field_name,
+            trust_roots=trust_roots(),
+            crls=[_crl(ca_get_or_create().crl_pem), *data.crls],
+            ocsps=data.ocsp_responses,
+        )
+    except Exception as error:  # any failure leaves a valid B-T signature
+        logger.warning("Validation data not embedded (kept PAdES B-T): %s", error)
+        return pdf
 
 
 # ENCODING AT THE EDGES

@@ -9,9 +9,11 @@ imported or unknown, when (the signer's claimed time and the time-stamp), whethe
 trusted and revoked, what changed after it, and the SHA-256 of the revision it signed (the bytes
 up to the end of its byte range), so `documents` can match a revision to a stored PDF.
 
-Validation is offline, at the current time: trust is the given roots only; revocation is
-checked against the given CRLs plus any embedded in the PDF's DSS (hard-fail: a certificate that
-names a CRL and has none is not trusted). Garbage, encrypted or unsigned input gives a report with
+Validation is at the current time: trust is the given roots only; revocation is checked against
+the given CRLs, any embedded in the PDF's DSS, and what the optional `revocation` source gives
+for each signature's certificates — the service fetches the CRLs and OCSP answers of the imported
+CAs (e.g. the national CA) there (hard-fail: a certificate that names a CRL and has none is not
+trusted). Garbage, encrypted or unsigned input gives a report with
 a Vietnamese message, never an exception.
 """
 
@@ -20,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -31,6 +33,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 
 logger = logging.getLogger(__name__)
+
+#: Given a signature's certificates, the CRLs and OCSP answers (DER) known about them.
+RevocationSource = Callable[
+    [Sequence[x509.Certificate]], tuple[Sequence[x509.CertificateRevocationList], Sequence[bytes]]
+]
 
 CA_OURS = "ours"
 CA_IMPORTED = "imported"
@@ -400,6 +407,7 @@ async def _verify(
     trust_roots: Sequence[x509.Certificate],
     crls: Sequence[x509.CertificateRevocationList],
     own_roots: Sequence[x509.Certificate],
+    revocation: RevocationSource | None = None,
 ) -> VerificationReport:
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import (
@@ -409,7 +417,7 @@ async def _verify(
     from pyhanko.sign.validation.dss import DocumentSecurityStore
     from pyhanko_certvalidator import ValidationContext
 
-    from .pdf import _asn1_certificate
+    from .pdf import _asn1_certificate, _embedded_certificates
 
     reader = PdfFileReader(io.BytesIO(pdf), strict=False)
     sha256 = hashlib.sha256(pdf).hexdigest()
@@ -437,11 +445,19 @@ async def _verify(
     for embedded in embedded_signatures:
         kind = "timestamp" if embedded.sig_object_type == "/DocTimeStamp" else "signature"
         try:
+            arguments = dict(context_arguments)
+            if revocation is not None:
+                extra_crls, ocsps = revocation(_embedded_certificates(embedded))
+                arguments["crls"] = [
+                    *arguments["crls"],
+                    *(c.public_bytes(serialization.Encoding.DER) for c in extra_crls),
+                ]
+                arguments["ocsps"] = list(ocsps)
             # a fresh context per signature: pyHanko caches validation results in it
             context = (
-                dss.as_validation_context(context_arguments)
+                dss.as_validation_context(arguments)
                 if dss is not None
-                else ValidationContext(**context_arguments)
+                else ValidationContext(**arguments)
             )
             if kind == "timestamp":
                 status = await async_validate_pdf_timestamp(embedded, validation_context=context)
@@ -485,6 +501,7 @@ def verify_pdf(
     trust_roots: Sequence[x509.Certificate],
     crls: Sequence[x509.CertificateRevocationList] = (),
     own_roots: Sequence[x509.Certificate] = (),
+    revocation: RevocationSource | None = None,
 ) -> VerificationReport:
     """Verify every signature and document time-stamp of `pdf`, offline, at the current time.
 
@@ -498,15 +515,24 @@ def verify_pdf(
     if b"%PDF-" not in pdf[:1024]:
         return _error_report(pdf, NOT_A_PDF)
     try:
-        return _run(_verify(pdf, trust_roots=trust_roots, crls=crls, own_roots=own_roots))
+        return _run(
+            _verify(
+                pdf,
+                trust_roots=trust_roots,
+                crls=crls,
+                own_roots=own_roots,
+                revocation=revocation,
+            )
+        )
     except Exception as error:  # unreadable input is reported, not raised
         logger.info("PDF could not be read for verification: %s", error)
         return _error_report(pdf, UNREADABLE)
 
 
 def pdf_verify_report(*, pdf: bytes) -> VerificationReport:
-    """Verify `pdf` against the system's root CA (ours), the imported roots and our current CRL."""
-    from .services import _certificate, _crl, ca_get_or_create, trust_roots
+    """Verify `pdf` against the system's root CA (ours), the imported roots and our current CRL;
+    certificates of an imported CA are checked against its CRLs and OCSP answers (fetched)."""
+    from .services import _certificate, _crl, ca_get_or_create, revocation_source, trust_roots
 
     ca = ca_get_or_create()
     return verify_pdf(
@@ -514,4 +540,5 @@ def pdf_verify_report(*, pdf: bytes) -> VerificationReport:
         trust_roots=trust_roots(),
         crls=[_crl(ca.crl_pem)],
         own_roots=[_certificate(ca.certificate_pem)],
+        revocation=revocation_source(),
     )

@@ -243,6 +243,15 @@ IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(10 * 1024 * 1024))
 
 # SIGNING
 SIGNING_DIR = Path(os.environ.get("SIGNING_DIR", VAR_DIR / "signing"))
+# An external RFC 3161 time-stamping service (e.g. the national CA's); unset: the system's own.
+SIGNING_TSA_URL = os.environ.get("SIGNING_TSA_URL", "")
+# Seconds to wait for a CA's CRL, OCSP responder or time-stamping service.
+SIGNING_FETCH_TIMEOUT = float(os.environ.get("SIGNING_FETCH_TIMEOUT", "5"))
+# Where the signing pages look for the signing agent (agent/, `kehoach-agent`) on the signer's
+# computer; it listens on 127.0.0.1 only. The pages' Content-Security-Policy allows it.
+SIGNING_AGENT_URL = os.environ.get("SIGNING_AGENT_URL", "http://127.0.0.1:19531").rstrip("/")
+if SIGNING_AGENT_URL and SIGNING_AGENT_URL not in CSP_CONNECT_SRC:
+    CSP_CONNECT_SRC = [*CSP_CONNECT_SRC, SIGNING_AGENT_URL]
 
 # TIMERS
 TIMER_INTERVAL_SECONDS = float(os.environ.get("TIMER_INTERVAL_SECONDS", "30"))
@@ -267,6 +276,9 @@ SEAL_PKCS11_MODULE = os.environ.get("SEAL_PKCS11_MODULE", "/usr/lib/softhsm/libs
 SEAL_PKCS11_TOKEN_LABEL = os.environ.get("SEAL_PKCS11_TOKEN_LABEL", "seal")
 SEAL_PKCS11_PIN = os.environ.get("SEAL_PKCS11_PIN", "")
 SEAL_PKCS11_KEY_TYPE = os.environ.get("SEAL_PKCS11_KEY_TYPE", "ec")  # "ec" (P-256) | "rsa" (3072)
+# Label of the seal key pair and certificate in the token; unset: "seal-<unit code>". For a token
+# whose certificate an external CA issued (`manage.py seal_token_register`), the label it has.
+SEAL_PKCS11_KEY_LABEL = os.environ.get("SEAL_PKCS11_KEY_LABEL", "")
 
 # VERIFICATION: the public page /kiem-tra/ and POST /api/v1/verify/.
 # Anonymous and CPU-heavy: at most this many per client address and minute (shared cache)…

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
 from .helpers import Pki, make_pki
+from .national_pki import NationalTestPki, national_pki_served
 
 
 def _cell(cell: Any, lines: list[tuple[str, bool, bool]]) -> None:
@@ -123,3 +125,27 @@ def pki() -> Pki:
 def foreign_pki() -> Pki:
     """Another CA that our system does not trust."""
     return make_pki("Bình Dương")
+
+
+@pytest.fixture(scope="session")
+def national_pki() -> Iterator[NationalTestPki]:
+    """A CA chain shaped like the national one, its CRLs, OCSP and TSA served on 127.0.0.1."""
+    with national_pki_served() as pki:
+        yield pki
+
+
+@pytest.fixture
+def national_ca(national_pki: NationalTestPki, db: Any) -> Iterator[NationalTestPki]:
+    """The national-shaped PKI with its root imported as a trust root, answering (not `down`)."""
+    from agencies.models import User
+    from signing.services import trust_root_import
+
+    admin = User.objects.create_user(
+        username="quantri-pki", full_name="Quản Trị PKI", is_staff=True
+    )
+    trust_root_import(pem=national_pki.pem(national_pki.root.certificate), actor=admin)
+    national_pki.down = False
+    try:
+        yield national_pki
+    finally:
+        national_pki.down = False
