@@ -24,8 +24,11 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 stamp=.venv/.installed
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ agent/pyproject.toml -nt "$stamp" ]; then
   .venv/bin/pip install -q --upgrade pip
   .venv/bin/pip install -q -e ".[dev]"
+  # The signing agent (agent/) is its own package; installed here for its tests and the
+  # import layering check. A signer installs it on their computer with `pip install ./agent`.
+  .venv/bin/pip install -q -e ./agent
   touch "$stamp"
 fi

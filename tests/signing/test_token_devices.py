@@ -128,9 +128,7 @@ def test_a_refused_certificate_enrols_nothing(
             valid_until=now - timedelta(days=1),
         )
     else:
-        token = TokenKey(
-            national_ca, "Nguyễn Sơn Hùng", ocsp_responder=case != "crl_only_revoked"
-        )
+        token = TokenKey(national_ca, "Nguyễn Sơn Hùng", ocsp_responder=case != "crl_only_revoked")
         national_ca.revoke(token.certificate)
     # when he enrols it, then it is refused with the reason, and nothing is stored
     with pytest.raises(InvalidInput) as refused:
