@@ -9,7 +9,14 @@ CRL lists it if it is ever revoked.
 
 Configuration (config/settings/base.py): `SEAL_PKCS11_MODULE` (the vendor's PKCS#11 library),
 `SEAL_PKCS11_TOKEN_LABEL`, `SEAL_PKCS11_PIN` (the user PIN), `SEAL_PKCS11_KEY_TYPE` ("ec" for
-P-256, the default, or "rsa" for RSA-3072). One key pair per unit, labelled "seal-<unit code>".
+P-256, the default, or "rsa" for RSA-3072). One key pair per unit, labelled "seal-<unit code>"
+unless `SEAL_PKCS11_KEY_LABEL` names another.
+
+The agency's own token may instead carry a key and a certificate that an external CA issued (the
+national CA for government gives agencies such tokens): `seal_token_register` (also
+`manage.py seal_token_register`) checks that certificate like a signer's (path to an imported
+root, valid, not revoked: `signing.external`) and records it as the unit's seal credential with
+its chain; sealing then uses it, checked again each time.
 
 Pitfalls (notes/signing-pdf.md §3): SoftHSM2 2.6 offers only the raw `ECDSA` mechanism, so EC
 signatures are made over a digest we compute, and the token's raw r‖s is DER-encoded here. The
@@ -61,6 +68,7 @@ class Pkcs11Config:
     token_label: str
     pin: str
     key_type: str = "ec"  # "ec" (P-256) or "rsa" (RSA-3072)
+    key_label: str = ""  # the key pair's and certificate's CKA_LABEL; "" for "seal-<unit code>"
 
     @classmethod
     def from_settings(cls) -> Pkcs11Config:
@@ -69,11 +77,14 @@ class Pkcs11Config:
             token_label=getattr(settings, "SEAL_PKCS11_TOKEN_LABEL", "seal"),
             pin=getattr(settings, "SEAL_PKCS11_PIN", ""),
             key_type=getattr(settings, "SEAL_PKCS11_KEY_TYPE", "ec"),
+            key_label=getattr(settings, "SEAL_PKCS11_KEY_LABEL", ""),
         )
 
 
-def seal_key_label(unit: Unit) -> str:
+def seal_key_label(unit: Unit, config: Pkcs11Config | None = None) -> str:
     """The CKA_LABEL of `unit`'s seal key pair and certificate in the token."""
+    if config is not None and config.key_label:
+        return config.key_label
     return f"seal-{unit.code}"
 
 
@@ -250,7 +261,7 @@ def seal_key_init(
     from .services import _authority, _crl_reissue, _crl_url, _pem, ca_get_or_create
 
     config = config or Pkcs11Config.from_settings()
-    label = seal_key_label(unit)
+    label = seal_key_label(unit, config)
     existing = _active_seal_credential(unit)
     with _session(config, read_write=True) as session:
         certificate = _certificate_in_token(session, label)
@@ -311,16 +322,95 @@ def seal_key_init(
         )
 
 
+def _token_certificates(session: Any) -> list[x509.Certificate]:
+    return [
+        x509.load_der_x509_certificate(bytes(c[Attribute.VALUE]))
+        for c in session.get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE})
+    ]
+
+
+def seal_token_register(
+    *, unit: Unit, config: Pkcs11Config | None = None, replace: bool = False
+) -> Credential:
+    """Record the seal certificate an external CA issued on the agency's own token.
+
+    The token holds the key pair and its certificate under the configured label (the CA's CA
+    certificates may be there too). The certificate is checked now — it must chain to an imported
+    root, be valid, be meant for signing and not be revoked (CRL, OCSP) — and recorded as `unit`'s
+    seal credential with its chain. Idempotent. If the unit has another active seal credential,
+    this refuses with `StateError` unless `replace`, which revokes it. Raises `StateError` for a
+    missing token, key or certificate, or a certificate the checks refuse (its code says why).
+    """
+    from . import external
+    from .services import _chain_pem, _crl_reissue, _pem, external_certificate_check
+
+    config = config or Pkcs11Config.from_settings()
+    label = seal_key_label(unit, config)
+    with _session(config) as session:
+        certificate = _certificate_in_token(session, label)
+        has_key = _find_one(session, ObjectClass.PRIVATE_KEY, label) is not None
+        others = [c for c in _token_certificates(session) if c != certificate]
+    if certificate is None or not has_key:
+        raise StateError(
+            f"Thiết bị lưu khóa “{config.token_label}” không có khóa và chứng thư “{label}”.",
+            code="seal_key_missing",
+        )
+    try:
+        checked = external_certificate_check(certificate=certificate, intermediates=others)
+    except external.CertificateProblem as problem:
+        raise StateError(
+            f"Chứng thư con dấu trong thiết bị không dùng được: {problem.message}",
+            code=problem.code,
+        ) from problem
+    serial = format(certificate.serial_number, "x")
+    with transaction.atomic():
+        recorded = Credential.objects.filter(serial_number=serial).first()
+        if recorded is not None and recorded.revoked_at is None:
+            return recorded
+        existing = (
+            Credential.objects.select_for_update()
+            .filter(kind=Credential.Kind.SEAL, unit=unit, revoked_at__isnull=True)
+            .first()
+        )
+        if existing is not None and not replace:
+            raise StateError(
+                f"{unit.name} đã có chứng thư con dấu đang hiệu lực (số hiệu "
+                f"{existing.serial_number}). Dùng --replace để thay bằng chứng thư trong thiết bị.",
+                code="seal_credential_exists",
+            )
+        if existing is not None:
+            existing.revoked_at = timezone.now()
+            existing.save(update_fields=["revoked_at"])
+            if not existing.chain_pem:  # ours: list it on our CRL
+                _crl_reissue(force=True)
+        if recorded is not None:  # revoked here before: register it again under a new row
+            recorded.delete()
+        return Credential.objects.create(
+            kind=Credential.Kind.SEAL,
+            unit=unit,
+            subject_name=external.common_name(certificate.subject)[:255],
+            certificate_pem=_pem(certificate),
+            chain_pem=_chain_pem(checked.chain),
+            private_key_encrypted="",  # the key is in the token
+            serial_number=serial,
+            not_before=certificate.not_valid_before_utc,
+            not_after=certificate.not_valid_after_utc,
+        )
+
+
 def pkcs11_seal_provider(*, unit: Unit, config: Pkcs11Config | None = None) -> Pkcs11SealProvider:
     """The provider for `unit`'s seal key in the token; its certificate is read from the token.
 
-    Raises `StateError` if the token or the key is missing (run `manage.py seal_key_init`), or if
-    the certificate has expired or its credential was revoked.
+    A certificate of our CA comes with our root; one of an imported CA must have been registered
+    (`seal_token_register`) and is checked again now (not revoked, valid). Raises `StateError` if
+    the token or the key is missing (run `manage.py seal_key_init` or `seal_token_register`), if
+    the certificate has expired, its credential was revoked or its CA revoked it.
     """
-    from .services import _certificate, trust_pem
+    from . import external
+    from .services import _certificate, _chain, external_certificate_check, trust_pem
 
     config = config or Pkcs11Config.from_settings()
-    label = seal_key_label(unit)
+    label = seal_key_label(unit, config)
     with _session(config) as session:
         certificate = _certificate_in_token(session, label)
         has_key = _find_one(session, ObjectClass.PRIVATE_KEY, label) is not None
@@ -332,14 +422,26 @@ def pkcs11_seal_provider(*, unit: Unit, config: Pkcs11Config | None = None) -> P
         )
     if certificate.not_valid_after_utc <= timezone.now():
         raise StateError("Chứng thư số của con dấu đã hết hạn.", code="credential_expired")
-    is_revoked = Credential.objects.filter(
-        serial_number=format(certificate.serial_number, "x"), revoked_at__isnull=False
-    ).exists()
-    if is_revoked:
+    credential = Credential.objects.filter(
+        serial_number=format(certificate.serial_number, "x")
+    ).first()
+    if credential is not None and credential.revoked_at is not None:
         raise StateError("Chứng thư số của con dấu đã bị thu hồi.", code="credential_revoked")
-    return Pkcs11SealProvider(
-        config=config,
-        key_label=label,
-        certificate=certificate,
-        chain=[_certificate(trust_pem())],
-    )
+    ours = _certificate(trust_pem())
+    if certificate.issuer == ours.subject:
+        chain: Sequence[x509.Certificate] = [ours]
+    elif credential is None or not credential.chain_pem:
+        raise StateError(
+            "Chứng thư con dấu trong thiết bị do tổ chức chứng thực khác cấp và chưa được đăng ký "
+            "(chạy manage.py seal_token_register).",
+            code="seal_credential_missing",
+        )
+    else:
+        chain = _chain(credential.chain_pem)
+        try:
+            external_certificate_check(certificate=certificate, intermediates=chain, fresh=False)
+        except external.CertificateProblem as problem:
+            raise StateError(
+                f"Chứng thư con dấu không dùng được: {problem.message}", code=problem.code
+            ) from problem
+    return Pkcs11SealProvider(config=config, key_label=label, certificate=certificate, chain=chain)

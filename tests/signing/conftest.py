@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -14,8 +15,11 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
+from signing.pkcs11 import Pkcs11Config
+
 from .helpers import Pki, make_pki
 from .national_pki import NationalTestPki, national_pki_served
+from .softhsm import MODULE as SOFTHSM_MODULE
 
 
 def _cell(cell: Any, lines: list[tuple[str, bool, bool]]) -> None:
@@ -149,3 +153,61 @@ def national_ca(national_pki: NationalTestPki, db: Any) -> Iterator[NationalTest
         yield national_pki
     finally:
         national_pki.down = False
+
+
+# THE SEAL TOKEN (SoftHSM2 in this process)
+
+SEAL_TOKEN_LABEL = "kehoach-test-seal"
+SEAL_TOKEN_PIN = "123456"
+
+
+@pytest.fixture(scope="session")
+def softhsm_token(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pkcs11Config]:
+    """A fresh SoftHSM2 token for this test session (its own SOFTHSM2_CONF and token dir)."""
+    util = shutil.which("softhsm2-util")
+    if util is None or not Path(SOFTHSM_MODULE).exists():
+        pytest.fail(
+            "SoftHSM2 is missing (softhsm2-util or libsofthsm2.so): install the Debian package "
+            "softhsm2, e.g. with scripts/install.sh."
+        )
+    directory = tmp_path_factory.mktemp("softhsm")
+    (directory / "tokens").mkdir()
+    conf = directory / "softhsm2.conf"
+    conf.write_text(
+        f"directories.tokendir = {directory / 'tokens'}\n"
+        "objectstore.backend = file\n"
+        "log.level = ERROR\n"
+    )
+    previous = os.environ.get("SOFTHSM2_CONF")
+    os.environ["SOFTHSM2_CONF"] = str(conf)
+    subprocess.run(
+        [
+            util,
+            "--init-token",
+            "--free",
+            "--label",
+            SEAL_TOKEN_LABEL,
+            "--pin",
+            SEAL_TOKEN_PIN,
+            "--so-pin",
+            "12345678",
+        ],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "SOFTHSM2_CONF": str(conf)},
+    )
+    yield Pkcs11Config(module_path=SOFTHSM_MODULE, token_label=SEAL_TOKEN_LABEL, pin=SEAL_TOKEN_PIN)
+    if previous is None:
+        os.environ.pop("SOFTHSM2_CONF", None)
+    else:
+        os.environ["SOFTHSM2_CONF"] = previous
+
+
+@pytest.fixture
+def pkcs11_settings(settings: Any, softhsm_token: Pkcs11Config) -> Pkcs11Config:
+    settings.SEAL_KEY_BACKEND = "pkcs11"
+    settings.SEAL_PKCS11_MODULE = softhsm_token.module_path
+    settings.SEAL_PKCS11_TOKEN_LABEL = softhsm_token.token_label
+    settings.SEAL_PKCS11_PIN = softhsm_token.pin
+    settings.SEAL_PKCS11_KEY_TYPE = "ec"
+    return softhsm_token

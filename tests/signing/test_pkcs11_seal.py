@@ -6,12 +6,7 @@ when its library is first loaded, so the fixture sets it before any test touches
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pkcs11
@@ -41,48 +36,6 @@ MODULE = "/usr/lib/softhsm/libsofthsm2.so"
 TOKEN_LABEL = "kehoach-test-seal"
 PIN = "123456"
 SO_PIN = "12345678"
-
-
-@pytest.fixture(scope="session")
-def softhsm_token(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pkcs11Config]:
-    """A fresh SoftHSM2 token for this test session (its own SOFTHSM2_CONF and token dir)."""
-    util = shutil.which("softhsm2-util")
-    if util is None or not Path(MODULE).exists():
-        pytest.fail(
-            "SoftHSM2 is missing (softhsm2-util or libsofthsm2.so): install the Debian package "
-            "softhsm2, e.g. with scripts/install.sh."
-        )
-    directory = tmp_path_factory.mktemp("softhsm")
-    (directory / "tokens").mkdir()
-    conf = directory / "softhsm2.conf"
-    conf.write_text(
-        f"directories.tokendir = {directory / 'tokens'}\n"
-        "objectstore.backend = file\n"
-        "log.level = ERROR\n"
-    )
-    previous = os.environ.get("SOFTHSM2_CONF")
-    os.environ["SOFTHSM2_CONF"] = str(conf)
-    subprocess.run(
-        [util, "--init-token", "--free", "--label", TOKEN_LABEL, "--pin", PIN, "--so-pin", SO_PIN],
-        check=True,
-        capture_output=True,
-        env={**os.environ, "SOFTHSM2_CONF": str(conf)},
-    )
-    yield Pkcs11Config(module_path=MODULE, token_label=TOKEN_LABEL, pin=PIN)
-    if previous is None:
-        os.environ.pop("SOFTHSM2_CONF", None)
-    else:
-        os.environ["SOFTHSM2_CONF"] = previous
-
-
-@pytest.fixture
-def pkcs11_settings(settings: Any, softhsm_token: Pkcs11Config) -> Pkcs11Config:
-    settings.SEAL_KEY_BACKEND = "pkcs11"
-    settings.SEAL_PKCS11_MODULE = softhsm_token.module_path
-    settings.SEAL_PKCS11_TOKEN_LABEL = softhsm_token.token_label
-    settings.SEAL_PKCS11_PIN = softhsm_token.pin
-    settings.SEAL_PKCS11_KEY_TYPE = "ec"
-    return softhsm_token
 
 
 _unit_counter = iter(range(1, 1_000_000))
