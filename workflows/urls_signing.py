@@ -6,4 +6,9 @@ from . import views_signing
 
 urlpatterns = [
     path("ky-so/thiet-bi/", views_signing.signing_devices, name="signing-devices"),
+    path(
+        "ky-so/xac-nhan-chung-thu/",
+        views_signing.signing_device_confirmations,
+        name="signing-device-confirmations",
+    ),
 ]

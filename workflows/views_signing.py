@@ -1,20 +1,25 @@
-"""The signer's page "Thiết bị ký số": their browser keys (devices) and their signature image.
+"""The signer's page "Thiết bị ký số" (browser keys, USB tokens, signature image) and the staff's
+page that confirms token certificates whose name is not the person's.
 
-The page is rendered here; what happens in the browser (creating the non-extractable key, proving
-possession, keeping it in IndexedDB, revoking, uploading the image) is static/js/signing.js
-talking to the signing API (signing.api). Thin edge: check the role, read, render.
+The pages are rendered here; what happens in the browser (creating the non-extractable key,
+finding and pairing the signing agent, enrolling a token's certificate, revoking, uploading the
+image) is static/js/signing.js talking to the signing API (signing.api) and to the agent on
+127.0.0.1. Thin edges: check the role, read or call one service, render.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
 
+from agencies.errors import DomainError
 from signing import services as signing
 
 
@@ -31,6 +36,7 @@ def signing_api_urls() -> dict[str, str]:
     return {
         "challenge": _api_url("api-signing-challenge"),
         "devices": _api_url("api-signing-devices"),
+        "token_devices": _api_url("api-signing-token-devices"),
         "device_revoke": _api_url("api-signing-device-revoke", 0),
         "signature_image": _api_url("api-signing-signature-image"),
     }
@@ -54,4 +60,41 @@ def signing_devices(request: HttpRequest) -> HttpResponse:
             "image_max_bytes": signing.SIGNATURE_IMAGE_MAX_BYTES,
             "api": signing_api_urls(),
         },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def signing_device_confirmations(request: HttpRequest) -> HttpResponse:
+    """Staff: token certificates waiting because their name is not the person's; confirm or
+    refuse (revoke) each one."""
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            device_id = int(request.POST.get("device_id") or 0)
+        except ValueError:
+            device_id = 0
+        try:
+            if action == "confirm":
+                device = signing.device_confirm(device_id=device_id, actor=request.user)
+                messages.success(
+                    request,
+                    _("Đã xác nhận chứng thư “%(name)s” của %(person)s.")
+                    % {"name": device.subject_name, "person": device.user.display_name},
+                )
+            elif action == "refuse":
+                signing.device_list_pending(actor=request.user)  # staff only, before revoking
+                device = signing.device_revoke(device_id=device_id, actor=request.user)
+                messages.success(
+                    request,
+                    _("Đã từ chối (thu hồi) chứng thư “%(name)s” của %(person)s.")
+                    % {"name": device.subject_name, "person": device.user.display_name},
+                )
+        except DomainError as error:
+            messages.error(request, error.message)
+        return redirect("signing-device-confirmations")
+    return render(
+        request,
+        "pages/signing_confirmations.html",
+        {"devices": signing.device_list_pending(actor=request.user)},  # PermissionDenied → page
     )

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from . import __version__, ui
 from .i18n import _, language
@@ -185,6 +185,8 @@ class Agent:
         self.secret = secrets.token_urlsafe(32)
         self._pending: dict[str, Pending] = {}
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._version = 0  # bumped whenever a request starts or ends waiting
         self._window_seen = 0.0
 
     @property
@@ -206,14 +208,20 @@ class Agent:
         if self.open_browser and time.monotonic() - self._window_seen > 5:
             threading.Thread(target=webbrowser.open, args=(self.url,), daemon=True).start()
 
-    def state(self) -> dict[str, Any]:
+    def state(self, *, after: int = -1, wait: float = 20.0) -> dict[str, Any]:
+        """What waits for the user; with `after`, once something changed since that version
+        (a long poll: the window shows a request the moment it arrives)."""
         self.window_seen()
-        with self._lock:
+        with self._changed:
+            self._changed.wait_for(lambda: self._version != after, timeout=wait)
             pending = [p.public() for p in self._pending.values() if not p.done.is_set()]
+            version = self._version
+        self.window_seen()
         return {
+            "version": version,
             "pending": pending,
             "paired": sorted(self.pairings.all()),
-            "version": __version__,
+            "agent_version": __version__,
             "language": language(),
         }
 
@@ -232,6 +240,8 @@ class Agent:
                     _("Đang có một yêu cầu khác chờ xác nhận trên chương trình ký số."),
                 )
             self._pending[request.id] = request
+            self._version += 1
+            self._changed.notify_all()
         self._call_the_user()
         try:
             if not request.done.wait(timeout):
@@ -247,6 +257,8 @@ class Agent:
         finally:
             with self._lock:
                 self._pending.pop(request.id, None)
+                self._version += 1
+                self._changed.notify_all()
 
     # the pages' API
 
@@ -325,6 +337,9 @@ class Agent:
             request = self._pending.get(str(body.get("id")))
         if request is None or request.done.is_set():
             raise Refusal(404, "not_found", _("Không tìm thấy."))
+        with self._lock:  # the window redraws without the request being decided
+            self._version += 1
+            self._changed.notify_all()
         if body.get("approve") is not True:
             request.settle(
                 403,
@@ -527,7 +542,12 @@ def _handler(agent: Agent) -> type[BaseHTTPRequestHandler]:
                 return self._refuse(Refusal(403, "forbidden", _("Không tìm thấy.")))
             try:
                 if self.command == "GET" and path == "/ui/state":
-                    status, data = 200, agent.state()
+                    query = parse_qs(urlsplit(self.path).query)
+                    try:
+                        after = int(query.get("after", ["-1"])[0])
+                    except ValueError:
+                        after = -1
+                    status, data = 200, agent.state(after=after)
                 elif self.command == "GET" and path == "/ui/certificates":
                     status, data = agent.window_certificates()
                 elif self.command == "POST" and path == "/ui/decide":

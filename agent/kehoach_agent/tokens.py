@@ -125,8 +125,17 @@ class TokenCertificate:
                 "ascii"
             )
 
+        public_key = self.certificate.public_key()
+        if isinstance(public_key, ec.EllipticCurvePublicKey):
+            curve = {"secp256r1": "P256", "secp384r1": "P384", "secp521r1": "P521"}.get(
+                public_key.curve.name, public_key.curve.name
+            )
+            algorithm = f"ECDSA-{curve}-PREHASHED-SHA256"
+        else:
+            algorithm = "RSA-PKCS1-PREHASHED-SHA256"
         return {
             "id": self.sha256,
+            "algorithm": algorithm,
             "subject": self.subject,
             "issuer": self.issuer,
             "serial": format(self.certificate.serial_number, "x"),

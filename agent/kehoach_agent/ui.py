@@ -117,7 +117,6 @@ SCRIPT = r"""
     const result = await call("/ui/decide", { id, approve, pin });
     if (result.error && result.detail) say(result.detail, "error");
     else say(result.message, result.ok ? "ok" : "error");
-    await refresh();
   }
 
   function requestCard(request) {
@@ -163,13 +162,22 @@ SCRIPT = r"""
     return card;
   }
 
-  async function refresh() {
-    let state;
-    try {
-      state = await call("/ui/state");
-    } catch (_error) {
-      return;
+  let version = -1;
+
+  /** Wait for what changes (a long poll), redraw, and wait again. */
+  async function watch() {
+    for (;;) {
+      try {
+        await refresh(true);
+      } catch (_error) {
+        await new Promise((resolve) => window.setTimeout(resolve, 1000));
+      }
     }
+  }
+
+  async function refresh(waiting) {
+    const state = await call("/ui/state" + (waiting ? "?after=" + version : ""));
+    version = state.version;
     const key = JSON.stringify(state.pending.map((p) => p.id));
     if (key !== shown) {
       shown = key;
@@ -185,7 +193,7 @@ SCRIPT = r"""
     if (!state.paired.length) paired.append(el("li", { class: "empty" }, t("Chưa ghép nối trang nào.")));
     state.paired.forEach((origin) => {
       const button = el("button", { type: "button" }, t("Hủy ghép nối"));
-      button.addEventListener("click", async () => { await call("/ui/unpair", { origin }); refresh(); });
+      button.addEventListener("click", async () => { await call("/ui/unpair", { origin }); refresh(false); });
       paired.append(el("li", {}, origin, " ", button));
     });
   }
@@ -205,9 +213,8 @@ SCRIPT = r"""
   }
 
   document.getElementById("reload-certificates").addEventListener("click", certificates);
-  refresh();
   certificates();
-  window.setInterval(refresh, 700);
+  watch();
 })();
 """
 

@@ -342,3 +342,59 @@ def test_names_match_ignoring_case_diacritics_and_spaces() -> None:
     assert signing.names_match("ĐẶNG VĂN ĐỨC", "Đặng Văn Đức")
     assert not signing.names_match("Nguyễn Sơn", "Nguyễn Sơn Hùng")
     assert not signing.names_match("", "")
+
+
+# PAGES
+
+
+def test_the_devices_page_shows_token_certificates_and_where_the_agent_is(
+    client: Any, signer: User, national_ca: NationalTestPki, settings: Any
+) -> None:
+    # given a pending token device
+    settings.SIGNING_AGENT_URL = "http://127.0.0.1:19531"
+    TokenKey(national_ca, "Trần Văn Bình").enrol(signer)
+    client.force_login(signer)
+    # when the signer opens "Thiết bị ký số"
+    page = client.get("/ky-so/thiet-bi/").content.decode()
+    # then the token is listed with its CA and waits for a staff member; the page knows where
+    # to look for the agent and where to enrol a token
+    assert "USB token" in page and "Trần Văn Bình, do CA phục vụ các cơ quan Nhà nước" in page
+    assert "Chờ quản trị viên xác nhận" in page
+    assert 'data-agent-url="http://127.0.0.1:19531"' in page
+    assert 'data-token-devices-url="/api/v1/signing/devices/token/"' in page
+
+
+def test_staff_confirm_or_refuse_pending_token_certificates_on_their_page(
+    client: Any, signer: User, admin: User, national_ca: NationalTestPki
+) -> None:
+    # given two token certificates whose names are not the signer's
+    first = TokenKey(national_ca, "Trần Văn Bình").enrol(signer)
+    second = TokenKey(national_ca, "Lê Thị Cúc").enrol(signer)
+    # the signer may not see the page
+    client.force_login(signer)
+    assert client.get("/ky-so/xac-nhan-chung-thu/").status_code == 403
+    # the staff member sees both
+    client.force_login(admin)
+    page = client.get("/ky-so/xac-nhan-chung-thu/").content.decode()
+    assert "Trần Văn Bình" in page and "Lê Thị Cúc" in page and "Nguyễn Sơn Hùng" in page
+    # when they confirm the first and refuse the second
+    response = client.post(
+        "/ky-so/xac-nhan-chung-thu/", {"device_id": first.pk, "action": "confirm"}, follow=True
+    )
+    assert "Đã xác nhận chứng thư “Trần Văn Bình” của Nguyễn Sơn Hùng." in response.content.decode()
+    client.post("/ky-so/xac-nhan-chung-thu/", {"device_id": second.pk, "action": "refuse"})
+    # then the first signs, the second is revoked, and the page is empty
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.status == SigningDevice.Status.ACTIVE and first.confirmed_by == admin
+    assert second.revoked_at is not None
+    assert (
+        "Không có chứng thư nào chờ xác nhận."
+        in client.get("/ky-so/xac-nhan-chung-thu/").content.decode()
+    )
+    # and a confirmation of something gone is a message, not an error page
+    response = client.post(
+        "/ky-so/xac-nhan-chung-thu/", {"device_id": second.pk, "action": "confirm"}, follow=True
+    )
+    assert response.status_code == 200
+    assert "đã bị thu hồi" in response.content.decode()
