@@ -52,7 +52,7 @@ bench: install
 # fuzzy entries and run it again to compile. The .mo files are committed, so serving English
 # needs no gettext. static/js calls gettext through an alias, t("…"), which makemessages
 # -d djangojs does not extract: the JavaScript catalogue is extracted with xgettext --keyword=t.
-MSG_IGNORE := --ignore=.venv --ignore=.venv-uno --ignore=var --ignore=tests
+MSG_IGNORE := --ignore=.venv --ignore=.venv-uno --ignore=var --ignore=tests --ignore=agent
 JS_PO := locale/en/LC_MESSAGES/djangojs.po
 JS_POT := locale/djangojs.pot
 
