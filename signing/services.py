@@ -6,12 +6,14 @@ serialise them; elsewhere a primary key or a partial unique constraint does). Pe
 or issue a given plan is checked by the caller (`documents`); these services only check what
 signing itself needs.
 
-Keys: a person signs with a key held in their browser, enrolled as a `SigningDevice` (the private
-key never reaches the server). Their signature is made in two requests: `signing_session_prepare`
-keeps the prepared PDF server-side and returns what the device must sign,
-`signing_session_finish` checks the answer and completes the PDF. `_deferred_provider_for` is the
-one place that decides who answers for a device's key (today `BrowserKeyProvider`; a
-`HashSigningProvider` for a token agent or a remote service plugs in there). `_provider_for`
+Keys: a person signs with a key held in their browser, or on their USB token through the signing
+agent, enrolled as a `SigningDevice` (the private key never reaches the server). A token's
+certificate comes from an external CA and is checked with it (`signing.external`: path to an
+imported root, validity, CRL and OCSP) at enrolment and at each signature. A signature is made
+in two requests: `signing_session_prepare` keeps the prepared PDF server-side and returns what the
+device must sign, `signing_session_finish` checks the answer and completes the PDF (B-T; B-LT for
+a token when its CA answers). `_deferred_provider_for` is the one place that decides who answers
+for a device's key (`BrowserKeyProvider`, or `HashSigningProvider` for a token). `_provider_for`
 decides the same for credentials whose key this server holds (the agency seal; people's
 server-held credentials remain for tests and the benchmark).
 
