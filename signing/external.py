@@ -26,8 +26,10 @@ the CRL anew for a certificate that names no OCSP responder.
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
 import os
+import socket
 import threading
 import time
 import urllib.error
@@ -35,6 +37,7 @@ import urllib.request
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -80,6 +83,9 @@ class Fetcher:
 
     timeout: float = 5.0
     max_bytes: int = 32 * 1024 * 1024
+    # AIA addresses of a certificate not yet known to chain to a trusted root are anyone's
+    # choice: by default they are not fetched from loopback, private or link-local addresses.
+    aia_private_addresses: bool = False
     crl_max_age: timedelta = timedelta(minutes=5)
     ocsp_max_age: timedelta = timedelta(minutes=2)
     _crls: dict[str, tuple[float, x509.CertificateRevocationList]] = field(default_factory=dict)
@@ -145,6 +151,8 @@ class Fetcher:
 
     def certificates(self, url: str) -> list[x509.Certificate]:
         """The certificate(s) at an AIA caIssuers address: DER, PEM or a PKCS#7 bundle."""
+        if not self.aia_private_addresses and _is_private(url):
+            raise FetchError(f"{url}: not fetched from a private address")
         data = self.request(url)
         for load in (
             lambda d: [x509.load_der_x509_certificate(d)],
@@ -161,6 +169,20 @@ class Fetcher:
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _is_private(url: str) -> bool:
+    """True if the host of `url` is, or resolves to, a loopback, private or link-local address."""
+    host = urlsplit(url).hostname or ""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except (OSError, UnicodeError):
+        return True  # unknown: do not fetch
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast:
+            return True
+    return False
 
 
 # PATHS
@@ -327,7 +349,11 @@ def _crl_answer(
         crl = fetcher.crl(url, fresh=fresh)
     except FetchError as error:
         return _Answer("CRL", url, error=str(error))
-    if crl.issuer != issuer.subject or not crl.is_signature_valid(issuer.public_key()):
+    try:
+        signed = crl.issuer == issuer.subject and crl.is_signature_valid(issuer.public_key())
+    except (TypeError, ValueError):  # a key type the CRL cannot be checked with
+        signed = False
+    if not signed:
         return _Answer("CRL", url, error="the CRL is not signed by the issuer")
     if crl.next_update_utc is not None and crl.next_update_utc + CLOCK_SKEW < now:
         return _Answer("CRL", url, error="the CRL is out of date", crl=crl)
