@@ -53,12 +53,11 @@ from tests.helpers import walk_to_signature
 from tests.signing.agent_process import AgentProcess
 from tests.signing.independent import dss_counts, validate_offline
 from tests.signing.national_pki import NationalTestPki, national_pki_served
-from tests.signing.softhsm import MODULE, SoftHsm, softhsm_available
+from tests.signing.softhsm import MODULE, SoftHsm, require_softhsm
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not softhsm_available(), reason="SoftHSM2 is not installed"),
 ]
 
 SIGN_TASK = "Ký số kế hoạch"
@@ -145,6 +144,7 @@ def national(
     plan: Plan,
 ) -> Iterator[Setup]:
     """The national root imported, the signer's token and agent, the agency's seal token."""
+    require_softhsm()
     admin = User.objects.create_user(username="quantri", full_name="Quản Trị", is_staff=True)
     trust_root_import(pem=national_pki.pem(national_pki.root.certificate), actor=admin)
 

@@ -30,8 +30,15 @@ SO_PIN = "12345678"
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def softhsm_available() -> bool:
-    return shutil.which("softhsm2-util") is not None and Path(MODULE).exists()
+def require_softhsm() -> None:
+    """Fail (never skip) without SoftHSM2: scripts/install.sh installs it, CI must run these."""
+    if shutil.which("softhsm2-util") is None or not Path(MODULE).exists():
+        import pytest
+
+        pytest.fail(
+            "SoftHSM2 is missing (softhsm2-util or libsofthsm2.so): install the Debian package "
+            "softhsm2, e.g. with scripts/install.sh."
+        )
 
 
 class SoftHsm:

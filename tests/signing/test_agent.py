@@ -35,9 +35,7 @@ from signing.models import SigningDevice, SigningSession
 from .agent_process import AgentProcess, PageClient, Window
 from .independent import dss_counts, validate_offline
 from .national_pki import NationalTestPki
-from .softhsm import MODULE, SoftHsm, softhsm_available
-
-pytestmark = pytest.mark.skipif(not softhsm_available(), reason="SoftHSM2 is not installed")
+from .softhsm import MODULE, SoftHsm, require_softhsm
 
 ORIGIN = "http://127.0.0.1:8123"
 PIN = "246810"
@@ -68,6 +66,7 @@ def make_token(hsm: SoftHsm, pki: NationalTestPki, common_name: str) -> Token:
 
 @pytest.fixture(scope="module")
 def hsm(tmp_path_factory: pytest.TempPathFactory) -> SoftHsm:
+    require_softhsm()
     return SoftHsm(tmp_path_factory.mktemp("person-token"))
 
 
