@@ -187,6 +187,7 @@ class Agent:
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._version = 0  # bumped whenever a request starts or ends waiting
+        self._watchers = 0  # agent windows waiting for news right now
         self._window_seen = 0.0
 
     @property
@@ -205,7 +206,10 @@ class Agent:
         self._window_seen = time.monotonic()
 
     def _call_the_user(self) -> None:
-        if self.open_browser and time.monotonic() - self._window_seen > 5:
+        """Open the agent's window in the browser, unless one is open (watching, or seen lately)."""
+        with self._lock:
+            watched = self._watchers > 0
+        if self.open_browser and not watched and time.monotonic() - self._window_seen > 5:
             threading.Thread(target=webbrowser.open, args=(self.url,), daemon=True).start()
 
     def state(self, *, after: int = -1, wait: float = 20.0) -> dict[str, Any]:
@@ -213,7 +217,11 @@ class Agent:
         (a long poll: the window shows a request the moment it arrives)."""
         self.window_seen()
         with self._changed:
-            self._changed.wait_for(lambda: self._version != after, timeout=wait)
+            self._watchers += 1
+            try:
+                self._changed.wait_for(lambda: self._version != after, timeout=wait)
+            finally:
+                self._watchers -= 1
             pending = [p.public() for p in self._pending.values() if not p.done.is_set()]
             version = self._version
         self.window_seen()

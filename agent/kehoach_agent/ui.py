@@ -87,6 +87,7 @@ SCRIPT = r"""
   const t = (s) => texts[s] || s;
   const fmt = (s, v) => t(s).replace("%s", v);
   const pendingBox = document.getElementById("pending");
+  const baseTitle = document.title;
   const message = document.getElementById("message");
   let shown = "";
 
@@ -187,6 +188,7 @@ SCRIPT = r"""
       const first = pendingBox.querySelector("input[name=pin]");
       if (first) first.focus();
       if (state.pending.length) window.focus();
+      document.title = (state.pending.length ? "(" + state.pending.length + ") " : "") + baseTitle;
     }
     const paired = document.getElementById("paired");
     paired.replaceChildren();
