@@ -42,6 +42,7 @@ from tests.e2e.conftest import RESULTS_DIR
 from tests.e2e.server import serve
 from tests.e2e.test_plan_walk import (
     SLOW_MS,
+    complete_task,
     login,
     open_inbox_task,
     open_signing_devices,
@@ -337,8 +338,6 @@ def test_a_plan_is_signed_with_a_usb_token_through_the_agent_and_issued(
     # the clerk issues it, sealed with the agency's own token
     clerk = login(walk, "vanthu")
     open_inbox_task(clerk, ISSUE_TASK)
-    from tests.e2e.test_plan_walk import complete_task
-
     complete_task(clerk, "Cấp số, đóng dấu và phát hành", timeout=SLOW_MS)
     walk.close()  # pyHanko's validation runs its own event loop
 
