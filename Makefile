@@ -3,6 +3,11 @@ PY := .venv/bin/python
 PYTEST := .venv/bin/pytest
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 REDIS ?= redis://127.0.0.1:6379/0
+# make bench: a PostgreSQL server (the bench creates and drops <name>_bench_app/_floor there) and a
+# Redis database the bench may empty; SECTIONS picks sections (default: all).
+BENCH_PG_URL ?= postgres://postgres@127.0.0.1:5432/kehoach
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/15
+SECTIONS ?=
 
 .PHONY: install run migrate demo serve test test-pg test-e2e test-serve test-fuzz test-fuzz-pg lint check bench messages
 
@@ -46,7 +51,7 @@ check: lint test
 
 bench: install
 	@bash scripts/unoserver.sh --install
-	$(PY) -m bench.run
+	BENCH_PG_URL=$(BENCH_PG_URL) BENCH_REDIS_URL=$(BENCH_REDIS_URL) $(PY) -m bench.run $(SECTIONS)
 
 # Refresh the English catalogues in locale/ after changing texts, then translate the new or
 # fuzzy entries and run it again to compile. The .mo files are committed, so serving English

@@ -146,17 +146,23 @@ class Stage:
 
         parsed = urllib.parse.urlparse(self.pg_url)
         name = f"{parsed.path.lstrip('/') or 'postgres'}_bench_{suffix}"
-        with psycopg.connect(self.pg_url, autocommit=True) as connection:
+        with psycopg.connect(self._maintenance_url(), autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             connection.execute(f'CREATE DATABASE "{name}"')
         self.databases.append(name)
         return urllib.parse.urlunparse(parsed._replace(path=f"/{name}"))
 
+    def _maintenance_url(self) -> str:
+        """The server's `postgres` database: the one to create and drop the bench's from."""
+        return urllib.parse.urlunparse(
+            urllib.parse.urlparse(self.pg_url)._replace(path="/postgres")
+        )
+
     def close(self) -> None:
         if self.databases:
             import psycopg
 
-            with psycopg.connect(self.pg_url, autocommit=True) as connection:
+            with psycopg.connect(self._maintenance_url(), autocommit=True) as connection:
                 for name in self.databases:
                     connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if os.environ.get("BENCH_KEEP", "") in ("", "0"):

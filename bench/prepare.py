@@ -203,9 +203,10 @@ def export_material(out: Path, unit: Unit) -> str:
 
         provider = seal_provider(unit=unit)
         stamper = signing._timestamper()
+        key = getattr(provider, "private_key", None) or provider._private_key
         pdfloor.write_material(
             out,
-            seal_key=provider.private_key,
+            seal_key=key,
             seal_cert=provider.certificate,
             root_pem=signing.trust_pem(),
             crl_pem=signing.crl_pem(),

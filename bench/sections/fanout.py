@@ -1,0 +1,174 @@
+"""Fan-out over real WebSockets: an issuance to 60 units / 300 users, and light pushes to one of
+1,000 open sockets; memory per socket.
+
+Every user holds one socket (`/ws/notifications/?token=`). An issuance (clerk completes the
+"issue" task over HTTP) notifies every member of the 60 recipient units: the figure is when the
+last of the 300 sockets got the notice, counted from the first socket's notice (the commit is
+between the request and the first push, so this is the spread the push itself adds) and from the
+HTTP answer. The light action marks one user's notification read (`POST
+/api/v1/notifications/read/`), which pushes the read state to that user's socket: time from the
+request to that socket, p50/p99, while 1,000 sockets are open. Memory per socket: the served
+processes' resident memory with 1,000 sockets open, minus before, per socket.
+
+Floor: the bare Channels app: a consumer that joins the person's group; an endpoint that stores
+one notification per member and pushes them all at once after commit; one that marks read and
+pushes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from typing import Any
+
+from bench.harness import median, pct
+from bench.load import Job, Sockets, request, run, session
+
+from . import Context, section
+
+SIZES = {"units": 60, "per_unit": 5, "extra": 700, "repeats": 3, "light": 200}
+QUICK_SIZES = {"units": 20, "per_unit": 5, "extra": 200, "repeats": 2, "light": 60}
+
+
+@section("fanout", "Fan-out to 300 sockets; light pushes among 1,000; memory", on_workers=True)
+def fanout(ctx: Context) -> None:
+    stage, report, label = ctx.stage, ctx.report, ctx.label
+    sizes = QUICK_SIZES if ctx.quick else SIZES
+    args = {k: sizes[k] for k in ("units", "per_unit", "extra", "repeats")}
+    app_data = stage.prepare("fanout", **args)
+    floor_data = stage.floor_prepare("fanout", **args)
+    app = run(_measure(ctx.app, app_data, sizes, floor=False))
+    ctx.problems("fanout", ctx.app, "app")
+    floor = run(_measure(ctx.floor, floor_data, sizes, floor=True))
+    ctx.problems("fanout", ctx.floor, "floor")
+    users = sizes["units"] * sizes["per_unit"]
+    total = users + sizes["extra"]
+    report.add(
+        "fanout",
+        f"issue to {users} sockets: last socket after the first",
+        "ms",
+        label,
+        app["spread"],
+        floor["spread"],
+        note=app["note"],
+    )
+    report.add(
+        "fanout",
+        f"issue to {users} sockets: last socket after the HTTP answer",
+        "ms",
+        label,
+        app["after_answer"],
+        floor["after_answer"],
+    )
+    report.add(
+        "fanout",
+        f"light action → 1 of {total} sockets: p50",
+        "ms",
+        label,
+        app["light_p50"],
+        floor["light_p50"],
+    )
+    report.add(
+        "fanout",
+        f"light action → 1 of {total} sockets: p99",
+        "ms",
+        label,
+        app["light_p99"],
+        floor["light_p99"],
+        note=app["light_note"],
+    )
+    report.add(
+        "fanout",
+        "memory per open socket",
+        "KB",
+        label,
+        app["per_socket"],
+        floor["per_socket"],
+        note=app["socket_note"],
+    )
+
+
+async def _measure(
+    server: Any, data: dict[str, Any], sizes: dict[str, int], *, floor: bool
+) -> dict:
+    origin = server.url
+    ws_path = "/ws/?token=" if floor else "/ws/notifications/?token="
+    recipients, others = data["recipients"], data["others"]
+    everyone = [*recipients, *others]
+    sockets = Sockets()
+    server.mark()
+    before = server.rss_kb()
+    slots = await sockets.open([f"{server.ws_url}{ws_path}{t}" for t in everyone], origin)
+    await asyncio.sleep(1.0)
+    after = server.rss_kb()
+    index = dict(zip(everyone, slots, strict=True))
+    out: dict[str, Any] = {
+        "per_socket": (after - before) / max(1, len(everyone) - sockets.failed),
+        "socket_note": f"{sockets.failed} sockets failed to open" if sockets.failed else "",
+    }
+    targets = [index[t] for t in recipients if index[t] >= 0]
+    clerk = {"Authorization": f"Token {data['clerk']}"}
+    spreads, after_answers, missing = [], [], 0
+    async with session() as client:
+        if floor:
+            repeats = [("floor", n) for n in range(sizes["repeats"])]
+        else:
+            repeats = [(pid, task) for pid, task in data["issues"]]
+        for first, second in repeats:
+            if floor:
+                key = f"issue-{second}-{time.monotonic_ns()}"
+
+                def match(m: dict, key: str = key) -> bool:
+                    return (
+                        m.get("kind") == "plan.issued" and (m.get("data") or {}).get("key") == key
+                    )
+
+                job = Job("POST", "/fanout/", clerk, {"units": data["units"], "key": key})
+            else:
+
+                def match(m: dict, pid: int = first) -> bool:
+                    return (
+                        m.get("kind") == "plan.issued"
+                        and (m.get("data") or {}).get("plan_id") == pid
+                    )
+
+                job = Job("POST", f"/api/v1/tasks/{second}/complete/", clerk, {"action": "issue"})
+            expectation = sockets.expect(match, targets)
+            status, _body = await request(client, server.url, job)
+            answered = time.perf_counter()
+            complete = await sockets.wait(expectation, 60)
+            times = sorted(expectation.times.values())
+            if not status.startswith("2") or not times:
+                missing += 1
+                continue
+            missing += len(targets) - len(times) if not complete else 0
+            spreads.append((times[-1] - times[0]) * 1000)
+            after_answers.append((times[-1] - answered) * 1000)
+        out["spread"], out["after_answer"] = median(spreads), median(after_answers)
+        out["note"] = f"{missing} notices missing" if missing else ""
+
+        # Light actions: one user at a time marks a notification read; their socket hears it.
+        light, lost = [], 0
+        unread = data.get("unread") or {}
+        people = [t for t in everyone if index[t] >= 0]
+        random.Random(8).shuffle(people)
+        for token in people[: sizes["light"]]:
+            headers = {"Authorization": f"Token {token}"}
+            if floor:
+                job = Job("POST", "/touch/", headers, {})
+            else:
+                job = Job("POST", "/api/v1/notifications/read/", headers, {"ids": [unread[token]]})
+            expectation = sockets.expect(
+                lambda m: m.get("type") == "notifications.read", [index[token]]
+            )
+            started = time.perf_counter()
+            status, _body = await request(client, server.url, job)
+            if status.startswith("2") and await sockets.wait(expectation, 10):
+                light.append((expectation.times[index[token]] - started) * 1000)
+            else:
+                lost += 1
+        out["light_p50"], out["light_p99"] = median(light), pct(light, 99)
+        out["light_note"] = f"{lost} pushes lost or failed" if lost else ""
+    await sockets.close()
+    return out

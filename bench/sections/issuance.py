@@ -1,0 +1,114 @@
+"""Issuance: one clerk, then 16 clerks at once, completing "issue" tasks over HTTP; the seal.
+
+Each issuance numbers the plan in the year's register, fills number and date and seals (PAdES
+B-LTA). Plans are signed through the services once and copied. Floor: number under the register
+row's lock in a short transaction, seal outside it with raw pyHanko (same key, TSA, CRL and seal
+image, exported from the app's database), store the sealed PDF. The seal is also timed on its
+own, in-process: the app's `signing.services.pdf_issue_with_seal` against raw pyHanko B-LTA.
+"""
+
+from __future__ import annotations
+
+from bench.harness import median
+from bench.load import Job, run, run_jobs
+
+from . import Context, section
+
+ONE, MANY, CLERKS = 6, 32, 16
+QUICK_ONE, QUICK_MANY = 3, 16
+SEAL_RUNS, QUICK_SEAL_RUNS = 5, 3
+
+
+@section("issuance", "Issuance: 1 clerk vs 16 clerks; the seal vs raw pyHanko", on_workers=True)
+def issuance(ctx: Context) -> None:
+    stage, report, label = ctx.stage, ctx.report, ctx.label
+    one, many = (QUICK_ONE, QUICK_MANY) if ctx.quick else (ONE, MANY)
+    export = str(stage.tmp / "material")
+    app_data = stage.prepare("issuance", count=one + many + 1, clerks=CLERKS, export_dir=export)
+    floor_data = stage.floor_prepare("issuance", count=one + many + 1, clerks=CLERKS)
+    runs = {}
+    for who, data, server, path in (
+        ("app", app_data, ctx.app, "/api/v1/tasks/{}/complete/"),
+        ("floor", floor_data, ctx.floor, "/complete/{}/"),
+    ):
+        path = path if who == "app" else "/issue/{}/"
+        ids = iter(data["tasks"])
+        tokens = data["tokens"]
+
+        def jobs(n: int, clerks: int, ids=ids, tokens=tokens, path=path) -> list[Job]:
+            return [
+                Job(
+                    "POST",
+                    path.format(next(ids)),
+                    {"Authorization": f"Token {tokens[i % clerks]}"},
+                    {"action": "issue"},
+                )
+                for i in range(n)
+            ]
+
+        run(run_jobs(server.url, jobs(1, 1), 1))  # warm: fonts, CA, the first seal
+        server.mark()
+        runs[who] = {
+            1: run(run_jobs(server.url, jobs(one, 1), 1)),
+            CLERKS: run(run_jobs(server.url, jobs(many, CLERKS), CLERKS)),
+        }
+        ctx.problems("issuance", server, who)
+    app, floor = runs["app"], runs["floor"]
+    report.add(
+        "issuance",
+        "1 clerk: throughput",
+        "issuances/s",
+        label,
+        app[1].throughput,
+        floor[1].throughput,
+        note=_bad(app[1]),
+    )
+    report.add("issuance", "1 clerk: p50", "ms", label, app[1].p50, floor[1].p50)
+    report.add(
+        "issuance",
+        f"{CLERKS} clerks at once: throughput",
+        "issuances/s",
+        label,
+        app[CLERKS].throughput,
+        floor[CLERKS].throughput,
+        note=_bad(app[CLERKS]),
+    )
+    report.add(
+        "issuance",
+        f"{CLERKS} clerks at once: p95",
+        "ms",
+        label,
+        app[CLERKS].p95,
+        floor[CLERKS].p95,
+    )
+    report.add(
+        "issuance",
+        f"{CLERKS} clerks / 1 clerk",
+        "ratio",
+        label,
+        _div(app[CLERKS].throughput, app[1].throughput),
+        _div(floor[CLERKS].throughput, floor[1].throughput),
+    )
+    if "seal" not in ctx.once:  # in-process, the same on every target
+        ctx.once.add("seal")
+        seal = stage.prepare(
+            "seal", runs=QUICK_SEAL_RUNS if ctx.quick else SEAL_RUNS, export_dir=export
+        )
+        report.add(
+            "issuance",
+            "seal: app vs raw pyHanko B-LTA, same key and image",
+            "ms",
+            "in-process",
+            median(seal["app_ms"]),
+            median(seal["raw_ms"]),
+            note=f"floor key: {app_data['material']}",
+        )
+
+
+def _bad(result) -> str:
+    failures = result.failures()
+    return "" if failures == "none" else f"failed: {failures}"
+
+
+def _div(a: float, b: float) -> float:
+    return a / b if b else float("nan")
