@@ -55,7 +55,14 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "benchfloor"},
+            # redis-py 8 reads with a 5 s socket timeout by default, the same as channels_redis'
+            # BZPOPMIN wait: an idle consumer's read then times out and the socket dies. A longer
+            # read timeout keeps the floor a floor; so does a pool larger than the default 100
+            # connections when hundreds of sockets join their groups at once.
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30, "max_connections": 1000}],
+                "prefix": "benchfloor",
+            },
         }
     }
 else:

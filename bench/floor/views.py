@@ -24,6 +24,9 @@ from django.views.decorators.csrf import csrf_exempt
 from .consumers import group_of
 from .models import AccessToken, Audit, Issued, Item, Note, Person, Register
 
+# Pushes in flight at once: all of them concurrently, within channels_redis' connection pool.
+PUSHES_AT_ONCE = 16
+
 
 def health(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"ok": True})
@@ -43,12 +46,13 @@ def _unauthorised() -> JsonResponse:
 def _push_after_commit(pushes: list[tuple[int, dict[str, Any]]]) -> None:
     async def send_all() -> None:
         layer = get_channel_layer()
-        await asyncio.gather(
-            *(
-                layer.group_send(group_of(person), {"type": "note", "payload": payload})
-                for person, payload in pushes
-            )
-        )
+        gate = asyncio.Semaphore(PUSHES_AT_ONCE)
+
+        async def send(person: int, payload: dict[str, Any]) -> None:
+            async with gate:
+                await layer.group_send(group_of(person), {"type": "note", "payload": payload})
+
+        await asyncio.gather(*(send(person, payload) for person, payload in pushes))
 
     transaction.on_commit(lambda: async_to_sync(send_all)())
 
