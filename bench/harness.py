@@ -40,12 +40,15 @@ class BenchError(RuntimeError):
     """A step of the bench failed; the section reports it and the run goes on."""
 
 
-def app_settings_module() -> str:
-    """The production settings when the app has them, else the base ones (DEBUG off)."""
+def app_settings_module(kind: str) -> str:
+    """The settings production uses for this kind of target: `config.settings.production` on
+    PostgreSQL + Redis, the embedded default's `config.settings.local` (DEBUG off unless DEBUG=1)
+    on SQLite; BENCH_SETTINGS chooses another."""
     chosen = os.environ.get("BENCH_SETTINGS")
     if chosen:
         return chosen
-    for name in ("config.settings.production", "config.settings.prod", "config.settings.base"):
+    names = ["config.settings.production"] if kind == "pg" else ["config.settings.local"]
+    for name in [*names, "config.settings.base"]:
         if importlib.util.find_spec(name) is not None:
             return name
     return "config.settings.base"
@@ -106,6 +109,8 @@ class Stage:
         self.tmp = Path(tempfile.mkdtemp(prefix=f"kehoach-bench-{target.kind}-"))
         self.pg_url, self.redis_url = pg_url, redis_url
         self.databases: list[str] = []
+        self.ports = {"app": _port(), "floor": _port()}
+        app_url = f"http://127.0.0.1:{self.ports['app']}"
         common = {
             "PYTHONPATH": str(ROOT),
             "SECRET_KEY": "bench-" + "k" * 50,
@@ -118,7 +123,13 @@ class Stage:
         self.app_env = {
             **base_env,
             **common,
-            "DJANGO_SETTINGS_MODULE": app_settings_module(),
+            "DJANGO_SETTINGS_MODULE": app_settings_module(target.kind),
+            # The address issued PDFs print; issuance checks that it reaches this server.
+            "PUBLIC_BASE_URL": app_url,
+            "HOST": "127.0.0.1",
+            "PORT": str(self.ports["app"]),
+            # Served over plain HTTP here (production sits behind a TLS proxy).
+            "SESSION_COOKIE_SECURE": "0",
             "VAR_DIR": str(self.tmp / "app-var"),
             "MEDIA_ROOT": str(self.tmp / "app-var" / "media"),
             "SIGNING_DIR": str(self.tmp / "app-var" / "signing"),
@@ -211,9 +222,11 @@ def _prepare(
 class Server:
     """`uvicorn <app> --workers N` as production serves it; its log is kept for the problems."""
 
-    def __init__(self, name: str, asgi: str, env: dict[str, str], workers: int, tmp: Path):
+    def __init__(
+        self, name: str, asgi: str, env: dict[str, str], workers: int, tmp: Path, port: int
+    ) -> None:
         self.name, self.asgi, self.env, self.workers = name, asgi, env, workers
-        self.port = _port()
+        self.port = port
         self.log_path = tmp / f"{name}-{self.port}.log"
         self.process: subprocess.Popen[bytes] | None = None
         self._log_offset = 0
@@ -347,18 +360,12 @@ def _cmdline(pid: int) -> str:
 @contextlib.contextmanager
 def served(stage: Stage, which: str) -> Iterator[Server]:
     """The app (`config.asgi:application`) or the floor, served for the duration."""
-    if which == "app":
-        server = Server(
-            "app", "config.asgi:application", stage.app_env, stage.target.workers, stage.tmp
-        )
-    else:
-        server = Server(
-            "floor",
-            "bench.floor.asgi:application",
-            stage.floor_env,
-            stage.target.workers,
-            stage.tmp,
-        )
+    asgi, env = (
+        ("config.asgi:application", stage.app_env)
+        if which == "app"
+        else ("bench.floor.asgi:application", stage.floor_env)
+    )
+    server = Server(which, asgi, env, stage.target.workers, stage.tmp, stage.ports[which])
     server.start()
     try:
         yield server
@@ -425,6 +432,7 @@ class Report:
             if f.target not in targets:
                 targets.append(f.target)
             rows.setdefault((f.section, f.name, f.unit), {})[f.target] = f
+        targets.sort(key=lambda t: t == "in-process")  # served targets first
         head = "| section | figure | unit |" + "".join(f" {t} | floor | ×floor |" for t in targets)
         lines = [head, "|---|---|---|" + "---:|---:|---:|" * len(targets)]
         for (section, name, unit), by_target in rows.items():

@@ -173,15 +173,28 @@ class Sockets:
         self.expectations: list[Expectation] = []
         self.failed = 0
 
-    async def open(self, urls: list[str], origin: str, parallel: int = 25) -> list[int]:
-        """Connect to `urls` (`parallel` handshakes at a time); the indices of the new sockets."""
+    async def open(
+        self,
+        urls: list[str],
+        origin: str,
+        headers: list[dict[str, str]] | None = None,
+        parallel: int = 25,
+    ) -> list[int]:
+        """Connect to `urls` (with `headers[i]`, `parallel` handshakes at a time); the indices of
+        the new sockets, -1 for one that failed."""
         gate = asyncio.Semaphore(parallel)
+        headers = headers or [{} for _ in urls]
 
-        async def one(url: str) -> int:
+        async def one(url: str, extra: dict[str, str]) -> int:
             async with gate:
                 try:
                     connection = await connect(
-                        url, origin=origin, open_timeout=60, max_queue=None, ping_interval=None
+                        url,
+                        origin=origin,
+                        additional_headers=extra,
+                        open_timeout=60,
+                        max_queue=None,
+                        ping_interval=None,
                     )
                 except Exception:
                     self.failed += 1
@@ -191,7 +204,7 @@ class Sockets:
                 self.readers.append(asyncio.create_task(self._read(index, connection)))
                 return index
 
-        return list(await asyncio.gather(*(one(u) for u in urls)))
+        return list(await asyncio.gather(*(one(u, h) for u, h in zip(urls, headers, strict=True))))
 
     async def _read(self, index: int, connection: ClientConnection) -> None:
         try:

@@ -1,4 +1,5 @@
-"""A bare WebSocket consumer: token from ?token=, join the person's group, forward pushes."""
+"""A bare WebSocket consumer: token from the Authorization header (or ?token=), join the person's
+group, forward pushes."""
 
 from typing import Any
 from urllib.parse import parse_qs
@@ -23,7 +24,11 @@ class FloorConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self) -> None:
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
-        person = await person_for((query.get("token") or [""])[-1])
+        key = (query.get("token") or [""])[-1]
+        for name, value in self.scope.get("headers", []):
+            if name == b"authorization" and value.lower().startswith(b"token "):
+                key = value.split()[-1].decode("latin-1")
+        person = await person_for(key)
         if person is None:
             await self.close(code=4401)
             return

@@ -7,8 +7,8 @@ JSON. Pushes go to the channel layer after commit, as the app's notify_on_commit
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -108,12 +108,18 @@ def item_page(request: HttpRequest) -> HttpResponse:
     return render(request, "floor/page.html", {"count": count, "items": rows})
 
 
-@functools.cache
+_per_thread = threading.local()
+
+
 def _seal_inputs() -> tuple[bytes, Any]:
+    """The signed PDF and the seal material, loaded once per thread: asn1crypto objects parse
+    lazily and are not safe to share between threads."""
     from bench.pdfloor import Material
 
-    directory = Path(settings.FLOOR_MATERIAL)
-    return (directory / "signed.pdf").read_bytes(), Material.load(directory)
+    if not hasattr(_per_thread, "inputs"):
+        directory = Path(settings.FLOOR_MATERIAL)
+        _per_thread.inputs = (directory / "signed.pdf").read_bytes(), Material.load(directory)
+    return _per_thread.inputs
 
 
 @csrf_exempt

@@ -1,7 +1,7 @@
 """Fan-out over real WebSockets: an issuance to 60 units / 300 users, and light pushes to one of
 1,000 open sockets; memory per socket.
 
-Every user holds one socket (`/ws/notifications/?token=`). An issuance (clerk completes the
+Every user holds one socket (`/ws/notifications/`, the API token in the Authorization header). An issuance (clerk completes the
 "issue" task over HTTP) notifies every member of the 60 recipient units: the figure is when the
 last of the 300 sockets got the notice, counted from the first socket's notice (the commit is
 between the request and the first push, so this is the spread the push itself adds) and from the
@@ -94,17 +94,17 @@ async def _measure(
     server: Any, data: dict[str, Any], sizes: dict[str, int], *, floor: bool
 ) -> dict:
     origin = server.url
-    ws_path = "/ws/?token=" if floor else "/ws/notifications/?token="
+    ws_url = server.ws_url + ("/ws/" if floor else "/ws/notifications/")
     recipients, others = data["recipients"], data["others"]
     everyone = [*recipients, *others]
     sockets = Sockets()
     server.mark()
     warm = Sockets()  # the first sockets import the consumer and open the layer's connections
-    await warm.open([f"{server.ws_url}{ws_path}{t}" for t in everyone[:10]], origin)
+    await warm.open([ws_url] * 10, origin, [_auth(t) for t in everyone[:10]])
     await warm.close()
     await asyncio.sleep(0.5)
     before = server.rss_kb()
-    slots = await sockets.open([f"{server.ws_url}{ws_path}{t}" for t in everyone], origin)
+    slots = await sockets.open([ws_url] * len(everyone), origin, [_auth(t) for t in everyone])
     await asyncio.sleep(1.0)
     after = server.rss_kb()
     index = dict(zip(everyone, slots, strict=True))
@@ -177,3 +177,8 @@ async def _measure(
         out["light_note"] = f"{lost} pushes lost or failed" if lost else ""
     await sockets.close()
     return out
+
+
+def _auth(token: str) -> dict[str, str]:
+    """An API client's socket credentials: the token in the Authorization header."""
+    return {"Authorization": f"Token {token}"}

@@ -13,7 +13,7 @@ from bench.load import Job, run, run_jobs
 
 from . import Context, section
 
-LEVELS = [(1, 60), (10, 300), (50, 600)]
+LEVELS = [(1, 40), (10, 200), (50, 400)]
 QUICK_LEVELS = [(1, 20), (10, 60), (50, 100)]
 WARM = 10
 
