@@ -137,6 +137,9 @@ if REDIS_URL:
                         "socket_keepalive": True,
                         "health_check_interval": 30,
                         "retry_on_timeout": True,
+                        # Each socket that connects or leaves uses a connection for a moment:
+                        # 1,000 sockets opening at once ran out of the default 100 per worker.
+                        "max_connections": int(os.environ.get("REDIS_MAX_CONNECTIONS", "2000")),
                     }
                 ]
             },
