@@ -241,7 +241,7 @@ PDF_CONVERSION_TIMEOUT = int(os.environ.get("PDF_CONVERSION_TIMEOUT", "120"))
 PDF_CACHE_DIR = os.environ.get("PDF_CACHE_DIR", str(VAR_DIR / "pdf-cache"))
 PDF_CACHE_MAX_FILES = int(os.environ.get("PDF_CACHE_MAX_FILES", "500"))
 # Largest Word file accepted for import (browser and API), in bytes; the importer also refuses
-# archives that expand beyond 50 MB or more than 100 times (documents/importing.py).
+# archives that expand beyond 50 MB or more than 100 times (documents/intake/safety.py).
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(10 * 1024 * 1024)))
 
 # SIGNING

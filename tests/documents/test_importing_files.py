@@ -19,6 +19,7 @@ from rest_framework.test import APIClient
 from agencies.errors import InvalidInput
 from documents import importing
 from documents.importing import check_docx, import_letter_docx, import_plan_docx
+from documents.intake import safety
 from documents.models import IncomingDocument, Plan
 from documents.selectors import plan_import_notes
 from documents.services import incoming_import_docx, plan_import_docx
@@ -114,7 +115,7 @@ def test_bad_files_are_refused_with_a_clear_message(data: bytes, words: str) -> 
 
 def test_archive_expanding_beyond_the_limit_is_refused_before_reading(monkeypatch) -> None:
     # given a limit of 1 MB expanded and a file whose members add up to 2 MB (compressible 4x)
-    monkeypatch.setattr(importing, "MAX_UNCOMPRESSED_BYTES", 1024 * 1024)
+    monkeypatch.setattr(safety, "MAX_UNCOMPRESSED_BYTES", 1024 * 1024)
     rng = random.Random(2)
     filler = bytes(rng.choice(b"abcd") for _ in range(2 * 1024 * 1024))
     data = _with_member(GOOD, "word/media/filler.bin", filler)
@@ -124,7 +125,7 @@ def test_archive_expanding_beyond_the_limit_is_refused_before_reading(monkeypatc
 
 
 def test_archive_with_too_many_members_is_refused(monkeypatch) -> None:
-    monkeypatch.setattr(importing, "MAX_ZIP_MEMBERS", 10)
+    monkeypatch.setattr(safety, "MAX_ZIP_MEMBERS", 10)
     data = GOOD
     for index in range(10):
         data = _with_member(data, f"extra/item{index}.xml", b"<x/>")
