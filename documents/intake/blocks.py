@@ -3,16 +3,15 @@ coordinating units matched to the directory, paragraphs, children; reporting dea
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .agencies import Assignment, assignment, lead_of_value
 from .directory import UnitDirectory, UnitMatch
-from .grammar import DEADLINE, Fields, split_bullet
-from .text import Notes, fold, sentences, short
-from .tree import DashTask, Node, Para, node_texts
+from .grammar import ITEM, Fields, split_bullet
+from .text import Notes, fold, short
+from .tree import DashTask, FieldGroup, Node, Para
 
 
 def _is_task_node(entry: Node, parts: _Parts) -> bool:
@@ -23,24 +22,98 @@ def _is_task_node(entry: Node, parts: _Parts) -> bool:
         entry.fields
         or (parts.grouped and not has_tasks)
         or (parts.default_lead and not has_tasks and entry.marker != "group")
+        or (not has_tasks and _assigned(entry) is not None)
     )
+
+
+def _assigned(node: Node) -> Assignment | None:
+    """ "3. Xây dựng văn bản …" whose only text is "Sở, ban, ngành … có trách nhiệm rà soát …":
+    the part is a task of the unit its text names."""
+    paras = [e for e in node.entries if isinstance(e, Para)]
+    if not paras or node.fields or len(paras) > 2:
+        return None
+    return assignment(_unnumbered(paras[0].text))
+
+
+def _unnumbered(text: str) -> str:
+    """A paragraph's text without its "2." or "-" opening."""
+    if match := ITEM.match(text):
+        return (match.group(2) or "").strip()
+    return split_bullet(text)[1] or text
+
+
+def trailing_text(node: Node) -> list[Para]:
+    """Paragraphs after a part's last field lines, when no field follows them: they are not
+    the part's (its task ended with its fields), so they go back to the parent, in order."""
+    if not node.groups or any(isinstance(e, Node) for e in node.entries):
+        return []
+    end = node.groups[-1].end
+    trailing = node.entries[end:]
+    if not trailing or not all(isinstance(e, Para) for e in trailing):
+        return []
+    del node.entries[end:]
+    return trailing
+
+
+def settle_groups(node: Node) -> None:
+    """Field lines written under the part itself: one group makes the part a task; several
+    groups make each group's first line a task ("- Tổ chức tập huấn …" / "Đơn vị chủ trì: …" /
+    "- Nâng cao …" / "Đơn vị chủ trì: …")."""
+    groups = node.groups
+    if len(groups) == 1 or (groups and not _has_paras(node, groups[0])):
+        for group in groups[:1]:
+            _merge(node.fields, group.fields)
+        groups = groups[1:]
+    for group in reversed(groups):
+        paras = node.entries[group.start : group.end]
+        texts = [e.text for e in paras if isinstance(e, Para)]
+        if not texts:
+            _merge(node.fields, group.fields)
+            continue
+        title = split_bullet(texts[0])[1] or texts[0]
+        task = DashTask(title, texts[1:], group.fields, bullet=split_bullet(texts[0])[0])
+        node.entries[group.start : group.end] = [task]
+    node.groups = []
+
+
+def _has_paras(node: Node, group: FieldGroup) -> bool:
+    return any(isinstance(e, Para) for e in node.entries[group.start : group.end])
+
+
+def _merge(into: Fields, other: Fields) -> None:
+    into.lead.extend(other.lead)
+    into.coordinating.extend(other.coordinating)
+    if other.timeline:
+        into.timeline = f"{into.timeline}; {other.timeline}" if into.timeline else other.timeline
+    if into.budget_vnd is None:
+        into.budget_vnd = other.budget_vnd
+    into.raw.extend(other.raw)
 
 
 @dataclass
 class _Parts:
-    """What a block is made of while its node's entries are read."""
+    """What a block is made of while its node's entries are read, in the document's order:
+    ("para", text), ("task", task), ("block", block)."""
 
     node: Node
     default_lead: list[str] | None
     agency_title: str
-    paragraphs: list[str] = field(default_factory=list)
-    tasks: list[dict[str, Any]] = field(default_factory=list)
-    numbered: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    items: list[tuple[str, Any]] = field(default_factory=list)
     last_task: dict[str, Any] | None = None
+    #: Paragraphs written after a task's fields, to be added after it.
+    after: list[Para] = field(default_factory=list)
 
     @property
     def grouped(self) -> bool:
         return self.node.agency is not None
+
+    def add(self, kind: str, value: Any) -> None:
+        self.items.append((kind, value))
+        self.last_task = value if kind == "task" else None
+
+    @property
+    def has_tasks(self) -> bool:
+        return any(kind == "task" for kind, _ in self.items)
 
     @functools.cached_property
     def task_bullet(self) -> str:
@@ -56,32 +129,52 @@ class _Parts:
         )
 
     def assemble(self) -> dict[str, Any]:
-        kinds = [kind for kind, _ in self.numbered]
-        interleaved = "task" in kinds and "block" in kinds[kinds.index("task") :]
-        children: list[dict[str, Any]] = []
-        numbered_tasks: list[dict[str, Any]] = []
-        for kind, value in self.numbered:
-            if kind == "block":
-                children.append(value)
-            elif interleaved:
-                children.append(
-                    {
-                        "title": "",
-                        "kind": "general",
-                        "paragraphs": [],
-                        "tasks": [value],
-                        "children": [],
-                    }
-                )
-            else:
-                numbered_tasks.append(value)
+        """The block: leading paragraphs, then its numbered parts. Tasks, sub-parts and the
+        paragraphs between them keep the document's order: when they are mixed, each task is
+        wrapped in an untitled block (the renderer prints it as the task itself) and each later
+        paragraph in an untitled block of its own, its written number dropped (the renderer
+        numbers the parts)."""
+        items = self.items
+        lead = 0
+        while lead < len(items) and items[lead][0] == "para":
+            lead += 1
+        rest = items[lead:]
+        numbered = any(kind != "para" for kind, _ in rest) and any(
+            kind == "task" or (kind == "block" and value["title"]) for kind, value in rest
+        )
+        paragraphs = [_drop_number(v) if numbered else v for _, v in items[:lead]]
+        kinds = {kind for kind, _ in rest}
+        if kinds <= {"task"}:
+            return self._block(paragraphs, [v for _, v in rest], [])
+        children = [_wrap(kind, value, numbered) for kind, value in rest]
+        return self._block(paragraphs, [], children)
+
+    def _block(
+        self, paragraphs: list[str], tasks: list[Any], children: list[Any]
+    ) -> dict[str, Any]:
         return {
             "title": self.node.title,
             "kind": self.node.kind,
-            "paragraphs": self.paragraphs,
-            "tasks": [*self.tasks, *numbered_tasks],
+            "paragraphs": paragraphs,
+            "tasks": tasks,
             "children": children,
         }
+
+
+def _wrap(kind: str, value: Any, numbered: bool) -> dict[str, Any]:
+    if kind == "block":
+        return value
+    untitled = {"title": "", "kind": "general", "paragraphs": [], "tasks": [], "children": []}
+    if kind == "task":
+        return {**untitled, "tasks": [value]}
+    return {**untitled, "paragraphs": [_drop_number(value) if numbered else value]}
+
+
+def _drop_number(text: str) -> str:
+    """ "4. Đề nghị …" → "Đề nghị …": the renderer numbers the parts of the block itself."""
+    if match := ITEM.match(text):
+        return (match.group(2) or "").strip()
+    return text
 
 
 class BlockWriter:
@@ -91,6 +184,10 @@ class BlockWriter:
         self.directory = directory
         self.notes = notes
         self._warned_units: set[str] = set()
+        self.path = ""
+
+    def warn(self, message: str, *, code: str, text: str) -> None:
+        self.notes.warn(message, code=code, text=text, path=self.path)
 
     def units(self, values: list[str]) -> list[dict[str, Any]]:
         units: list[dict[str, Any]] = []
@@ -110,7 +207,7 @@ class BlockWriter:
     def unit_issue(self, written: str, found: UnitMatch | None) -> None:
         if found is None and written not in self._warned_units:
             self._warned_units.add(written)
-            self.notes.warn(
+            self.warn(
                 f"Không tìm thấy đơn vị “{written}” trong danh mục; "
                 "đã giữ nguyên tên như trong văn bản.",
                 code="unit_unmatched",
@@ -118,7 +215,7 @@ class BlockWriter:
             )
         elif found is not None and found.is_fuzzy and written not in self._warned_units:
             self._warned_units.add(written)
-            self.notes.warn(
+            self.warn(
                 f"Tên đơn vị “{written}” được hiểu là “{found.name}” trong danh mục (gần đúng); "
                 "vui lòng kiểm tra.",
                 code="unit_fuzzy",
@@ -133,10 +230,10 @@ class BlockWriter:
         default_lead: list[str] | None = None,
         agency_title: str = "",
     ) -> dict[str, Any]:
-        lead = fields.lead
+        lead = [unit for value in fields.lead for unit in lead_of_value(value)]
         if not lead and default_lead:
             lead = default_lead
-            self.notes.warn(
+            self.warn(
                 f"Các nhiệm vụ dưới “{short(agency_title)}” được giao cho đơn vị này chủ trì "
                 "(theo tiêu đề nhóm); vui lòng kiểm tra.",
                 code="layout_agency",
@@ -152,7 +249,12 @@ class BlockWriter:
         }
 
     def block(
-        self, node: Node, default_lead: list[str] | None = None, agency_title: str = ""
+        self,
+        node: Node,
+        default_lead: list[str] | None = None,
+        agency_title: str = "",
+        *,
+        path: str = "",
     ) -> dict[str, Any]:
         """A node as a content block; child nodes that carry fields become tasks.
 
@@ -163,6 +265,9 @@ class BlockWriter:
         sub-blocks alternate, each task is wrapped in an untitled block so that the numbering
         order of the document is kept (the renderer prints such a block as the task itself).
         """
+        if path:
+            self.path = path  # where the warnings written now are shown (the section)
+        settle_groups(node)
         if node.agency is not None:
             default_lead, agency_title = node.agency, node.title
         parts = _Parts(node, default_lead, agency_title)
@@ -170,50 +275,54 @@ class BlockWriter:
             if isinstance(entry, Para):
                 self._para_entry(parts, entry)
             elif isinstance(entry, DashTask):
-                parts.last_task = self._task(
+                task = self._task(
                     entry.title, entry.description, entry.fields, default_lead, agency_title
                 )
-                parts.tasks.append(parts.last_task)
+                parts.add("task", task)
             else:
-                parts.last_task = None
-                parts.numbered.append(self._node_entry(parts, entry))
+                parts.add(*self._node_entry(parts, entry))
+                for para in parts.after:
+                    self._para_entry(parts, para)
+                parts.after = []
         if node.fields:
             self._node_fields(parts)
         return parts.assemble()
 
     def _para_entry(self, parts: _Parts, entry: Para) -> None:
-        """A paragraph: a detail of the task above ("+ …"), a task under an agency heading, or a
-        paragraph of the block (moved above the sub-parts when it stands after them)."""
+        """A paragraph: a detail of the task above ("+ …"), a task under an agency heading or
+        given in so many words ("Giao Sở Tư pháp …"), or a paragraph of the block."""
         details = entry.bullet == "+" and (not parts.grouped or parts.task_bullet != "+")
         if details and parts.last_task is not None:
             parts.last_task["description"].append(entry.text)
             return
         if parts.grouped and not entry.text.endswith(":"):
             title = split_bullet(entry.text)[1] or entry.text
-            parts.last_task = self._task(
-                title, [], Fields(), parts.default_lead, parts.agency_title
+            parts.add(
+                "task", self._task(title, [], Fields(), parts.default_lead, parts.agency_title)
             )
-            parts.tasks.append(parts.last_task)
             return
-        if parts.numbered or parts.tasks:
-            self.notes.warn(
-                f"Đoạn “{short(entry.text)}” đứng sau các mục con; "
-                "đã chuyển lên trước các mục con.",
-                code="paragraph_moved",
-                text=entry.text,
-            )
-        parts.paragraphs.append(entry.text)
-        parts.last_task = None
+        if entry.bullet != "+" and (given := assignment(_unnumbered(entry.text))):
+            # "Giao Sở Tư pháp theo dõi …", "Sở Tài chính chủ trì, phối hợp …": a task.
+            title = given.work if given.labelled else _unnumbered(entry.text)
+            parts.add("task", self._task(title, [], Fields(lead=[given.unit])))
+            return
+        parts.add("para", entry.text)
 
     def _node_entry(self, parts: _Parts, entry: Node) -> tuple[str, dict[str, Any]]:
         """A numbered part: ("task", …) when it is a leaf that is a task (it has fields, or an
         agency leads it), else ("block", …)."""
+        trailing = [] if parts.grouped or entry.agency is not None else trailing_text(entry)
+        settle_groups(entry)
         if not _is_task_node(entry, parts):
+            for para in trailing:
+                entry.entries.append(para)
             return "block", self.block(entry, parts.default_lead, parts.agency_title)
+        parts.after = trailing
         description = [e.text for e in entry.entries if isinstance(e, Para)]
-        task = self._task(
-            entry.title, description, entry.fields, parts.default_lead, parts.agency_title
-        )
+        fields = entry.fields
+        if not fields and not parts.default_lead and (given := _assigned(entry)):
+            fields = Fields(lead=[given.unit])
+        task = self._task(entry.title, description, fields, parts.default_lead, parts.agency_title)
         for sub in entry.entries:
             if isinstance(sub, DashTask):  # a dash task inside a task: keep its text
                 task["description"].extend(self._dash_task_text(sub))
@@ -222,46 +331,21 @@ class BlockWriter:
     def _node_fields(self, parts: _Parts) -> None:
         """Fields written under a heading itself: the agency's own task, or kept as text."""
         node = parts.node
-        if parts.grouped and not parts.tasks and not parts.numbered:
+        if parts.grouped and not any(kind != "para" for kind, _ in parts.items):
             # "1. Đài PTTH / - Thời gian: hằng tháng": the agency's own task.
-            parts.tasks.append(
-                self._task(node.title, [], node.fields, parts.default_lead, parts.agency_title)
+            parts.add(
+                "task",
+                self._task(node.title, [], node.fields, parts.default_lead, parts.agency_title),
             )
             return
-        self.notes.warn(
+        self.warn(
             f"Thông tin đơn vị, thời gian của mục “{short(node.title)}” không gắn được "
             "với nhiệm vụ nào; đã giữ dưới dạng đoạn văn.",
             code="fields_unattached",
             text=node.title,
         )
-        parts.paragraphs.extend(node.fields.raw)
+        parts.items[0:0] = [("para", text) for text in node.fields.raw]
 
     @staticmethod
     def _dash_task_text(task: DashTask) -> list[str]:
         return [f"- {task.title}", *task.description, *task.fields.raw]
-
-    def deadlines(self, sections: list[Node]) -> list[dict[str, str]]:
-        """Sentences of the implementation section with "trước ngày dd/mm/yyyy"."""
-        out: list[dict[str, str]] = []
-        for section in sections:
-            if section.kind != "implementation":
-                continue
-            for text in node_texts(section):
-                for sentence in sentences(text):
-                    match = DEADLINE.search(sentence)
-                    if not match:
-                        continue
-                    day, month, year = (int(g or 0) for g in match.groups())
-                    try:
-                        due = dt.date(year, month, day).isoformat()
-                    except ValueError:
-                        due = ""
-                        self.notes.warn(
-                            f"Hạn báo cáo “{match.group(0)}” không phải là ngày hợp lệ.",
-                            code="deadline_invalid",
-                        )
-                    clean = re.sub(r"^(?:\d{1,2}\.|[a-zđ]\)|[-–+•])\s*", "", sentence).strip()
-                    out.append({"text": clean, "due_date": due})
-        return out
-
-    # -- footer ---------------------------------------------------------------------------

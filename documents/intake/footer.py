@@ -1,15 +1,66 @@
-"""The end of a plan: the closing ("Trên đây là …"), "Nơi nhận" and the signature block."""
+"""The end of a plan: the closing ("Trên đây là …"), "Nơi nhận" and the signature block.
+
+They are read even when a scan has flattened the two columns they stand in ("Nơi nhận" on the
+left, the signature on the right) into single lines: "- Bộ Tư pháp (b/c); KT. CHỦ TỊCH",
+"- Lưu: VT, NC. Phạm Văn Thịnh". Nothing is invented: a plan with no signer or no "Nơi nhận"
+gets none, and a warning says so.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from ..content import SignatureBlock
 from .blocks import BlockWriter
 from .directory import UnitDirectory
 from .grammar import ARCHIVE, AUTHORITY, BULLET, RECIPIENTS, split_bullet
 from .lines import Line
-from .text import Notes, is_upper
+from .text import Notes, Rx, is_upper
+
+#: A signing form inside a line ("… ; KT. CHỦ TỊCH"): where the signature column starts.
+_FORM_INSIDE = re.compile(r"(?<=[\s;,.:])(?:TM|KT|Q|TL|TUQ)\s*\.\s*[A-ZĐÀ-Ỹ]")
+#: Positions of a signer, written in capitals at the end of a flattened line.
+_POSITION = Rx(
+    r"(?:pho\s+)?(?:chu tich|giam doc|chanh van phong|truong ban|truong phong|bi thu|thu truong"
+    r"|tong giam doc|vien truong|hieu truong|cuc truong|vu truong|bo truong|thu tuong)"
+)
+_POSITION_AT_END = re.compile(r"(?<=[;,.:)])\s+((?:PHÓ\s+|PHO\s+)?[A-ZĐÀ-Ỹ][A-ZĐÀ-Ỹ\s]{3,40})$")
+#: A person's name: two to five words, each capitalised, at most 40 characters.
+_NAME = re.compile(r"^(?:[A-ZĐÀ-Ỹ][a-zà-ỹđ]*\.?\s+){1,4}[A-ZĐÀ-Ỹ][a-zà-ỹđ]+$")
+_NAME_AT_END = re.compile(r"(?<=[;,.)])\s+((?:[A-ZĐÀ-Ỹ][a-zà-ỹđ]+\s+){1,4}[A-ZĐÀ-Ỹ][a-zà-ỹđ]+)$")
+
+
+def is_name(text: str) -> bool:
+    text = text.strip()
+    return len(text) <= 40 and bool(_NAME.match(text))
+
+
+def split_across(text: str) -> tuple[str, str]:
+    """(left, right) of a line that holds both columns of the footer; (text, "") otherwise; ("",
+    text) for a line of the signature alone."""
+    stripped = text.strip()
+    if _signature_like(stripped):
+        return "", stripped
+    gap = list(re.finditer(r"\s{2,}", stripped))
+    if gap:
+        cut = gap[-1]
+        left, right = stripped[: cut.start()], stripped[cut.end() :]
+        if _signature_like(right):
+            return left, right
+    if found := _FORM_INSIDE.search(stripped):
+        return stripped[: found.start()].strip(), stripped[found.start() :].strip()
+    for pattern in (_POSITION_AT_END, _NAME_AT_END):
+        if found := pattern.search(stripped):
+            right = found.group(1).strip()
+            if pattern is _NAME_AT_END or _POSITION.match(right):
+                return stripped[: found.start()].strip(), right
+    return stripped, ""
+
+
+def _signature_like(text: str) -> bool:
+    return bool(
+        AUTHORITY.match(text) or (is_upper(text) and _POSITION.search(text)) or is_name(text)
+    )
 
 
 class FooterReader:
@@ -25,48 +76,68 @@ class FooterReader:
 
     def read(self, lines: list[Line]) -> dict[str, Any]:
         """Closing ("Trên đây là …"), "Nơi nhận" and the signature block."""
-        closing: list[str] = []
-        recipients: dict[str, Any] = {"units": [], "lines": [], "archive": "Lưu: VT."}
-        signature_lines: list[str] = []
-        state = "closing"
+        self.closing: list[str] = []
+        self.recipients: dict[str, Any] = {"units": [], "lines": [], "archive": ""}
+        self.signature_lines: list[str] = []
+        self.seen_label = False
+        self.state = "closing"
         for line in lines:
-            text = line.text
-            if match := RECIPIENTS.match(text):
-                rest = (match.group(1) or "").strip()
-                if not rest or BULLET.match(rest):
-                    self.source["labels"].append(text[: len(text) - len(rest)].strip())
-                    state = "recipients"
-                    if not rest:
-                        continue
-                    text = rest
-            if state == "closing":
-                if AUTHORITY.match(text) and is_upper(text):
-                    state = "signature"
-                else:
-                    closing.append(text)
-                    continue
-            if state == "recipients":
-                bullet, rest = split_bullet(text)
-                if match := ARCHIVE.match(rest):
-                    archive = (match.group(1) or "").strip().rstrip(" .;,")
-                    recipients["archive"] = f"Lưu: {archive}." if archive else "Lưu: VT."
-                    state = "signature"
-                    continue
-                if bullet or text.endswith(";"):
-                    self._recipient(rest, recipients)
-                    continue
-                state = "signature"
-            signature_lines.append(text)
+            left, right = self._columns(line)
+            if left:
+                self._left(left)
+            if right:
+                self.signature_lines.append(right)
+        signature = self._signature(self.signature_lines)
+        self._check(signature)
         return {
-            "closing": "\n".join(closing),
-            "recipients": recipients,
-            "signature": self._signature(signature_lines),
+            "closing": "\n".join(self.closing),
+            "recipients": self.recipients,
+            "signature": signature,
         }
 
-    def _recipient(self, text: str, recipients: dict[str, Any]) -> None:
+    def _columns(self, line: Line) -> tuple[str, str]:
+        """The line's text in the recipients column (left) and the signature column (right)."""
+        text = line.text
+        if line.in_table and line.column > 0:
+            return "", text  # the signature cell of a footer table
+        if self.state == "closing" and not (RECIPIENTS.match(text) or _signature_like(text)):
+            return text, ""
+        return split_across(text)
+
+    def _left(self, text: str) -> None:
+        if match := RECIPIENTS.match(text):
+            rest = (match.group(1) or "").strip()
+            if not rest or BULLET.match(rest):
+                self.source["labels"].append(text[: len(text) - len(rest)].strip())
+                self.state, self.seen_label = "recipients", True
+                if not rest:
+                    return
+                text = rest
+        if self.state == "closing":
+            self.closing.append(text)
+            return
+        if self.state == "after":
+            self.notes.unplaced.append(text)
+            return
+        bullet, rest = split_bullet(text)
+        if match := ARCHIVE.match(rest):
+            archive = (match.group(1) or "").strip().rstrip(" .;,")
+            self.recipients["archive"] = f"Lưu: {archive}." if archive else "Lưu: VT."
+            self.state = "after"
+            return
+        if self.state == "recipients" and (
+            bullet or text.endswith(";") or not _signature_like(text)
+        ):
+            for part in _recipient_parts(rest):
+                self._recipient(part)
+            return
+        self.signature_lines.append(text)
+
+    def _recipient(self, text: str) -> None:
         name = text.strip().rstrip(" ;.,").strip()
         if not name:
             return
+        recipients = self.recipients
         found = self.directory.lookup(name)
         if found:
             self.units.unit_issue(name, found)
@@ -76,52 +147,65 @@ class FooterReader:
             recipients["lines"].append(name)
 
     def _signature(self, lines: list[str]) -> dict[str, Any]:
-        """ "TM. ỦY BAN NHÂN DÂN" / "KT. CHỦ TỊCH" / "PHÓ CHỦ TỊCH" / name; defaults if absent."""
-        defaults = SignatureBlock()
-        result = {
-            "authority": "",
-            "collective": "",
-            "deputy_for": "",
-            "position": "",
-            "signer_name": "",
-        }
-        found = False
+        """ "TM. ỦY BAN NHÂN DÂN" / "KT. CHỦ TỊCH" / "PHÓ CHỦ TỊCH" / name. What the file does
+        not say stays empty: the signer is never invented."""
+        result = {"authority": "", "collective": "", "deputy_for": "", "position": ""}
+        result["signer_name"] = ""
         for text in lines:
-            match = AUTHORITY.match(text)
-            if match and is_upper(text):
-                authority = f"{(match.group(1) or '').upper()}."
-                rest = (match.group(2) or "").strip()
-                if not result["authority"]:
-                    result["authority"] = authority
-                    if authority == "TM.":
-                        result["collective"] = rest
-                    else:
-                        result["deputy_for"] = rest
-                elif not result["deputy_for"]:
-                    result["deputy_for"] = rest
-                else:
-                    self.notes.unplaced.append(text)
-                found = True
-            elif is_upper(text) and not result["position"]:
-                result["position"] = text
-                found = True
-            elif (
-                not is_upper(text)
-                and not result["signer_name"]
-                and len(text) <= 60
-                and (not text.startswith("("))
-            ):
-                result["signer_name"] = text
-                found = True
-            else:
+            if not self._signature_line(text, result):
                 self.notes.unplaced.append(text)
-        if not found:
-            return {
-                "authority": defaults.authority,
-                "collective": defaults.collective,
-                "deputy_for": defaults.deputy_for,
-                "position": defaults.position,
-                "signer_name": "",
-                "signer_id": None,
-            }
         return {**result, "signer_id": None}
+
+    @staticmethod
+    def _signature_line(text: str, result: dict[str, str]) -> bool:
+        match = AUTHORITY.match(text)
+        if match and is_upper(text):
+            authority = f"{(match.group(1) or '').upper()}."
+            rest = (match.group(2) or "").strip()
+            if not result["authority"]:
+                result["authority"] = authority
+                result["collective" if authority == "TM." else "deputy_for"] = rest
+            elif not result["deputy_for"]:
+                result["deputy_for"] = rest
+            else:
+                return False
+            return True
+        if is_upper(text) and not result["position"] and not any(c.isdigit() for c in text):
+            result["position"] = text
+            return True
+        if not result["signer_name"] and is_name(text):
+            result["signer_name"] = text
+            return True
+        return False
+
+    def _check(self, signature: dict[str, Any]) -> None:
+        """Say what the footer lacks: no "Nơi nhận", no signing authority, no signer's name."""
+        if not self.recipients["units"] and not self.recipients["lines"]:
+            self.notes.warn(
+                "Không tìm thấy “Nơi nhận” trong văn bản; vui lòng nhập nơi nhận (hệ thống không tự "
+                "thêm).",
+                code="no_recipients",
+                path="recipients",
+            )
+        if not signature["authority"] and not signature["position"]:
+            self.notes.warn(
+                "Không tìm thấy khối chữ ký (thẩm quyền ký, chức vụ) trong văn bản; vui lòng nhập "
+                "người ký (hệ thống không tự thêm).",
+                code="no_signer",
+                path="signature",
+            )
+        elif not signature["signer_name"]:
+            self.notes.warn(
+                "Không tìm thấy họ tên người ký trong khối chữ ký; vui lòng nhập.",
+                code="no_signer_name",
+                path="signature",
+            )
+
+
+def _recipient_parts(text: str) -> list[str]:
+    """A recipients line naming two units ("Công an tỉnh; Bộ Chỉ huy Quân sự tỉnh") as two;
+    "VPUB: CVP; PCVP …" (a unit and its offices) and "Bộ GD&ĐT; (để báo cáo)" stay one."""
+    text = text.strip().rstrip(" ;.,")
+    if ":" in text:
+        return [text]
+    return [part for part in re.split(r";\s+(?=[^(a-zà-ỹđ])", text) if part.strip()]

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from .lines import Line
-from .text import Found, Rx, clean_text, fold, is_upper, plain
+from .text import Found, Rx, clean_text, fold, has_diacritics, is_upper, plain
 
 MAX_DEPTH = 3  # content.Block allows sections (0) and three levels below them
 
@@ -24,6 +25,10 @@ DOC_TYPES_BY_NAME: dict[str, str] = {
     "PHƯƠNG ÁN": "PA",
     "ĐỀ ÁN": "ĐA",
     "DỰ ÁN": "DA",
+    "CHỈ THỊ": "CT",
+    "QUY CHẾ": "QC",
+    "QUY ĐỊNH": "QyĐ",
+    "QUYẾT ĐỊNH": "QĐ",
 }
 #: Type abbreviations that may open a ký hiệu ("262/KH-UBND"); a công văn has none.
 DOC_TYPE_ABBREVIATIONS = frozenset(
@@ -38,7 +43,33 @@ SECTION_KINDS: tuple[tuple[str, str], ...] = (
     ("noi dung", "tasks"),
 )
 #: Sections where an agency heading groups that agency's tasks.
-AGENCY_SECTION_KINDS = ("tasks", "general")
+AGENCY_SECTION_KINDS = ("tasks", "general", "implementation")
+#: Points are lettered in Vietnamese alphabetical order (ND30 Phụ lục I, II.6.đ).
+VIETNAMESE_LETTERS = [
+    "a",
+    "b",
+    "c",
+    "d",
+    "đ",
+    "e",
+    "g",
+    "h",
+    "i",
+    "k",
+    "l",
+    "m",
+    "n",
+    "o",
+    "p",
+    "q",
+    "r",
+    "s",
+    "t",
+    "u",
+    "v",
+    "x",
+    "y",
+]
 
 
 SECTION = Rx(r"^(?=[ivxl])(l?x{0,3})(ix|iv|v?i{0,3})\s*(?:\.\s*|[-–)]\s+)(\S.*)$")
@@ -52,7 +83,10 @@ CLOSING = Rx(r"^tren day\b")
 RECIPIENTS = Rx(r"^noi nhan\s*:?\s*(.*)$")
 ARCHIVE = Rx(r"^luu\b\s*:?\s*(.*)$")
 AUTHORITY = Rx(r"^(tm|kt|q|tl|tuq)\s*\.\s*(\S.*)$")
-NUMBER_LINE = Rx(r"^so\s*:?\s*(\d*)\s*/\s*(\S.*)$")
+#: "Số: 262/KH-UBND"; a scan may read "Số:" as "S6:", "S0:", "56:".
+NUMBER_LINE = Rx(r"^(?:so\s*[:;.]?|(?:s[06o]|5[06o])\s*[:;.])\s*(\d*)\s*/\s*(\S.*)$")
+#: "Điều 1. …": an article of a decision.
+ARTICLE = Rx(r"^dieu\s+(\d{1,3})\s*[.:]\s*(.*)$")
 PLACE_DATE = Rx(
     r"^(?:(?P<place>[^,]+),\s*)?ngay\s*(?P<day>\d{1,2})?\s*thang\s*(?P<month>\d{1,2})?"
     r"\s*nam\s*(?P<year>\d{4})?\s*$"
@@ -77,6 +111,13 @@ INLINE_FIELD = Rx(
     r"[.;,(]\s*(?=(?:(?:don vi|co quan)\s+(?:chu tri|phoi hop|thuc hien)[^:]{0,40}:"
     r"|chu tri\s*:|phoi hop\s*:|(?:thoi gian|thoi han|tien do)(?:\s+(?:thuc hien|hoan thanh))?\s*:"
     r"|(?:du toan\s+)?kinh phi[^:]{0,15}:))"
+)
+#: A point whose text is a field or a label ("c) Thời gian thực hiện: …", "a) Nhiệm vụ: …").
+FIELD_LABEL = Rx(
+    r"^(?:(?:don vi|co quan)\s+(?:chu tri|phoi hop|thuc hien)[^:]{0,40}|chu tri|phoi hop"
+    r"|(?:thoi gian|thoi han|tien do)(?:\s+(?:thuc hien|hoan thanh|trien khai))?"
+    r"|(?:du toan\s+)?kinh phi(?:\s+(?:du kien|thuc hien))?|nhiem vu|noi dung(?:\s+thuc hien)?)"
+    r"\s*:"
 )
 KINH_GUI = Rx(r"^kinh gui\s*:?\s*(.*)$")
 SUBJECT = Rx(r"^v\s*/\s*v\b\.?\s*:?\s*(.*)$")
@@ -132,6 +173,39 @@ CONNECTIVES = frozenset(
 )
 
 
+CONNECTIVE_WORDS = frozenset(
+    [
+        "của",
+        "và",
+        "về",
+        "với",
+        "các",
+        "cho",
+        "trong",
+        "theo",
+        "tại",
+        "từ",
+        "đến",
+        "để",
+        "những",
+        "hoặc",
+        "là",
+        "được",
+        "có",
+        "trên",
+        "dưới",
+        "thuộc",
+        "nhằm",
+        "bằng",
+        "qua",
+        "giữa",
+        "vào",
+        "ra",
+        "như",
+        "mà",
+        "thì",
+    ]
+)
 TYPE_NAMES: dict[str, str] = {fold(name): name for name in DOC_TYPES_BY_NAME}
 
 
@@ -147,15 +221,77 @@ class Fields:
         return bool(self.raw)
 
 
+#: Sentences that close a body rather than give a task: "Trong quá trình thực hiện, nếu có
+#: khó khăn, vướng mắc …", "Yêu cầu các sở … nghiêm túc thực hiện./.", "Trên đây là …".
+_CLOSES = Rx(
+    r"^(?:tren day\b|trong qua trinh (?:to chuc |trien khai )?thuc hien\b|yeu cau cac\b"
+    r"|de nghi cac (?:co quan|don vi|so)\b.{0,80}(?:thuc hien|trien khai)\b)"
+)
+
+
+def closes_body(text: str) -> bool:
+    """A paragraph that ends the body ("… triển khai thực hiện./.") or says how to proceed."""
+    text = text.strip()
+    return text.endswith("./.") or bool(_CLOSES.match(text))
+
+
+_OCR_ROMAN = re.compile(r"^([IVXLl1|]{1,5})\s*([.)])\s*(?=\S)")
+_ROMAN = re.compile(r"^(?=[IVXL])X{0,3}(?:IX|IV|V?I{0,3})$")
+
+
+def repair_numbering(lines: list[Line], notes: Any) -> list[Line]:
+    """Section numbers misread by OCR ("I1." for "II.", "Il1." for "III.", "lV." for "IV.")
+    read as the roman numerals they are, when the title after them is in capitals."""
+    out = []
+    for line in lines:
+        found = _OCR_ROMAN.match(line.text)
+        rest = line.text[found.end() :] if found else ""
+        marker = found.group(1) if found else ""
+        fixed = marker.replace("l", "I").replace("1", "I").replace("|", "I")
+        if (
+            found
+            and fixed != marker
+            and marker not in ("1",)
+            and _ROMAN.match(fixed)
+            and is_upper(rest)
+        ):
+            notes.warn(
+                f"Số mục “{marker}{found.group(2)}” (có thể do nhận dạng ảnh quét) đã được đọc là "
+                f"“{fixed}.”; vui lòng kiểm tra.",
+                code="ocr_numbering",
+                text=line.text,
+            )
+            line = replace(line, text=f"{fixed}. {rest}")
+        out.append(line)
+    return out
+
+
+def next_marker(previous: str, *, numeric: bool) -> str:
+    """The number or letter ND30 puts after `previous` ("" for the first): "d" → "đ", "3" → "4"."""
+    if numeric:
+        if not previous:
+            return "1"
+        return str(int(previous) + 1) if previous.isdigit() else ""
+    if not previous:
+        return "a"
+    if previous not in VIETNAMESE_LETTERS:
+        return ""
+    index = VIETNAMESE_LETTERS.index(previous) + 1
+    return VIETNAMESE_LETTERS[index] if index < len(VIETNAMESE_LETTERS) else ""
+
+
 def parse_field(text: str, into: Fields, raw: str) -> bool:
     """Add a "Đơn vị chủ trì: …" / "Thời gian …: …" / "Kinh phí: …" line to `into`."""
     if match := LEAD.match(text):
-        into.lead.append(match.group(1) or "")
+        if value := (match.group(1) or "").strip():
+            into.lead.append(value)
     elif match := COORDINATING.match(text):
-        into.coordinating.append(match.group(1) or "")
+        if value := (match.group(1) or "").strip():
+            into.coordinating.append(value)
     elif match := TIMELINE.match(text):
         value = (match.group(1) or "").strip().rstrip(" .;")
-        into.timeline = f"{into.timeline}; {value}" if into.timeline else value
+        if value:
+            into.timeline = f"{into.timeline}; {value}" if into.timeline else value
     elif match := BUDGET.match(text):
         amount = parse_amount(f"{match.group(1)} {match.group(2) or ''}")
         if amount is None:
@@ -267,8 +403,13 @@ def continues(previous: Line, line: Line) -> bool:
         return False
     if (match := ITEM.match(previous.text)) and item_title(previous, match.group(2) or ""):
         return False
-    last_word = fold(previous.text.rsplit(" ", 1)[-1])
-    return first.isalpha() and last_word in CONNECTIVES
+    if DECIMAL.match(previous.text):
+        return False
+    last_word = previous.text.rsplit(" ", 1)[-1].lower()
+    if any(has_diacritics(c) for c in previous.text):
+        # "đô thị" does not end with "thì": compare the words as written.
+        return first.isalpha() and last_word in CONNECTIVE_WORDS
+    return first.isalpha() and fold(last_word) in CONNECTIVES
 
 
 def looks_like_agency(name: str) -> bool:

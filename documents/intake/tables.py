@@ -207,7 +207,7 @@ class _Row:
         """The heading of a group row: one cell across the table, or "I | Truyền thông"."""
         own = self.own
         if len(own) == 1 and own[0].span > 1 and not is_ordinal(own[0].text):
-            return clean_text(own[0].text)
+            return re.sub(r"^[IVXL]{1,5}\s*[.)]\s+", "", clean_text(own[0].text))
         if (
             self.content
             and not any(self.role(c) in _FIELD_ROLES for c in own)

@@ -115,9 +115,15 @@ class Notes:
         self.issues: list[dict[str, str]] = []
         self.unplaced: list[str] = []
 
-    def warn(self, message: str, *, code: str = "note", text: str = "") -> None:
+    def warn(self, message: str, *, code: str = "note", text: str = "", path: str = "") -> None:
+        """Note an issue once. `path` names the part of the content it concerns, the way the
+        editor addresses it ("signature", "recipients", "place", "sections.3",
+        "sections.1.children.0"), so that the editor shows it next to that part."""
         if all(issue["message"] != message for issue in self.issues):
-            self.issues.append({"code": code, "message": message, "text": text})
+            issue = {"code": code, "message": message, "text": text}
+            if path:
+                issue["path"] = path
+            self.issues.append(issue)
 
     @property
     def messages(self) -> list[str]:

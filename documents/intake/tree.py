@@ -7,26 +7,31 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .agencies import agency_of_heading
 from .directory import UnitDirectory
 from .grammar import (
     AGENCY_SECTION_KINDS,
+    ARTICLE,
     DECIMAL,
+    FIELD_LABEL,
     ITEM,
     MAX_DEPTH,
     PAREN,
     POINT,
     SECTION_KINDS,
     Fields,
+    closes_body,
     inline_fields,
     is_field,
     item_title,
     looks_like_agency,
+    next_marker,
     parse_field,
     section_title,
     split_bullet,
 )
 from .lines import Line
-from .text import Notes, fold, is_upper, short
+from .text import Found, Notes, fold, is_upper, short
 
 
 @dataclass
@@ -48,6 +53,20 @@ class Node:
     fields: Fields = field(default_factory=Fields)
     #: The units a heading names ("1. Sở Thông tin và Truyền thông"): lead of the tasks below.
     agency: list[str] | None = None
+    #: Groups of field lines written under the node itself, each with the lines it follows.
+    groups: list[FieldGroup] = field(default_factory=list)
+    #: The marker of the last numbered child ("a", "2"), to tell numbering that breaks ND30.
+    last_marker: str = ""
+
+
+@dataclass
+class FieldGroup:
+    """ "Đơn vị chủ trì: …" / "Thời gian: …" lines under a part, and the lines they describe:
+    node.entries[start:end] (end: how many entries there were at its last field line)."""
+
+    start: int
+    end: int
+    fields: Fields = field(default_factory=Fields)
 
 
 @dataclass
@@ -67,6 +86,8 @@ class TreeBuilder:
     def _heading(self, line: Line, stack: list[Node], scheme: str) -> tuple[int, str, str] | None:
         """(level, title, marker) when `line` opens a section (0) or a numbered part."""
         text = line.text
+        if scheme == "article" and (article := ARTICLE.match(text)):
+            return self._article(article)
         if scheme == "roman" and (title := section_title(line)) is not None:
             return 0, title, "section"
         if match := DECIMAL.match(text):
@@ -81,7 +102,14 @@ class TreeBuilder:
                 self._note_numbering(text)
                 return 0, rest, "section"
             title = item_title(line, rest)
+            if title is None and self._points_follow():
+                title = rest  # "3. Nâng cao chất lượng … ." over a), b): a heading after all
             return (1, title, "item") if title is not None else None
+        return self._lettered(line, stack)
+
+    def _lettered(self, line: Line, stack: list[Node]) -> tuple[int, str, str] | None:
+        """ "a) …" points and "1) …" parts (an enumeration "1) …;" stays text)."""
+        text = line.text
         if (match := POINT.match(text)) and (match.group(1) or "").islower():
             if "." in text[: match.start(2)]:
                 self._note_numbering(text)
@@ -95,6 +123,21 @@ class TreeBuilder:
             return base + 1, title, "paren"
         return None
 
+    def _article(self, article: Found) -> tuple[int, str, str]:
+        """ "Điều 1. Phạm vi điều chỉnh" is a titled article; "Điều 1. Ban hành kèm theo …" an
+        untitled one whose text is its first paragraph."""
+        rest = (article.group(2) or "").strip()
+        heading = len(rest) <= 120 and not rest.endswith((".", ";", ":")) and rest[:1].isupper()
+        self._article_text = "" if heading else rest
+        return 0, rest if heading else "", "article"
+
+    def _points_follow(self) -> bool:
+        following = getattr(self, "following", None)
+        if following is None or following.task_row or following.group:
+            return False
+        match = POINT.match(following.text)
+        return bool(match and (match.group(1) or "") == "a")
+
     def _note_numbering(self, text: str) -> None:
         if not self._numbering_noted:
             self._numbering_noted = True
@@ -107,21 +150,23 @@ class TreeBuilder:
             )
 
     def _agency_heading(self, title: str, *, section_kind: str, strict: bool) -> list[str] | None:
-        """[the heading as written] when the heading names agencies ("Sở Thông tin và Truyền
-        thông", "Sở TT&TT, Báo Đồng Nai"); None otherwise. `strict` (unnumbered lines) also
-        wants the heading to end with ":"."""
+        """[the unit] when the heading names units ("Sở Thông tin và Truyền thông", "Sở TT&TT,
+        Báo Đồng Nai", "Đề nghị Ủy ban Mặt trận Tổ quốc tỉnh"); None otherwise. `strict`
+        (unnumbered lines) also wants the heading to end with ":"."""
         if section_kind not in AGENCY_SECTION_KINDS:
             return None
         text = title.strip()
         name = text.rstrip(" :;.").strip()
-        if not name or ":" in name or len(name.split()) > 15 or any(c.isdigit() for c in name):
+        if not name or (strict and not text.endswith(":")):
             return None
-        if strict and not text.endswith(":"):
-            return None
-        pieces = self.directory.split_detail(name)
-        if pieces and all(found is not None for _, found in pieces):
-            return [name]
-        return [name] if looks_like_agency(name) else None
+        if ":" not in name and not any(c.isdigit() for c in name) and len(name.split()) <= 15:
+            pieces = self.directory.split_detail(name)
+            if pieces and all(found is not None for _, found in pieces):
+                return [name]
+            if looks_like_agency(name) and agency_of_heading(name):
+                return [name]
+        unit = agency_of_heading(text)
+        return [unit] if unit else None
 
     def build(self, body: list[Line], scheme: str) -> list[Node]:
         """The top-level sections of `body`, every line placed in one of them."""
@@ -131,7 +176,8 @@ class TreeBuilder:
         self.open_task: DashTask | None = None
         self.active_table: int | None = None
         self.table_base = 0
-        for line in body:
+        for index, line in enumerate(body):
+            self.following = body[index + 1] if index + 1 < len(body) else None
             self._line(line)
         return self.sections
 
@@ -139,8 +185,15 @@ class TreeBuilder:
         from_table = bool(line.task_row or line.group)
         self._enter_table(line.table if from_table else None)
         heading = None if from_table else self._heading(line, self.stack, self.scheme)
+        if heading is not None and heading[2] == "point" and FIELD_LABEL.match(heading[1]):
+            # "c) Thời gian thực hiện: …", "b) Cơ quan thực hiện:": a field, not a part.
+            if self.stack:
+                self.stack[-1].last_marker = line.text.strip()[:1].lower()
+            line, heading = Line(heading[1]), None
         if heading is not None and heading[0] == 0:
             self._open_section(heading[1], heading[2])
+            if heading[2] == "article" and self._article_text:
+                self.sections[-1].entries.append(Para(self._article_text))
             return
         if not self.stack:
             self.sections.append(Node(0, "", marker="section"))
@@ -150,7 +203,7 @@ class TreeBuilder:
             self._group_row(line.text)
         elif line.task_row is not None:
             self._task_row(line)
-        elif heading is None or not self._open_part(*heading):
+        elif heading is None or not self._open_part(*heading, line.text):
             self._text_line(line.text)
 
     def _enter_table(self, key: int | None) -> None:
@@ -200,12 +253,13 @@ class TreeBuilder:
         self.stack[-1].entries.append(task)
         self.open_task = None
 
-    def _open_part(self, level: int, title: str, marker: str) -> bool:
+    def _open_part(self, level: int, title: str, marker: str, text: str = "") -> bool:
         """Open a numbered part at `level` (1 item, 2 point, 3); False when too deep."""
         level = max(1, min(level, len(self.stack)))
         if level > MAX_DEPTH:
             return False
         del self.stack[level:]
+        self._check_order(self.stack[-1], marker, text)
         fields = Fields()
         if self._section_kind in AGENCY_SECTION_KINDS:
             title, inline = inline_fields(title)
@@ -229,18 +283,40 @@ class TreeBuilder:
         if self._inline_task(bullet, rest):
             return
         self.open_task = None
+        if (
+            not bullet
+            and _after_fields(self.stack[-1])
+            and len(self.stack) > max(1, self.table_base)
+        ):
+            # Text after a task's "Đơn vị chủ trì / Thời gian" lines is no longer the task's.
+            self.stack.pop()
+        if not bullet and (numbered := ITEM.match(text)):
+            # A numbered sentence is an item of the section: it closes the item before it.
+            del self.stack[max(1, self.table_base) :]
+            self.stack[-1].last_marker = numbered.group(1) or ""
+        elif self.stack[-1].agency is not None and closes_body(text):
+            del self.stack[max(1, self.table_base) :]
         self.stack[-1].entries.append(Para(text, bullet))
 
     def _field_line(self, text: str, bullet: str, rest: str) -> bool:
-        """ "+ Đơn vị chủ trì: …": a field of the open task (made from the line above if none)."""
+        """ "+ Đơn vị chủ trì: …": a field of the open task (made from the line above if none),
+        else of the part it stands in (one group of fields per task the part holds)."""
         if not is_field(rest):
             return False
         current = self.stack[-1]
         grouped = current.agency is not None
         if self.open_task is None and (bullet == "+" or grouped):
             self.open_task = self._dash_task(current, any_bullet=grouped)
-        target = self.open_task.fields if self.open_task is not None else current.fields
-        parse_field(rest, target, text)
+        if self.open_task is None and not current.groups and _numbered_sentence(current):
+            self.open_task = _sentence_task(current)
+        if self.open_task is not None:
+            parse_field(rest, self.open_task.fields, text)
+            return True
+        groups = current.groups
+        if not groups or groups[-1].end != len(current.entries):
+            start = groups[-1].end if groups else 0
+            groups.append(FieldGroup(start, len(current.entries)))
+        parse_field(rest, groups[-1].fields, text)
         return True
 
     def _agency_line(self, bullet: str, rest: str) -> bool:
@@ -294,6 +370,56 @@ class TreeBuilder:
             node.entries[index:] = [task]
             return task
         return None
+
+    def _check_order(self, parent: Node, marker: str, text: str) -> None:
+        """Warn when a part's number does not follow the one before it in ND30 order ("e)" after
+        "d)": the Vietnamese alphabet has "đ)" between them; "3." after "1."). The renderer
+        numbers parts afresh, so the file's numbering is corrected."""
+        if marker not in ("item", "point"):
+            return
+        written = text.strip().split(")", 1)[0].split(".", 1)[0].strip().lower()
+        if not written:
+            return
+        expected = next_marker(parent.last_marker, numeric=marker == "item")
+        parent.last_marker = written
+        if expected and written != expected:
+            self.notes.warn(
+                f"Mục “{short(text, 30)}” đánh số “{written}” sau “{_previous(expected, marker)}” "
+                f"(theo Nghị định 30 phải là “{expected}”); đã đánh số lại, vui lòng kiểm tra.",
+                code="numbering_renumbered",
+                text=text,
+                path=f"sections.{len(self.sections) - 1}",
+            )
+
+
+def _previous(expected: str, marker: str) -> str:
+    from .grammar import VIETNAMESE_LETTERS
+
+    if marker == "item":
+        return str(int(expected) - 1)
+    index = VIETNAMESE_LETTERS.index(expected)
+    return VIETNAMESE_LETTERS[index - 1] if index else ""
+
+
+def _after_fields(node: Node) -> bool:
+    """The node's last lines were its field lines (its task is complete)."""
+    return bool(node.groups) and node.groups[-1].end == len(node.entries) and node.level > 0
+
+
+def _numbered_sentence(node: Node) -> bool:
+    """The node's last entry is a numbered sentence ("1. Trên cơ sở tài liệu …, các cơ quan tổ
+    chức tuyên truyền …."): the field lines after it describe it."""
+    last = node.entries[-1] if node.entries else None
+    return isinstance(last, Para) and not last.bullet and bool(ITEM.match(last.text))
+
+
+def _sentence_task(node: Node) -> DashTask:
+    para = node.entries.pop()
+    match = ITEM.match(para.text)
+    title = (match.group(2) or "").strip() if match else para.text
+    task = DashTask(title)
+    node.entries.append(task)
+    return task
 
 
 def deepest(stack: list[Node], markers: tuple[str, ...], default: int = 0) -> int:

@@ -183,10 +183,16 @@ def test_seed_imports_with_exact_counts(seed, plan: PlanContent) -> None:
     assert [c.title for c in purpose.children] == ["Mục đích", "Yêu cầu"]
     assert [len(c.paragraphs) for c in purpose.children] == [3, 3]
     assert len(tasks.children) == 7
-    assert len(plan.all_tasks()) == 20
-    assert [len(c.all_tasks()) for c in tasks.children] == [1, 5, 8, 1, 4, 1, 0]
+    assert len(plan.all_tasks()) == 23
+    assert [len(c.all_tasks()) for c in tasks.children] == [1, 5, 8, 1, 4, 1, 1]
     assert len(budget.paragraphs) == 2 and not budget.children
-    assert len(implementation.paragraphs) == 5 and not implementation.children
+    # items 2 and 3 give tasks to a unit ("Sở Tài chính có trách nhiệm …", "Giao Sở …"): the
+    # other items keep their place between them, the renderer numbering the tasks
+    assert len(implementation.paragraphs) == 1 and len(implementation.children) == 4
+    assert [u.name for t in implementation.all_tasks() for u in t.lead_units] == [
+        "Sở Tài chính",
+        "Sở Thông tin và Truyền thông",
+    ]
     assert plan.closing.startswith("Trên đây là Kế hoạch") and plan.closing.endswith("./.")
     assert [(d.due_date, d.text[:40]) for d in plan.reporting_deadlines] == [
         ("2024-11-15", "Giao Sở Thông tin và Truyền thông chủ tr"),
@@ -314,9 +320,9 @@ def test_unknown_units_stay_as_text_with_a_warning(seed_bytes: bytes) -> None:
     ]
 
 
-def test_plain_file_without_signature_keeps_default_signature() -> None:
-    # given a small plan typed without a header or signature / when imported / then parsed, with
-    # the default signature block and the budget line read as a number
+def test_plain_file_without_signature_gets_no_invented_signature() -> None:
+    # given a small plan typed without a header or signature / when imported / then parsed, the
+    # budget line read as a number, and no signer nor "Nơi nhận" invented: each gap is said
     data = _docx(
         "KẾ HOẠCH",
         "Chuyển đổi số tỉnh Đồng Nai năm 2025",
@@ -344,7 +350,11 @@ def test_plain_file_without_signature_keeps_default_signature() -> None:
             {"title": "x", "year": 2025, "signature": result.content["signature"]}
         ).signature
     )
-    assert plan.signature.lines() == ["TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH"]
+    assert plan.signature.lines() == []
+    assert (plan.recipients.units, plan.recipients.lines) == ([], [])
+    issues = {issue["code"]: issue.get("path") for issue in result.issues}
+    assert issues["no_signer"] == "signature" and issues["no_recipients"] == "recipients"
+    assert issues["no_place"] == "place" and result.needs_review
     (task,) = plan.all_tasks()
     assert task.title == "Xây dựng kho dữ liệu dùng chung"
     assert [u.unit_id for u in task.lead_units] == [3]

@@ -23,6 +23,7 @@ from documents.intake import safety
 from documents.models import IncomingDocument, Plan
 from documents.selectors import plan_import_notes
 from documents.services import incoming_import_docx, plan_import_docx
+from tests.documents.seeds import SEED
 
 
 def _docx(*paragraphs: str) -> bytes:
@@ -219,7 +220,8 @@ def test_api_import_of_a_plan_answers_201_with_needs_review(api_urls, drafter) -
 
 
 def test_api_import_of_a_clean_plan_needs_no_review(api_urls, drafter) -> None:
-    upload = SimpleUploadedFile("ke-hoach.docx", GOOD)
+    # given a complete plan (header, body, "Nơi nhận", signature) / when imported / then clean
+    upload = SimpleUploadedFile("ke-hoach.docx", SEED.read_bytes())
     response = _api(drafter).post("/api/v1/documents/import/", {"file": upload})
     assert response.status_code == 201, response.json()
     assert (response.json()["needs_review"], response.json()["warnings"]) == (False, [])
@@ -270,7 +272,13 @@ def test_the_import_notes_of_a_plan_are_kept_for_the_drafter(drafter) -> None:
     # when the notes are read back / then they say what to place and what to check
     notes = plan_import_notes(plan=plan)
     assert notes["unplaced"] == ["(Dự thảo lần 2)"] == result.unplaced
-    assert [issue["code"] for issue in notes["issues"]] == ["unit_unmatched"]
+    # no place, no "Nơi nhận", no signer: each said too, next to the part it concerns
+    assert {(issue["code"], issue.get("path")) for issue in notes["issues"]} == {
+        ("unit_unmatched", "sections.0"),
+        ("no_place", "place"),
+        ("no_recipients", "recipients"),
+        ("no_signer", "signature"),
+    }
     assert notes["needs_review"] is True
 
 
