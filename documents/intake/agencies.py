@@ -63,7 +63,7 @@ def is_unit_phrase(text: str, *, strict: bool = True) -> bool:
     Thành phố": a name (or list of names) of units. `strict`: with no predicate in it (the
     text is the start of a sentence, not a heading or a label before ":")."""
     text = clean_text(text).strip(" :;,.")
-    if not text or len(text.split()) > MAX_UNIT_WORDS or any(c.isdigit() for c in text):
+    if not text or len(text.split()) > MAX_UNIT_WORDS or any(c.isdigit() for c in plain(text)):
         return False
     if not _UNIT_START.match(text) or _COLON_LABEL.match(text):
         return False
@@ -110,8 +110,10 @@ def _predicate(text: str) -> int | None:
     """Where the predicate after a unit starts: the first predicate word written in lower case
     ("Sở Xây dựng xây dựng kế hoạch": the second "xây dựng")."""
     for found in _PREDICATE_AT.finditer(plain(text)):
-        if text[found.start(1)].islower():
-            return found.start(1)
+        start = found.start(1)
+        after_comma = text[:start].rstrip().endswith(",")  # "các cơ quan, tổ chức khác": a noun
+        if text[start].islower() and not after_comma:
+            return start
     return None
 
 

@@ -4,6 +4,7 @@ coordinating units matched to the directory, paragraphs, children; reporting dea
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,14 @@ def _assigned(node: Node) -> Assignment | None:
     if not paras or node.fields or len(paras) > 2:
         return None
     return assignment(_unnumbered(paras[0].text))
+
+
+def _request_word(text: str) -> str:
+    """ "Đề nghị" / "Giao" opening "Đề nghị các cấp ủy …: Phối hợp …" (kept as a label)."""
+    found = re.match(
+        r"^\s*(?:\d+\.\s*|[-–+•]\s*)?((?:Đề nghị|Giao|De nghi)\b)", text, re.IGNORECASE
+    )
+    return found.group(1) if found else ""
 
 
 def _unnumbered(text: str) -> str:
@@ -180,9 +189,13 @@ def _drop_number(text: str) -> str:
 class BlockWriter:
     """Writes the tree's nodes as content blocks."""
 
-    def __init__(self, directory: UnitDirectory, notes: Notes) -> None:
+    def __init__(
+        self, directory: UnitDirectory, notes: Notes, labels: list[str] | None = None
+    ) -> None:
         self.directory = directory
         self.notes = notes
+        #: The labels read and not kept as text ("Đơn vị chủ trì:", "Giao"): the source's.
+        self.labels = labels if labels is not None else []
         self._warned_units: set[str] = set()
         self.path = ""
 
@@ -202,6 +215,8 @@ class BlockWriter:
                 seen.add(key)
                 units.append({"name": name, "unit_id": unit_id})
                 self.unit_issue(written, found)
+                if found and fold(written) != fold(found.name):
+                    self.labels.append(written)  # the name as written: "Sở TT&TT"
         return units
 
     def unit_issue(self, written: str, found: UnitMatch | None) -> None:
@@ -230,7 +245,13 @@ class BlockWriter:
         default_lead: list[str] | None = None,
         agency_title: str = "",
     ) -> dict[str, Any]:
-        lead = [unit for value in fields.lead for unit in lead_of_value(value)]
+        lead: list[str] = []
+        for value in fields.lead:
+            units = lead_of_value(value)
+            if units != [value.strip(" .")] and len(units) <= 1:
+                description = [*description, value]  # "Sở X tiến hành rà soát …": keep the text
+            lead.extend(units)
+        self.labels.extend(raw.split(":", 1)[0].strip(" -+*") + ":" for raw in fields.raw)
         if not lead and default_lead:
             lead = default_lead
             self.warn(
@@ -304,6 +325,8 @@ class BlockWriter:
         if entry.bullet != "+" and (given := assignment(_unnumbered(entry.text))):
             # "Giao Sở Tư pháp theo dõi …", "Sở Tài chính chủ trì, phối hợp …": a task.
             title = given.work if given.labelled else _unnumbered(entry.text)
+            if given.labelled and (request := _request_word(entry.text)):
+                self.labels.append(request)
             parts.add("task", self._task(title, [], Fields(lead=[given.unit])))
             return
         parts.add("para", entry.text)

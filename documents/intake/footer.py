@@ -15,7 +15,7 @@ from .blocks import BlockWriter
 from .directory import UnitDirectory
 from .grammar import ARCHIVE, AUTHORITY, BULLET, RECIPIENTS, split_bullet
 from .lines import Line
-from .text import Notes, Rx, is_upper
+from .text import Notes, Rx, fold, is_upper
 
 #: A signing form inside a line ("… ; KT. CHỦ TỊCH"): where the signature column starts.
 _FORM_INSIDE = re.compile(r"(?<=[\s;,.:])(?:TM|KT|Q|TL|TUQ)\s*\.\s*[A-ZĐÀ-Ỹ]")
@@ -141,6 +141,8 @@ class FooterReader:
         found = self.directory.lookup(name)
         if found:
             self.units.unit_issue(name, found)
+            if fold(name) != fold(found.name):
+                self.source["labels"].append(name)  # the name as written: "Đài PTTH Đồng Nai"
             if all(u["unit_id"] != found.unit_id for u in recipients["units"]):
                 recipients["units"].append({"name": found.name, "unit_id": found.unit_id})
         else:
@@ -156,8 +158,7 @@ class FooterReader:
                 self.notes.unplaced.append(text)
         return {**result, "signer_id": None}
 
-    @staticmethod
-    def _signature_line(text: str, result: dict[str, str]) -> bool:
+    def _signature_line(self, text: str, result: dict[str, str]) -> bool:
         match = AUTHORITY.match(text)
         if match and is_upper(text):
             authority = f"{(match.group(1) or '').upper()}."
@@ -167,6 +168,7 @@ class FooterReader:
                 result["collective" if authority == "TM." else "deputy_for"] = rest
             elif not result["deputy_for"]:
                 result["deputy_for"] = rest
+                self.source["labels"].append(text[: match.start(2)].strip())  # "KT."
             else:
                 return False
             return True

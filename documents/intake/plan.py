@@ -132,7 +132,7 @@ class PlanReader:
         scheme = "article" if self.content["doc_type"] == DECISION else numbering_scheme(body)
         body = self._legal_bases_and_preamble(body, scheme)
         sections = TreeBuilder(self.directory, self.notes).build(body, scheme)
-        writer = BlockWriter(self.directory, self.notes)
+        writer = BlockWriter(self.directory, self.notes, self.source["labels"])
         self.content["sections"] = [
             writer.block(node, path=f"sections.{i}") for i, node in enumerate(sections)
         ]
@@ -396,6 +396,7 @@ class PlanReader:
         self.content["preamble"] = "\n".join(found.preamble)
         if found.proposer:
             self.content["proposer"] = found.proposer
+            self.source["labels"].append(found.proposer_label)
         if scheme == "article":
             self._decision_label(found)
         return body[first_section:]

@@ -33,6 +33,7 @@ _NEXT_BASIS = Rx(
 class Preamble:
     legal_bases: list[str] = field(default_factory=list)
     proposer: str = ""
+    proposer_label: str = ""  # "Theo đề nghị của"
     preamble: list[str] = field(default_factory=list)
 
 
@@ -45,6 +46,7 @@ def split_preamble(paragraphs: list[str], *, decision: bool = False) -> Preamble
             continue
         if decision and (found := PROPOSER.match(text)):
             out.proposer = (found.group(1) or "").strip().rstrip(" .;,")
+            out.proposer_label = text[: found.start(1)].strip()
             continue
         bases, rest = _split_paragraph(text)
         out.legal_bases.extend(bases)

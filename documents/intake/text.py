@@ -36,8 +36,26 @@ def plain_char(char: str) -> str:
 
 def plain(text: str) -> str:
     """`text` in lower case without diacritics, character for character (same length), so that a
-    match on it gives positions in `text`: "Đơn vị chủ trì:" → "don vi chu tri:"."""
-    return "".join(map(plain_char, text))
+    match on it gives positions in `text`: "Đơn vị chủ trì:" → "don vi chu tri:". Digits an
+    OCR engine puts for letters inside words are read as those letters ("ph0i h0p" → "phoi
+    hop", "chu tr1" → "chu tri", "1ien" → "lien")."""
+    out = "".join(map(plain_char, text))
+    if any(c in out for c in "015"):
+        out = _OCR_DIGITS.sub(_letter, out)
+    return out
+
+
+#: A 0, 1 or 5 with a letter before or after it, inside a word.
+_OCR_DIGITS = re.compile(r"(?<=[a-z])[015]|[015](?=[a-z])")
+
+
+def _letter(found: re.Match[str]) -> str:
+    digit = found.group()
+    if digit == "1":
+        start = found.start()
+        before = found.string[start - 1] if start else " "
+        return "i" if before.isalpha() else "l"
+    return "o" if digit == "0" else "s"
 
 
 class Found:

@@ -103,7 +103,7 @@ class TreeBuilder:
                 return 0, rest, "section"
             title = item_title(line, rest)
             if title is None and self._points_follow():
-                title = rest  # "3. Nâng cao chất lượng … ." over a), b): a heading after all
+                title = rest  # "3. Nâng cao chất lượng … ." over a), b) or "-" lines: a heading
             return (1, title, "item") if title is not None else None
         return self._lettered(line, stack)
 
@@ -136,7 +136,9 @@ class TreeBuilder:
         if following is None or following.task_row or following.group:
             return False
         match = POINT.match(following.text)
-        return bool(match and (match.group(1) or "") == "a")
+        return (
+            bool(match and (match.group(1) or "") == "a") or split_bullet(following.text)[0] == "-"
+        )
 
     def _note_numbering(self, text: str) -> None:
         if not self._numbering_noted:
@@ -314,7 +316,11 @@ class TreeBuilder:
             return True
         groups = current.groups
         if not groups or groups[-1].end != len(current.entries):
-            start = groups[-1].end if groups else 0
+            # A group's lines follow the last sub-part and the group before it.
+            after_parts = max(
+                (i + 1 for i, e in enumerate(current.entries) if isinstance(e, Node)), default=0
+            )
+            start = max(groups[-1].end if groups else 0, after_parts)
             groups.append(FieldGroup(start, len(current.entries)))
         parse_field(rest, groups[-1].fields, text)
         return True

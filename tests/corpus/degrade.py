@@ -27,10 +27,11 @@ from docx.shared import Pt
 from .build import Source, build, parse
 
 FIELD = re.compile(
-    r"^[-+*\s]*(?:(?:đơn vị|cơ quan)\s+(?:chủ trì|phối hợp|thực hiện)[^:]{0,40}|chủ trì|phối hợp"
-    r"|thời gian(?:\s+thực hiện|\s+hoàn thành)?)\s*\**\s*:",
+    r"^[-+*\s]*(?:[a-zđ]\)\s*)?(?:(?:đơn vị|cơ quan)\s+(?:chủ trì|phối hợp|thực hiện)[^:]{0,40}"
+    r"|chủ trì|phối hợp|thời gian(?:\s+thực hiện|\s+hoàn thành)?)\s*\**\s*:",
     re.IGNORECASE,
 )
+NUMBERED = re.compile(r"^\**\s*(?:[IVXL]+\.|\d+(?:\.\d+)*\.?)\s")
 
 
 def strip_diacritics(text: str) -> str:
@@ -134,6 +135,8 @@ def table_twin(source: Source, tasks: list[dict]) -> bytes | None:
     while index < len(items):
         kind, value = items[index]
         group = _task_group(items, index, titles) if kind == "p" else None
+        if group is not None and not rows and not _may_start_table(items, index):
+            group = None
         if group is None:
             if rows:
                 body.append(("table", _table(rows)))
@@ -152,6 +155,17 @@ def table_twin(source: Source, tasks: list[dict]) -> bytes | None:
     return build(replace(source, body=body))
 
 
+def _may_start_table(items, index) -> bool:
+    """A task written as a numbered heading becomes a table row only where a table can start:
+    right under the heading above it (a drafter does not put item 4 in a table of its own
+    after the text of item 3)."""
+    text = str(items[index][1]).replace("*", "").strip()
+    if not NUMBERED.match(text):
+        return True
+    previous = str(items[index - 1][1]).replace("*", "").strip() if index else ""
+    return bool(NUMBERED.match(previous)) and not previous.endswith(".")
+
+
 def _key(text: str) -> str:
     text = re.sub(r"^[-+•\s]*(?:[IVXL]+\.|\d+(?:\.\d+)*\.|[a-zđ]\))?\s*", "", text.replace("*", ""))
     return re.sub(r"\s+", " ", text).strip().rstrip(":").lower()
@@ -168,7 +182,10 @@ def _task_group(items, index, titles) -> tuple[int, list[str]] | None:
     while end < len(items) and items[end][0] == "p":
         text = str(items[end][1]).replace("*", "").strip()
         match = FIELD.match(text)
-        if match:
+        if fields and text[:1].islower():  # the field's text went on after a page break
+            role = list(fields)[-1]
+            fields[role] = f"{fields[role]} {text.rstrip('.')}"
+        elif match:
             label = match.group(0).lower()
             value = text[match.end() :].strip().rstrip(".")
             role = (
@@ -177,14 +194,15 @@ def _task_group(items, index, titles) -> tuple[int, list[str]] | None:
                 else ("timeline" if "thời gian" in label else "lead")
             )
             fields[role] = f"{fields[role]}; {value}" if role in fields else value
-        elif fields or _key(text) in titles or re.match(r"^\**\s*(?:[IVXL]+\.|\d+\.)", text):
+        elif fields or _key(text) in titles or NUMBERED.match(text):
             break
         else:
             description.append(text)
         end += 1
     if "lead" not in fields:
         return None
-    content = "\n".join([title.replace("*", "").lstrip("- ").strip(), *description])
+    heading = NUMBERED.sub("", title.replace("*", "").lstrip("- ").strip()).strip().rstrip(":")
+    content = "\n".join([heading, *description])
     return end, [
         content,
         fields.get("lead", ""),
