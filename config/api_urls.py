@@ -28,6 +28,7 @@ from documents.api_compare import (
 )
 from documents.api_incoming import (
     IncomingDetailView,
+    IncomingFileView,
     IncomingImportView,
     IncomingListView,
     IncomingStartPlanView,
@@ -114,6 +115,7 @@ urlpatterns = [
     path("incoming/", IncomingListView.as_view(), name="api-incoming"),
     path("incoming/import/", IncomingImportView.as_view(), name="api-incoming-import"),
     path("incoming/<id:incoming_id>/", IncomingDetailView.as_view(), name="api-incoming-detail"),
+    path("incoming/<id:incoming_id>/file/", IncomingFileView.as_view(), name="api-incoming-file"),
     path(
         "incoming/<id:incoming_id>/start-plan/",
         IncomingStartPlanView.as_view(),

@@ -245,10 +245,11 @@ class DocumentPdfView(APIView):
 
 
 def read_docx_upload(request: Request) -> bytes:
-    """The .docx of the multipart field `file`, refused before reading when over the limit."""
+    """The .docx or PDF of the multipart field `file`, refused before reading when over the
+    limit."""
     upload = request.FILES.get("file")
     if upload is None:
-        raise InvalidInput("Vui lòng chọn tệp .docx (trường “file”).")
+        raise InvalidInput("Vui lòng chọn tệp .docx hoặc .pdf (trường “file”).")
     if upload.size > max_import_bytes():  # settings.IMPORT_MAX_BYTES
         raise InvalidInput(too_large_message())
     return upload.read()
@@ -274,11 +275,19 @@ class DocumentImportView(APIView):
                     ),
                     "warnings": serializers.ListField(child=serializers.CharField()),
                     "needs_review": serializers.BooleanField(),
+                    "issues": serializers.ListField(),
+                    "pdf": serializers.DictField(allow_null=True),
                 },
             ),
             **ERRORS,
         },
-        summary="Nhập dự thảo từ tệp .docx",
+        summary="Nhập dự thảo từ tệp .docx hoặc PDF (bản quét được nhận dạng chữ, OCR)",
+        description=(
+            "Tệp Word (.docx) hoặc PDF. PDF có lớp chữ được đọc trực tiếp; PDF quét (chỉ có "
+            "hình ảnh) được nhận dạng chữ bằng Tesseract (tiếng Việt), trong giới hạn số trang "
+            "(IMPORT_PDF_MAX_PAGES) và thời gian (IMPORT_OCR_TIME_LIMIT); vượt giới hạn trả "
+            "400 và không tạo gì. `pdf` cho biết số trang, các trang đã nhận dạng và thời gian."
+        ),
     )
     def post(self, request: Request) -> Response:
         plan, result = services.plan_import_docx(actor=request.user, data=read_docx_upload(request))
@@ -288,6 +297,8 @@ class DocumentImportView(APIView):
                 "unplaced": result.unplaced,
                 "warnings": result.warnings,
                 "needs_review": result.needs_review,
+                "issues": result.issues,
+                "pdf": result.source.get("pdf"),
             },
             status=status.HTTP_201_CREATED,
         )

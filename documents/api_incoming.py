@@ -1,4 +1,5 @@
-"""API of incoming documents (văn bản đến): register from .docx, list, read, start a plan.
+"""API of incoming documents (văn bản đến): register from .docx or PDF (a scan is read by OCR),
+list, read, download the file as it arrived, start a plan.
 
 Thin: parse, call one service, answer. Mounted under /api/v1/incoming/ by config/api_urls.py.
 """
@@ -7,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -56,6 +59,11 @@ class IncomingSerializer(serializers.ModelSerializer):
             "needs_review",
             "file_name",
             "file_sha256",
+            "content_type",
+            "arrival_number",
+            "arrival_year",
+            "reading",
+            "signatures",
             "registered_by",
             "registered_by_name",
             "registering_unit",
@@ -109,12 +117,17 @@ class IncomingImportView(APIView):
             ),
             **ERRORS,
         },
-        summary="Vào sổ văn bản đến từ tệp .docx",
+        summary="Vào sổ văn bản đến từ tệp .docx hoặc PDF (bản quét được nhận dạng chữ)",
+        description=(
+            "Văn bản nhận số đến tiếp theo trong sổ văn bản đến của đơn vị (theo năm). Tệp được "
+            "giữ nguyên như khi nhận; chữ ký số của PDF được kiểm tra khi vào sổ (`signatures`) "
+            "và có thể kiểm tra lại từ tệp gốc (GET …/file/)."
+        ),
     )
     def post(self, request: Request) -> Response:
         data = read_docx_upload(request)
         assigned = request.data.get("assigned_unit") or None
-        incoming = services.incoming_import_docx(
+        incoming = services.incoming_import_file(
             actor=request.user,
             data=data,
             file_name=request.FILES["file"].name or "",
@@ -137,6 +150,19 @@ class IncomingDetailView(APIView):
     def get(self, request: Request, incoming_id: int) -> Response:
         incoming = selectors.incoming_get_visible(user=request.user, incoming_id=incoming_id)
         return Response(IncomingSerializer(incoming).data)
+
+
+class IncomingFileView(APIView):
+    @extend_schema(
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, **ERRORS},
+        summary="Tệp gốc của văn bản đến, đúng như khi nhận (để kiểm tra chữ ký số)",
+    )
+    def get(self, request: Request, incoming_id: int) -> HttpResponse:
+        incoming = selectors.incoming_get_visible(user=request.user, incoming_id=incoming_id)
+        name, content_type, data = services.incoming_original(incoming=incoming)
+        response = HttpResponse(data, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
 
 
 class IncomingStartPlanView(APIView):

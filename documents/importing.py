@@ -10,11 +10,14 @@ the readers live in `documents/intake/`:
 - `grammar`, `text`: the words and numbering of an administrative document (Nghị định 30),
   matched on diacritics-folded text so that OCR text without diacritics reads the same;
 - `plan` (with `tables`, `tree`, `blocks`, `footer`): the plan reader;
-- `letter`: the letter reader (văn bản đến).
+- `letter`: the letter reader (văn bản đến);
+- `pdf` (with `layout`, `grid`): a PDF's text layer, or OCR of a scan (Tesseract, Vietnamese), as
+  the lines and tables the readers read; page and time limits.
 
-`import_plan_docx(data, directory=...)` returns an `ImportResult` whose `content` is accepted by
+`import_plan_file(data, directory=...)` (a .docx or a PDF; `import_plan_docx`,
+`import_plan_pdf` for one kind) returns an `ImportResult` whose `content` is accepted by
 `PlanContent.from_dict`; nothing is dropped: what cannot be placed is in `unplaced`, and every
-doubt is an issue (`needs_review`). `import_letter_docx(data)` returns a `LetterImportResult`.
+doubt is an issue (`needs_review`). `import_letter_file(data)` returns a `LetterImportResult`.
 Bad files raise `InvalidInput` with a Vietnamese message before anything is created.
 """
 
@@ -22,8 +25,16 @@ from __future__ import annotations
 
 from .intake.directory import UnitDirectory, UnitMatch, unit_key
 from .intake.grammar import DOC_TYPE_ABBREVIATIONS, DOC_TYPES_BY_NAME
-from .intake.letter import LetterImportResult, body_names, import_letter_docx, proper_body_name
-from .intake.plan import ImportResult, import_plan_docx
+from .intake.letter import (
+    LetterImportResult,
+    body_names,
+    import_letter_docx,
+    import_letter_file,
+    import_letter_pdf,
+    proper_body_name,
+)
+from .intake.pdf import is_pdf
+from .intake.plan import ImportResult, import_plan_docx, import_plan_file, import_plan_pdf
 from .intake.safety import check_docx, max_import_bytes, too_large_message
 from .intake.text import clean_text, fold, plain
 
@@ -39,7 +50,12 @@ __all__ = [
     "clean_text",
     "fold",
     "import_letter_docx",
+    "import_letter_file",
+    "import_letter_pdf",
     "import_plan_docx",
+    "import_plan_file",
+    "import_plan_pdf",
+    "is_pdf",
     "max_import_bytes",
     "plain",
     "proper_body_name",

@@ -439,9 +439,30 @@ class PlanVersionSeen(models.Model):
         return f"{self.user_id} saw {self.plan_id} v{self.version_number}"
 
 
+class IncomingRegister(models.Model):
+    """Sổ văn bản đến: one arrival number sequence (số đến) per registering unit and year,
+    restarting at 1 each year; locked while a number is taken, like the outgoing register."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="incoming_registers")
+    year = models.PositiveIntegerField()
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "year"], name="unique_incoming_register_per_unit_year"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id}/{self.year}: {self.last_number}"
+
+
 class IncomingDocument(models.Model):
     """A document received (văn bản đến), e.g. a ministry's guidance: registered from its Word
-    file by a user of a unit, possibly assigned to a unit with a deadline, and the start of plans.
+    file or PDF (a scan is read by OCR) by a user of a unit, with its arrival number (số đến),
+    possibly assigned to a unit with a deadline, and the start of plans. The file is kept as it
+    arrived, so that a signed PDF's signatures can be verified again.
 
     Visible to the registering user's unit and to the assigned unit (selectors).
     """
@@ -465,6 +486,16 @@ class IncomingDocument(models.Model):
     warnings = models.JSONField(_("cảnh báo khi nhập"), default=list, blank=True)
     file_name = models.CharField(_("tên tệp"), max_length=255, blank=True)
     file_sha256 = models.CharField(_("mã băm SHA-256 của tệp"), max_length=64, db_index=True)
+    #: The file exactly as it arrived (empty for documents registered before it was kept).
+    original = models.BinaryField(_("tệp gốc"), blank=True, default=b"", editable=False)
+    content_type = models.CharField(_("loại tệp"), max_length=100, blank=True)
+    #: How a PDF was read: pages, pages recognised by OCR, seconds, OCR confidence.
+    reading = models.JSONField(_("cách đọc tệp"), default=dict, blank=True)
+    #: The verification of a PDF's signatures when it was registered (report of
+    #: signing.verification): status, message, signatures.
+    signatures = models.JSONField(_("chữ ký số khi vào sổ"), default=dict, blank=True)
+    arrival_number = models.PositiveIntegerField(_("số đến"), null=True, blank=True)
+    arrival_year = models.PositiveIntegerField(_("năm của sổ đến"), null=True, blank=True)
     registered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("người vào sổ"),
@@ -498,7 +529,11 @@ class IncomingDocument(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["registering_unit", "file_sha256"], name="unique_incoming_file_per_unit"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["registering_unit", "arrival_year", "arrival_number"],
+                name="unique_arrival_number_per_unit_year",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -507,3 +542,14 @@ class IncomingDocument(models.Model):
     @property
     def needs_review(self) -> bool:
         return bool(self.unplaced or self.warnings)
+
+    @property
+    def arrival_text(self) -> str:
+        """ "Số đến: 12/2025", or "" for a document registered before arrival numbers."""
+        if self.arrival_number is None:
+            return ""
+        return f"{self.arrival_number}/{self.arrival_year}"
+
+    @property
+    def is_pdf(self) -> bool:
+        return self.content_type == "application/pdf"

@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
-DEBIAN_PACKAGES=(libreoffice-writer-nogui fonts-liberation2 python3-uno chromium softhsm2 poppler-utils gettext)
+DEBIAN_PACKAGES=(libreoffice-writer-nogui fonts-liberation2 python3-uno chromium softhsm2 poppler-utils gettext
+  tesseract-ocr tesseract-ocr-vie)
 
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do

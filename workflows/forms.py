@@ -65,20 +65,21 @@ class PlanCreateForm(forms.Form):
 
 
 class PlanImportForm(forms.Form):
-    """A drafter's Word file (.docx) to start the plan from."""
+    """A drafter's Word file (.docx) or PDF (a scan is read by OCR) to start the plan from."""
 
     file = forms.FileField(
-        label=_("Tệp Word (.docx)"), widget=forms.ClearableFileInput(attrs={"accept": ".docx"})
+        label=_("Tệp Word (.docx) hoặc PDF"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".docx,.pdf"}),
     )
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
-        if not upload.name.lower().endswith(".docx"):
-            raise forms.ValidationError(gettext("Chỉ nhận tệp Word định dạng .docx."))
+        if not upload.name.lower().endswith((".docx", ".pdf")):
+            raise forms.ValidationError(gettext("Chỉ nhận tệp Word (.docx) hoặc PDF."))
         if upload.size > max_import_bytes():  # settings.IMPORT_MAX_BYTES, as the API
             raise forms.ValidationError(too_large_message())
-        # What is inside (password, zip bomb, broken XML…) is checked by the importer, which
-        # gives the precise reason.
+        # What is inside (password, zip bomb, broken XML, too many pages…) is checked by the
+        # importer, which gives the precise reason.
         return upload
 
 

@@ -8,7 +8,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
-from . import views
+from . import import_progress, views
 
 urlpatterns = [
     path("", include("workflows.urls_compare")),
@@ -22,6 +22,7 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("", views.home, name="home"),
     path("ke-hoach/moi/", views.plan_create, name="plan-create"),
+    path("nhap-tep/tien-do/<str:token>/", import_progress.import_progress, name="import-progress"),
     path("ke-hoach/<id:plan_id>/", views.plan_detail, name="plan-detail"),
     path("ke-hoach/<id:plan_id>/sua/", views.plan_edit, name="plan-edit"),
     path("ke-hoach/<id:plan_id>/y-kien/", views.plan_consultations, name="plan-consultations"),

@@ -11,6 +11,7 @@ from . import views_incoming
 urlpatterns = [
     path("van-ban-den/", views_incoming.incoming_list, name="incoming-list"),
     path("van-ban-den/<id:incoming_id>/", views_incoming.incoming_detail, name="incoming-detail"),
+    path("van-ban-den/<id:incoming_id>/tep/", views_incoming.incoming_file, name="incoming-file"),
     path(
         "van-ban-den/<id:incoming_id>/tao-ke-hoach/",
         views_incoming.incoming_start_plan,

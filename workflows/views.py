@@ -341,7 +341,7 @@ def plan_create(request: HttpRequest) -> HttpResponse:
             if mode == "import":
                 import_form = PlanImportForm(request.POST, request.FILES, prefix="import")
                 if import_form.is_valid():
-                    plan = _import_docx(request, import_form.cleaned_data["file"].read())
+                    plan = _import_file(request, import_form.cleaned_data["file"].read())
                     return redirect("plan-edit", plan_id=plan.pk)
             else:
                 blank_form = PlanCreateForm(request.POST, prefix="blank")
@@ -362,14 +362,30 @@ def plan_create(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _import_docx(request: HttpRequest, data: bytes) -> Plan:
+def _import_file(request: HttpRequest, data: bytes) -> Plan:
+    """Import the Word file or PDF; the page follows a scan's OCR (import_progress)."""
+    from .import_progress import progress_reporter
+
     try:
-        plan, result = documents.plan_import_docx(actor=request.user, data=data)
+        plan, result = documents.plan_import_docx(
+            actor=request.user, data=data, progress=progress_reporter(request)
+        )
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
         # A damaged file is bad input, not a server error.
-        logger.info("docx import refused: %r", exc)
-        raise InvalidInput(_("Không đọc được nội dung tệp Word này.")) from exc
-    messages.success(request, _("Đã nhập kế hoạch từ tệp Word. Vui lòng kiểm tra lại nội dung."))
+        logger.info("import refused: %r", exc)
+        raise InvalidInput(_("Không đọc được nội dung tệp này.")) from exc
+    pdf = result.source.get("pdf") or {}
+    if pdf.get("ocr_pages"):
+        messages.success(
+            request,
+            _(
+                "Đã nhập kế hoạch từ tệp PDF quét: đã nhận dạng chữ %(count)d trang trong "
+                "%(seconds)s giây. Vui lòng kiểm tra kỹ nội dung."
+            )
+            % {"count": len(pdf["ocr_pages"]), "seconds": round(pdf.get("seconds") or 0)},
+        )
+    else:
+        messages.success(request, _("Đã nhập kế hoạch từ tệp. Vui lòng kiểm tra lại nội dung."))
     warnings = list(getattr(result, "warnings", None) or [])
     for warning in warnings[:5]:
         messages.warning(request, str(warning))

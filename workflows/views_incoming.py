@@ -1,5 +1,7 @@
-"""Pages of incoming documents (văn bản đến): the list with an upload form, one document, and
-"Tạo kế hoạch từ văn bản này". Thin edges: parse, call one service, answer."""
+"""Pages of incoming documents (văn bản đến): the list with an upload form (Word or PDF, a scan
+read by OCR with a progress bar), one document with its arrival number, its file as it arrived
+and the verification of its signatures, and "Tạo kế hoạch từ văn bản này". Thin edges: parse,
+call one service, answer."""
 
 from __future__ import annotations
 
@@ -22,13 +24,16 @@ from documents import services as documents
 from documents.importing import max_import_bytes, too_large_message
 from documents.selectors import incoming_get_visible, incoming_list_visible
 
+from .import_progress import progress_reporter
+
 
 class IncomingImportForm(forms.Form):
-    """A received document's Word file, and optionally the unit to handle it and by when."""
+    """A received document's Word file or PDF, and optionally the unit to handle it and by
+    when."""
 
     file = forms.FileField(
-        label=_("Tệp Word của văn bản đến (.docx)"),
-        widget=forms.ClearableFileInput(attrs={"accept": ".docx"}),
+        label=_("Tệp của văn bản đến (Word .docx hoặc PDF, kể cả bản quét)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".docx,.pdf"}),
     )
     assigned_unit = forms.ModelChoiceField(
         label=_("Đơn vị được giao xử lý"),
@@ -42,8 +47,8 @@ class IncomingImportForm(forms.Form):
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
-        if not upload.name.lower().endswith(".docx"):
-            raise forms.ValidationError(gettext("Chỉ nhận tệp Word định dạng .docx."))
+        if not upload.name.lower().endswith((".docx", ".pdf")):
+            raise forms.ValidationError(gettext("Chỉ nhận tệp Word (.docx) hoặc PDF."))
         if upload.size > max_import_bytes():  # settings.IMPORT_MAX_BYTES
             raise forms.ValidationError(too_large_message())
         return upload
@@ -73,12 +78,13 @@ def incoming_list(request: HttpRequest) -> HttpResponse:
             upload = form.cleaned_data["file"]
             unit = form.cleaned_data["assigned_unit"]
             try:
-                incoming = documents.incoming_import_docx(
+                incoming = documents.incoming_import_file(
                     actor=request.user,
                     data=upload.read(),
                     file_name=upload.name,
                     assigned_unit_id=unit.pk if unit else None,
                     deadline=form.cleaned_data["deadline"],
+                    progress=progress_reporter(request),
                 )
             except DomainError as exc:
                 messages.error(request, exc.message)
@@ -86,8 +92,11 @@ def incoming_list(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    gettext("Đã vào sổ văn bản đến %(number)s.")
-                    % {"number": incoming.number or incoming.subject},
+                    gettext("Đã vào sổ văn bản đến %(number)s, số đến %(arrival)s.")
+                    % {
+                        "number": incoming.number or incoming.subject,
+                        "arrival": incoming.arrival_text,
+                    },
                 )
                 for warning in incoming.warnings[:5]:
                     messages.warning(request, str(warning))
@@ -109,18 +118,37 @@ def incoming_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def incoming_detail(request: HttpRequest, incoming_id: int) -> HttpResponse:
-    """One incoming document as received, with the plans started from it."""
+    """One incoming document as received, with the plans started from it; `?kiem-tra-chu-ky`
+    verifies the signatures of the file as it arrived, now."""
     incoming = incoming_get_visible(user=request.user, incoming_id=incoming_id)
+    verification = None
+    if "kiem-tra-chu-ky" in request.GET:
+        try:
+            verification = documents.incoming_verify_signatures(incoming=incoming).as_dict()
+        except DomainError as exc:
+            messages.error(request, exc.message)
     return render(
         request,
         "pages/incoming_detail.html",
         {
             "incoming": incoming,
+            "verification": verification,
             "plans": list(incoming.plans.select_related("drafting_unit")),
             "can_start_plan": request.user.role == User.Role.DRAFTER,
             "is_overdue": bool(incoming.deadline and incoming.deadline < timezone.localdate()),
         },
     )
+
+
+@login_required
+@require_GET
+def incoming_file(request: HttpRequest, incoming_id: int) -> HttpResponse:
+    """The file as it arrived (a signed PDF stays verifiable: its bytes are not changed)."""
+    incoming = incoming_get_visible(user=request.user, incoming_id=incoming_id)
+    name, content_type, data = documents.incoming_original(incoming=incoming)
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @login_required

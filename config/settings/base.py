@@ -240,9 +240,14 @@ PDF_CONVERSION_TIMEOUT = int(os.environ.get("PDF_CONVERSION_TIMEOUT", "120"))
 # Conversions kept by content hash: an unchanged document is converted once ("" turns it off).
 PDF_CACHE_DIR = os.environ.get("PDF_CACHE_DIR", str(VAR_DIR / "pdf-cache"))
 PDF_CACHE_MAX_FILES = int(os.environ.get("PDF_CACHE_MAX_FILES", "500"))
-# Largest Word file accepted for import (browser and API), in bytes; the importer also refuses
-# archives that expand beyond 50 MB or more than 100 times (documents/intake/safety.py).
+# Largest Word file or PDF accepted for import (browser and API), in bytes; the importer also
+# refuses archives that expand beyond 50 MB or more than 100 times (documents/intake/safety.py).
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(10 * 1024 * 1024)))
+# PDFs (documents/intake/pdf.py): most pages in one import; seconds OCR of a scan may take in
+# all (Tesseract, Vietnamese); pages recognised at once (default: one per CPU, up to 4).
+IMPORT_PDF_MAX_PAGES = int(os.environ.get("IMPORT_PDF_MAX_PAGES", "30"))
+IMPORT_OCR_TIME_LIMIT = int(os.environ.get("IMPORT_OCR_TIME_LIMIT", "300"))
+IMPORT_OCR_WORKERS = int(os.environ.get("IMPORT_OCR_WORKERS", str(min(4, os.cpu_count() or 1))))
 
 # SIGNING
 SIGNING_DIR = Path(os.environ.get("SIGNING_DIR", VAR_DIR / "signing"))

@@ -235,35 +235,59 @@ def closes_body(text: str) -> bool:
     return text.endswith("./.") or bool(_CLOSES.match(text))
 
 
-_OCR_ROMAN = re.compile(r"^([IVXLl1|]{1,5})\s*([.)])\s*(?=\S)")
+_OCR_ROMAN = re.compile(r"^([IVXLl1|!HU]{1,5})\s*([.)]?)\s+(?=\S)|^([IVXLl1|!HU]{1,5})([.)])(?=\S)")
 _ROMAN = re.compile(r"^(?=[IVXL])X{0,3}(?:IX|IV|V?I{0,3})$")
+_ROMANS = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII")
+#: What OCR reads for the strokes of a roman numeral: "l", "1", "|", "!" for "I"; "H" or "U"
+#: for "II" (two strokes joined by a serif).
+_ROMAN_STROKES = str.maketrans({"l": "I", "1": "I", "|": "I", "!": "I", "H": "II", "U": "II"})
 
 
 def repair_numbering(lines: list[Line], notes: Any) -> list[Line]:
-    """Section numbers misread by OCR ("I1." for "II.", "Il1." for "III.", "lV." for "IV.")
-    read as the roman numerals they are, when the title after them is in capitals."""
+    """Section numbers misread by OCR ("I1." or "H." for "II.", "Il1." for "III.", "lV." for
+    "IV.", "II" for "III." after "II.") read as the roman numerals they are, when the title
+    after them is in capitals."""
     out = []
+    previous = ""
     for line in lines:
         found = _OCR_ROMAN.match(line.text)
-        rest = line.text[found.end() :] if found else ""
-        marker = found.group(1) if found else ""
-        fixed = marker.replace("l", "I").replace("1", "I").replace("|", "I")
-        if (
-            found
-            and fixed != marker
-            and marker not in ("1",)
-            and _ROMAN.match(fixed)
-            and is_upper(rest)
-        ):
-            notes.warn(
-                f"Số mục “{marker}{found.group(2)}” (có thể do nhận dạng ảnh quét) đã được đọc là "
-                f"“{fixed}.”; vui lòng kiểm tra.",
-                code="ocr_numbering",
-                text=line.text,
-            )
-            line = replace(line, text=f"{fixed}. {rest}")
+        if found and is_upper(line.text[found.end() :]) and len(line.text) < 200:
+            line = _repaired_roman(line, found, previous, notes)
+            marker = line.text.split(".", 1)[0] if "." in line.text[:6] else ""
+            previous = marker if _ROMAN.match(marker) else previous
         out.append(line)
     return out
+
+
+def _repaired_roman(line: Line, found: re.Match[str], previous: str, notes: Any) -> Line:
+    marker = found.group(1) or found.group(3)
+    dot = found.group(2) or found.group(4) or ""
+    rest = line.text[found.end() :].strip()
+    fixed = marker.translate(_ROMAN_STROKES)
+    expected = _ROMANS[_ROMANS.index(previous) + 1] if previous in _ROMANS[:-1] else "I"
+    if fixed != expected and (not dot or fixed == previous) and _one_apart(fixed, expected):
+        fixed = expected  # "II KINH PHÍ" after "II.": a stroke and the dot lost
+    if (fixed == marker and dot) or marker == "1" or not _ROMAN.match(fixed):
+        return line
+    if not dot and fixed != expected:
+        return line
+    notes.warn(
+        f"Số mục “{marker}{dot}” (có thể do nhận dạng ảnh quét) đã được đọc là “{fixed}.”; "
+        "vui lòng kiểm tra.",
+        code="ocr_numbering",
+        text=line.text,
+    )
+    return replace(line, text=f"{fixed}. {rest}")
+
+
+def _one_apart(a: str, b: str) -> bool:
+    """One letter added, dropped or changed."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    shorter, longer = sorted((a, b), key=len)
+    return any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer)))
 
 
 def next_marker(previous: str, *, numeric: bool) -> str:

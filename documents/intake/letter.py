@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from .directory import UNIT_STOPWORDS
 from .grammar import (
@@ -59,6 +60,8 @@ class LetterImportResult:
     warnings: list[str] = field(default_factory=list)
     issues: list[dict[str, str]] = field(default_factory=list)
     needs_review: bool = False
+    #: How a PDF was read (pages, pages recognised by OCR, time, confidence); None for Word.
+    pdf: dict[str, Any] | None = None
 
 
 def initials(name: str) -> str:
@@ -94,6 +97,30 @@ def import_letter_docx(data: bytes, *, max_bytes: int | None = None) -> LetterIm
     document = open_docx(data, max_bytes=max_bytes)
     lines, _tables = document_lines(document)
     return LetterReader(lines).run()
+
+
+def import_letter_pdf(
+    data: bytes, *, max_bytes: int | None = None, progress: Any = None
+) -> LetterImportResult:
+    """Read a received document from a PDF: its text layer, or OCR for a scan. What the PDF
+    reader said (pages, OCR) is in `pdf`."""
+    from .pdf import read_pdf
+
+    text = read_pdf(data, max_bytes=max_bytes, progress=progress)
+    result = LetterReader(text.lines).run()
+    result.pdf = text.record()
+    return result
+
+
+def import_letter_file(
+    data: bytes, *, max_bytes: int | None = None, progress: Any = None
+) -> LetterImportResult:
+    """A received document from a Word file or a PDF, told apart by their first bytes."""
+    from .pdf import is_pdf
+
+    if is_pdf(data):
+        return import_letter_pdf(data, max_bytes=max_bytes, progress=progress)
+    return import_letter_docx(data, max_bytes=max_bytes)
 
 
 def body_names(lines: Sequence[str]) -> list[str]:

@@ -457,3 +457,40 @@ class PlanReader:
 
 def _has_tasks(block: dict[str, Any]) -> bool:
     return bool(block["tasks"]) or any(_has_tasks(child) for child in block["children"])
+
+
+def import_plan_pdf(
+    data: bytes,
+    *,
+    directory: Sequence[tuple[int, str, str]],
+    place: str = "",
+    max_bytes: int | None = None,
+    progress: Any = None,
+) -> ImportResult:
+    """Read a plan from a PDF: its text layer, or OCR for a scan (documents/intake/pdf.py).
+    `progress(pages_done, pages_total)` is called as pages are read. What OCR said about the
+    file (pages recognised, time, confidence) is in `source["pdf"]`."""
+    from .pdf import read_pdf
+
+    text = read_pdf(data, max_bytes=max_bytes, progress=progress)
+    result = read_plan(text.lines, text.tables, directory, place=place)
+    result.source["pdf"] = text.record()
+    return result
+
+
+def import_plan_file(
+    data: bytes,
+    *,
+    directory: Sequence[tuple[int, str, str]],
+    place: str = "",
+    max_bytes: int | None = None,
+    progress: Any = None,
+) -> ImportResult:
+    """A plan from a Word file or a PDF, told apart by their first bytes."""
+    from .pdf import is_pdf
+
+    if is_pdf(data):
+        return import_plan_pdf(
+            data, directory=directory, place=place, max_bytes=max_bytes, progress=progress
+        )
+    return import_plan_docx(data, directory=directory, place=place, max_bytes=max_bytes)
