@@ -36,7 +36,7 @@ from docx import Document
 from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_COLOR_INDEX, WD_LINE_SPACING
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt, RGBColor
@@ -172,6 +172,18 @@ def format_archive_line(archive: str) -> str:
     match = re.match(r"(?i)^lưu\s*:?\s*(.*)$", text)
     text = f"Lưu: {match.group(1)}".rstrip(": ") if match else f"Lưu: {text}"
     return f"- {text}."
+
+
+#: What a draft lacks, written where it belongs and highlighted, never filled with a default: an
+#: imported file without "Nơi nhận" or without a signature block (documents/intake/footer.py).
+GAP_RECIPIENTS = "[Chưa có nơi nhận: bổ sung trước khi trình ký]"
+GAP_SIGNATURE = "[Chưa có thẩm quyền ký, chức vụ và người ký: chọn người ký]"
+
+
+def _gap(paragraph: Paragraph, text: str, *, size: float = BODY_SIZE) -> None:
+    """A visibly marked empty place: italic, highlighted."""
+    run = _run(paragraph, text, size=size, italic=True)
+    run.font.highlight_color = WD_COLOR_INDEX.YELLOW
 
 
 def format_drafter_mark(initials: str, copies: int | None) -> str:
@@ -1165,6 +1177,12 @@ class _DocumentRenderer:
             names.insert(0, "Như trên")
         return [f"- {name};" for name in names] + [format_archive_line(recipients.archive)]
 
+    def _lacks_recipients(self) -> bool:
+        """No recipient at all: none listed and no "Kính gửi" ("Như trên")."""
+        recipients = self.content.recipients
+        names = (*recipients.lines, *(u.name for u in recipients.units))
+        return not self.content.addressees and not any(_clean_item(n) for n in names)
+
     def _footer_table(self) -> None:
         """Ô 9b "Nơi nhận" on the left, level with ô 7a; the signature block on the right."""
         table = _borderless_table(self.document, self.widths)
@@ -1176,6 +1194,10 @@ class _DocumentRenderer:
         paragraph = _cell_paragraph(left, first)
         _format(paragraph, align=WD_ALIGN_PARAGRAPH.LEFT, first_line=False, before=6, after=0)
         _run(paragraph, "Nơi nhận:", size=12, bold=True, italic=True)
+        if self._lacks_recipients():
+            paragraph = _cell_paragraph(left, first)
+            _format(paragraph, align=WD_ALIGN_PARAGRAPH.LEFT, first_line=False, after=0)
+            _gap(paragraph, GAP_RECIPIENTS, size=11)
         for line in self._recipient_lines():
             paragraph = _cell_paragraph(left, first)
             _format(paragraph, align=WD_ALIGN_PARAGRAPH.LEFT, first_line=False, after=0)
@@ -1190,6 +1212,10 @@ class _DocumentRenderer:
         first = [True]
         signature = self.content.signature
         lines = signature.lines(individual=self.content.is_issued_by_individual)
+        if not lines and not signature.signer_name:
+            paragraph = _cell_paragraph(right, first)
+            _format(paragraph, align=WD_ALIGN_PARAGRAPH.CENTER, first_line=False, before=6, after=0)
+            _gap(paragraph, GAP_SIGNATURE)
         for index, line in enumerate(lines):
             paragraph = _cell_paragraph(right, first)
             _format(

@@ -35,6 +35,24 @@ def is_name(text: str) -> bool:
     return len(text) <= 40 and bool(_NAME.match(text))
 
 
+#: Words of a position or a body, never of a person's name written in capitals.
+_OFFICE_WORDS = frozenset(
+    ["chu", "tich", "pho", "giam", "doc", "chanh", "uy", "ban", "bo", "so", "quyen", "tong", "cuc"]
+)
+
+
+def is_upper_name(text: str) -> bool:
+    """A name in capitals under the position ("NGUYỄN VĂN ANH"), not a position."""
+    text = text.strip()
+    words = fold(text).split()
+    return (
+        is_upper(text)
+        and 2 <= len(words) <= 5
+        and is_name(text.title())
+        and not _OFFICE_WORDS.intersection(words)
+    )
+
+
 def split_across(text: str) -> tuple[str, str]:
     """(left, right) of a line that holds both columns of the footer; (text, "") otherwise; ("",
     text) for a line of the signature alone."""
@@ -175,7 +193,7 @@ class FooterReader:
         if is_upper(text) and not result["position"] and not any(c.isdigit() for c in text):
             result["position"] = text
             return True
-        if not result["signer_name"] and is_name(text):
+        if not result["signer_name"] and (is_name(text) or is_upper_name(text)):
             result["signer_name"] = text
             return True
         return False

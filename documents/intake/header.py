@@ -38,7 +38,7 @@ def split_header_line(text: str) -> list[str]:
     found = _DATE_INSIDE.search(stripped)
     if found and found.start() > 0:
         start = _place_start(stripped, found.start())
-        if start > 0:
+        if start > 0 and not stripped[start:].lstrip().startswith(","):
             return [stripped[:start].strip(), stripped[start:].strip()]
     return [stripped] if stripped else []
 
@@ -139,7 +139,7 @@ class HeaderReader:
                 f"Ngày ban hành “{text}” không đọc được thành một ngày hợp lệ; vui lòng kiểm tra.",
                 code="date_invalid",
                 text=text,
-                path="place",
+                path="date",
             )
 
     def _check(self) -> None:

@@ -342,6 +342,85 @@
   }
 
   // ------------------------------------------------------------------------------------------
+  // Import notes: every doubt the importer noted (documents/intake, ImportResult.issues) is shown
+  // next to the part it concerns ("path": "sections.2.children.0", "signature", "recipients",
+  // "title", "place", "date"), and stays with that part when sections are moved.
+
+  const issuesScript = document.getElementById("import-issues");
+  const importIssues = issuesScript ? JSON.parse(issuesScript.textContent) || [] : [];
+  const notesByTarget = new Map(); // a block, task or appendix object, or a field name → issues
+
+  function resolveIssuePath(path) {
+    const parts = String(path || "").split(".").filter(Boolean);
+    if (!parts.length) return null;
+    if (parts[0] !== "sections" && parts[0] !== "appendices") return parts[0];
+    let node = state;
+    for (let i = 0; i + 1 < parts.length; i += 2) {
+      const list = node[parts[i]];
+      const next = Array.isArray(list) ? list[Number(parts[i + 1])] : undefined;
+      if (!next) break;
+      openState.set(next, true); // open the way down to it
+      node = next;
+    }
+    return node === state ? null : node;
+  }
+
+  importIssues.forEach((issue, index) => {
+    issue.anchor = "import-issue-" + (index + 1);
+    const target = resolveIssuePath(issue.path);
+    if (target == null) return;
+    if (!notesByTarget.has(target)) notesByTarget.set(target, []);
+    notesByTarget.get(target).push(issue);
+  });
+
+  /** The path of `target` in `node` ("sections.1.children.0"), or null. */
+  function pathOf(target, node, prefix) {
+    for (const key of ["sections", "children", "tasks", "appendices"]) {
+      const list = node[key];
+      if (!Array.isArray(list)) continue;
+      for (let i = 0; i < list.length; i += 1) {
+        const path = (prefix ? prefix + "." : "") + key + "." + i;
+        if (list[i] === target) return path;
+        const found = pathOf(target, list[i], path);
+        if (found) return found;
+      }
+    }
+    return null;
+  }
+
+  /** After a save the content is new objects: the notes follow their parts by position. */
+  function moveNotes(oldState, newState) {
+    const moved = [];
+    notesByTarget.forEach((issues, target) => {
+      const path = typeof target === "string" ? target : pathOf(target, oldState, "");
+      if (path) moved.push([path, issues]);
+    });
+    notesByTarget.clear();
+    const previous = state;
+    state = newState;
+    moved.forEach(([path, issues]) => {
+      const target = resolveIssuePath(path);
+      if (target != null) notesByTarget.set(target, issues);
+    });
+    state = previous;
+  }
+
+  function importNotes(target) {
+    const issues = notesByTarget.get(target);
+    if (!issues || !issues.length) return null;
+    return h("div", { class: "import-note", role: "note" },
+      ...issues.map((issue) => h("p", { id: issue.anchor, class: "alert alert-warning import-note__item" },
+        h("strong", { text: t("Cần kiểm tra:") }), " ", issue.message,
+        issue.text ? h("span", {}, " — ", h("q", { text: issue.text })) : null)));
+  }
+
+  function noteBadge(target) {
+    return notesByTarget.has(target)
+      ? h("span", { class: "badge badge-warning", text: t("Cần kiểm tra") })
+      : null;
+  }
+
+  // ------------------------------------------------------------------------------------------
   // Numbering (as the document reads: I., 1., a), -)
 
   function roman(n) {
@@ -471,11 +550,14 @@
         }),
         textInput(t("Năm"), () => String(state.year), (v) => { state.year = v; }, { type: "number", min: 2000, max: 2100 }),
         textInput(t("Địa danh"), () => state.place, (v) => { state.place = v; }, { placeholder: t("Ví dụ: Đồng Nai") })),
+      importNotes("place"),
+      importNotes("date"),
       textInput(isLetter() ? t("Trích yếu (V/v …)") : t("Trích yếu"), () => state.title, (v) => { state.title = v; }, {
         required: true,
         placeholder: isLetter() ? t("V/v báo cáo kết quả công tác năm 2024")
           : isDecision() ? t("Về việc thành lập Tổ công tác …") : t("Hoạt động … năm 2024"),
       }),
+      importNotes("title"),
       h("div", { class: "grid-3" },
         select(t("Độ khẩn"), levelOptions(URGENCY), () => state.urgency, (v) => { state.urgency = v; }),
         select(t("Độ mật"), levelOptions(SECRECY), () => state.secrecy, (v) => { state.secrecy = v; }),
@@ -514,7 +596,7 @@
   function renderTask(task, list, index) {
     const budgetHint = h("p", { class: "help", text: formatVnd(task.budget_vnd) });
     const summary = h("span", { class: "collapsible__title" },
-      h("span", { class: "badge badge-info", text: t("Nhiệm vụ") }), " ", task.title || t("(chưa có tên)"));
+      h("span", { class: "badge badge-info", text: t("Nhiệm vụ") }), noteBadge(task), " ", task.title || t("(chưa có tên)"));
     const titleInput = textInput(t("Tên nhiệm vụ"), () => task.title, (v) => { task.title = v; }, {
       required: true,
       focusKey: task === focusAfterRender ? "focus" : null,
@@ -535,6 +617,7 @@
     return h("div", { class: "editor-task" },
       collapsible(task, task === focusAfterRender || !task.title, summary,
         itemTools(list, index, t("nhiệm vụ này")),
+        importNotes(task),
         titleInput,
         linesArea(t("Nội dung, yêu cầu (mỗi dòng một đoạn)"), task.description),
         h("div", { class: "grid-2" },
@@ -550,9 +633,10 @@
     const fallback = depth === 0 ? kindLabels[block.kind] || ""
       : block.tasks.length ? "— " + block.tasks[0].title : "";
     const summary = h("span", { class: "collapsible__title" },
-      h("strong", { text: label }), " ", block.title || fallback);
+      h("strong", { text: label }), noteBadge(block), " ", block.title || fallback);
     const body = [
       itemTools(list, index, t("mục này")),
+      importNotes(block),
       depth === 0
         ? h("div", { class: "grid-2" },
           select(t("Loại mục"), data.section_kinds, () => block.kind, (v) => { block.kind = v; }),
@@ -624,9 +708,10 @@
     state.appendices.forEach((appendix, i) => {
       const label = state.appendices.length > 1 ? t("Phụ lục") + " " + roman(i + 1) : t("Phụ lục");
       const summary = h("span", { class: "collapsible__title" },
-        h("strong", { text: label }), " ", appendix.title || t("(chưa có tên)"));
+        h("strong", { text: label }), noteBadge(appendix), " ", appendix.title || t("(chưa có tên)"));
       const body = h("div", { class: "editor-appendix" },
         itemTools(state.appendices, i, t("phụ lục này")),
+        importNotes(appendix),
         textInput(t("Tên phụ lục"), () => appendix.title, (v) => { appendix.title = v; }, {
           required: true,
           focusKey: appendix === focusAfterRender ? "focus" : null,
@@ -668,6 +753,7 @@
   function renderRecipients() {
     return h("section", { class: "card editor-part", "aria-labelledby": "ed-recipients" },
       h("h2", { id: "ed-recipients", text: t("Nơi nhận") }),
+      importNotes("recipients"),
       unitPicker(t("Đơn vị nhận trong danh mục (được gửi văn bản khi phát hành)"), state.recipients.units, {
         open: true, freeLabel: t("Đơn vị nhận khác (mỗi dòng một đơn vị)"),
       }),
@@ -709,6 +795,7 @@
     const authorityOptions = data.authority_forms.map((a) => ({ value: a, label: a }));
     const part = h("section", { class: "card editor-part", "aria-labelledby": "ed-signature" },
       h("h2", { id: "ed-signature", text: t("Khối chữ ký") }),
+      importNotes("signature"),
       h("div", { class: "grid-2" },
         h("div", {},
           select(t("Người ký"), signerOptions, () => (sig.signer_id == null ? "" : String(sig.signer_id)), (v) => {
@@ -824,7 +911,9 @@
         body = null;
       }
       if (response.ok && body && body.ok) {
-        state = normalize(body.content);
+        const saved = normalize(body.content);
+        moveNotes(state, saved);
+        state = saved;
         dirty = false;
         dirtyBox.textContent = "";
         render();

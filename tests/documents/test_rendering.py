@@ -15,6 +15,7 @@ from docx.shared import Cm, Mm, Pt
 from documents.content import DocumentHeader, PlanContent
 from documents.rendering import (
     BLANK,
+    GAP_RECIPIENTS,
     format_archive_line,
     format_number,
     format_place_date,
@@ -559,9 +560,10 @@ def test_signature_block_of_the_chairman() -> None:
 
 
 def test_minimal_content_renders() -> None:
-    # given only a title and a year / when rendered / then a valid document with defaults
+    # given only a title and a year / when rendered / then a valid document with defaults, and
+    # no recipient invented: the missing "Nơi nhận" list is a marked gap
     document = _render(PlanContent.from_dict({"title": "Kế hoạch thử", "year": 2025}))
     texts = _body_texts(document)
     assert texts[:2] == ["KẾ HOẠCH", "Kế hoạch thử"]
     footer = _cell_lines(document.tables[-1].rows[0].cells[0])
-    assert [t for t, _ in footer] == ["Nơi nhận:", "- Lưu: VT."]
+    assert [t for t, _ in footer] == ["Nơi nhận:", GAP_RECIPIENTS, "- Lưu: VT."]
