@@ -15,7 +15,9 @@ result with the expected structure. Per document and overall it reports precisio
 
 Figures, not pass/fail (tests/documents/test_recognition_corpus.py holds the goals). Options:
 `--doc ID` one document, `--clean` / `--degraded` one set, `--json FILE` the figures as JSON,
-`--scan` also the image-only PDF of the seed through OCR (slow: about a second a page and more).
+`--scan` also the image-only PDF of the seed through OCR (tests/corpus/scan.py; about two seconds
+a page); `--pdf` instead the clean files printed to PDF (LibreOffice, read from the text layer),
+`--scan-all` printed and scanned (every page through OCR: minutes).
 """
 
 from __future__ import annotations
@@ -488,17 +490,40 @@ def print_table(result: dict[str, Any]) -> None:
         print(f"  {'words':<13} R {_pct(score.word_recall)}")
 
 
+def pdf_variants(*, only: str | None, scanned: bool) -> dict[str, Any]:
+    """The clean Word files printed to PDF by LibreOffice (read from the text layer), or also
+    rasterised (`scanned`: read by OCR), scored like the Word files."""
+    from documents.conversion import docx_to_pdf
+    from tests.corpus.scan import image_pdf
+
+    rows: list[tuple[str, str, Score]] = []
+    total = Score()
+    pages = 0
+    for expected in corpus():
+        if only and expected["id"] != only:
+            continue
+        original = (ROOT / expected["file"]).read_bytes()
+        data = docx_to_pdf(original)
+        if scanned:
+            data, count = image_pdf(data)
+            pages += count
+        score = score_document(expected, data, pdf=True, original=original)
+        rows.append((expected["id"], "scan" if scanned else "pdf", score))
+        total.add(score)
+    return {"rows": rows, "totals": {"scan" if scanned else "pdf": total}, "pages": pages}
+
+
 def scan_seed() -> None:
     """The seed printed to an image-only PDF and read back through OCR."""
     from tests.corpus.scan import scanned_seed
 
     expected = json.loads((CORPUS / "expected" / "dongnai-262-KH-UBND-2023.json").read_text())
     data, pages = scanned_seed()
-    score = score_document(
-        expected, data, pdf=True, original=(ROOT / expected["file"]).read_bytes()
-    )
+    original = (ROOT / expected["file"]).read_bytes()
+    score = score_document(expected, data, pdf=True, original=original)
     print(
-        f"\nScanned seed ({pages} pages, image only): OCR and import {score.seconds:.1f} s, {score.seconds / pages:.1f} s a page"
+        f"\nScanned seed ({pages} pages, image only): OCR and import {score.seconds:.1f} s, "
+        f"{score.seconds / pages:.1f} s a page"
     )
     for m in MEASURES:
         count = score.counts[m]
@@ -513,7 +538,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--degraded", action="store_true")
     parser.add_argument("--json")
     parser.add_argument("--scan", action="store_true")
+    parser.add_argument("--pdf", action="store_true")
+    parser.add_argument("--scan-all", action="store_true")
     args = parser.parse_args(argv)
+    if args.pdf or args.scan_all:
+        result = pdf_variants(only=args.doc, scanned=args.scan_all)
+        print_table(result)
+        if result["pages"]:
+            seconds = sum(score.seconds for _doc, _variant, score in result["rows"])
+            print(f"  OCR and import: {seconds:.1f} s for {result['pages']} pages")
+        return
     sets: tuple[str, ...] = ("clean", "degraded")
     if args.clean != args.degraded:
         sets = ("clean",) if args.clean else ("degraded",)

@@ -15,7 +15,7 @@ from .blocks import BlockWriter
 from .directory import UnitDirectory
 from .grammar import ARCHIVE, AUTHORITY, BULLET, RECIPIENTS, split_bullet
 from .lines import Line
-from .text import Notes, Rx, fold, is_upper
+from .text import Notes, Rx, fold, is_upper, plain
 
 #: A signing form inside a line ("… ; KT. CHỦ TỊCH"): where the signature column starts.
 _FORM_INSIDE = re.compile(r"(?<=[\s;,.:])(?:TM|KT|Q|TL|TUQ)\s*\.\s*[A-ZĐÀ-Ỹ]")
@@ -24,14 +24,46 @@ _POSITION = Rx(
     r"(?:pho\s+)?(?:chu tich|giam doc|chanh van phong|truong ban|truong phong|bi thu|thu truong"
     r"|tong giam doc|vien truong|hieu truong|cuc truong|vu truong|bo truong|thu tuong)"
 )
-_POSITION_AT_END = re.compile(r"(?<=[;,.:)])\s+((?:PHÓ\s+|PHO\s+)?[A-ZĐÀ-Ỹ][A-ZĐÀ-Ỹ\s]{3,40})$")
+#: (OCR puts 0 for O and l or 1 for I.)
+_POSITION_AT_END = re.compile(
+    r"(?<=[;,.:)])\s+((?:PHÓ\s+|PH[O0]\s+)?[A-ZĐÀ-Ỹ][A-ZĐÀ-Ỹ0-9l|\s]{3,40})$"
+)
 #: A person's name: two to five words, each capitalised, at most 40 characters.
 _NAME = re.compile(r"^(?:[A-ZĐÀ-Ỹ][a-zà-ỹđ]*\.?\s+){1,4}[A-ZĐÀ-Ỹ][a-zà-ỹđ]+$")
-_NAME_AT_END = re.compile(r"(?<=[;,.)])\s+((?:[A-ZĐÀ-Ỹ][a-zà-ỹđ]+\s+){1,4}[A-ZĐÀ-Ỹ][a-zà-ỹđ]+)$")
+#: (After the archive line, the drafter's initials may stand before it: "- Lưu: VT. HN Đồng
+#: Văn Thanh".)
+_NAME_AT_END = re.compile(
+    r"(?<=[;,.)])\s+(?:[A-ZĐ]{1,4}\s+)?((?:[A-ZĐÀ-Ỹ][a-zà-ỹđ0-9]+\s+){1,4}[A-ZĐÀ-Ỹ][a-zà-ỹđ0-9]+)$"
+)
+#: Digits OCR reads for letters inside a name's words: "D0ng" is "Dong".
+_NAME_DIGITS = str.maketrans({"0": "o", "1": "l", "5": "s"})
+
+
+def ocr_name(text: str) -> str:
+    """A name as OCR may give it, its digits read as the letters they stand for."""
+    text = text.strip()
+    if not any(c.isdigit() for c in text):
+        return text
+    return " ".join(
+        word[:1] + word[1:].translate(_NAME_DIGITS) if word[:1].isalpha() else word
+        for word in text.split()
+    )
+
+
+_CAPS_DIGITS = str.maketrans({"0": "O", "1": "I", "l": "I", "|": "I"})
+
+
+def ocr_caps(text: str) -> str:
+    """A line in capitals as OCR may give it ("PH0 CHU TlCH"), its digits and l read as the
+    capitals they stand for, in the words that have letters."""
+    return " ".join(
+        word.translate(_CAPS_DIGITS) if any(c.isalpha() and c != "l" for c in word) else word
+        for word in text.split()
+    )
 
 
 def is_name(text: str) -> bool:
-    text = text.strip()
+    text = ocr_name(text)
     return len(text) <= 40 and bool(_NAME.match(text))
 
 
@@ -71,11 +103,13 @@ def split_across(text: str) -> tuple[str, str]:
         if found := pattern.search(stripped):
             right = found.group(1).strip()
             if pattern is _NAME_AT_END or _POSITION.match(right):
-                return stripped[: found.start()].strip(), right
+                return stripped[: found.start(1)].strip(), right
     return stripped, ""
 
 
 def _signature_like(text: str) -> bool:
+    if BULLET.match(text):
+        return False  # "- Bộ NN&MT; KT. CHỦ TỊCH": a recipient first
     return bool(
         AUTHORITY.match(text) or (is_upper(text) and _POSITION.search(text)) or is_name(text)
     )
@@ -190,11 +224,11 @@ class FooterReader:
             else:
                 return False
             return True
-        if is_upper(text) and not result["position"] and not any(c.isdigit() for c in text):
-            result["position"] = text
+        if is_upper(text) and not result["position"] and not any(c.isdigit() for c in plain(text)):
+            result["position"] = ocr_caps(text)
             return True
         if not result["signer_name"] and (is_name(text) or is_upper_name(text)):
-            result["signer_name"] = text
+            result["signer_name"] = ocr_name(text)
             return True
         return False
 

@@ -42,7 +42,16 @@ def plain(text: str) -> str:
     out = "".join(map(plain_char, text))
     if any(c in out for c in "015"):
         out = _OCR_DIGITS.sub(_letter, out)
+    if "l" in text and (found := list(_CAPS_L.finditer(text))):
+        chars = list(out)
+        for match in found:
+            chars[match.start()] = "i"  # "CHỦ TlCH": an I read as l between capitals
+        out = "".join(chars)
     return out
+
+
+#: An "l" between capitals: OCR's reading of an "I" ("TlCH", "VlỆT").
+_CAPS_L = re.compile(r"(?<=[A-ZĐÀ-Ỹ])l(?=[A-ZĐÀ-Ỹ])")
 
 
 #: A 0, 1 or 5 with a letter before or after it, inside a word.
