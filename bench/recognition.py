@@ -17,7 +17,8 @@ Figures, not pass/fail (tests/documents/test_recognition_corpus.py holds the goa
 `--doc ID` one document, `--clean` / `--degraded` one set, `--json FILE` the figures as JSON,
 `--scan` also the image-only PDF of the seed through OCR (tests/corpus/scan.py; about two seconds
 a page); `--pdf` instead the clean files printed to PDF (LibreOffice, read from the text layer),
-`--scan-all` printed and scanned (every page through OCR: minutes).
+`--scan-all` printed and scanned (every page through OCR: minutes; `--noisy`: pages turned,
+blurred and specked as by a worn scanner).
 """
 
 from __future__ import annotations
@@ -490,9 +491,10 @@ def print_table(result: dict[str, Any]) -> None:
         print(f"  {'words':<13} R {_pct(score.word_recall)}")
 
 
-def pdf_variants(*, only: str | None, scanned: bool) -> dict[str, Any]:
+def pdf_variants(*, only: str | None, scanned: bool, noisy: bool = False) -> dict[str, Any]:
     """The clean Word files printed to PDF by LibreOffice (read from the text layer), or also
-    rasterised (`scanned`: read by OCR), scored like the Word files."""
+    rasterised (`scanned`: read by OCR; `noisy`: turned, blurred and specked as a worn scanner
+    does), scored like the Word files."""
     from documents.conversion import docx_to_pdf
     from tests.corpus.scan import image_pdf
 
@@ -505,7 +507,7 @@ def pdf_variants(*, only: str | None, scanned: bool) -> dict[str, Any]:
         original = (ROOT / expected["file"]).read_bytes()
         data = docx_to_pdf(original)
         if scanned:
-            data, count = image_pdf(data)
+            data, count = image_pdf(data, noisy=noisy)
             pages += count
         score = score_document(expected, data, pdf=True, original=original)
         rows.append((expected["id"], "scan" if scanned else "pdf", score))
@@ -540,9 +542,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scan", action="store_true")
     parser.add_argument("--pdf", action="store_true")
     parser.add_argument("--scan-all", action="store_true")
+    parser.add_argument("--noisy", action="store_true")
     args = parser.parse_args(argv)
     if args.pdf or args.scan_all:
-        result = pdf_variants(only=args.doc, scanned=args.scan_all)
+        result = pdf_variants(only=args.doc, scanned=args.scan_all, noisy=args.noisy)
         print_table(result)
         if result["pages"]:
             seconds = sum(score.seconds for _doc, _variant, score in result["rows"])

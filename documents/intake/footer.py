@@ -40,8 +40,9 @@ _NAME_DIGITS = str.maketrans({"0": "o", "1": "l", "5": "s"})
 
 
 def ocr_name(text: str) -> str:
-    """A name as OCR may give it, its digits read as the letters they stand for."""
-    text = text.strip()
+    """A name as OCR may give it, its digits read as the letters they stand for, a stray mark
+    after it left out ("Nguyễn Mạnh Cường ,")."""
+    text = text.strip().rstrip(" ,.;:'`")
     if not any(c.isdigit() for c in text):
         return text
     return " ".join(

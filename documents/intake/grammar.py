@@ -73,7 +73,8 @@ VIETNAMESE_LETTERS = [
 
 
 SECTION = Rx(r"^(?=[ivxl])(l?x{0,3})(ix|iv|v?i{0,3})\s*(?:\.\s*|[-–)]\s+)(\S.*)$")
-ITEM = Rx(r"^(\d{1,2})\s*\.(?:\s+|(?=[a-z]))(\S.*)$")
+#: "1. Sở …", also "1, Sở …" (OCR reads a dot as a comma).
+ITEM = Rx(r"^(\d{1,2})\s*(?:\.(?:\s+|(?=[a-z]))|,\s+(?=[a-z]))(\S.*)$")
 DECIMAL = Rx(r"^(\d{1,2}(?:\.\d{1,2}){1,3})(\.?)\s+(\S.*)$")
 POINT = Rx(r"^([a-z])\s*(?:\)|\.(?=\s))\s*(\S.*)$")
 PAREN = Rx(r"^\(?(\d{1,2})\s*\)\s*(\S.*)$")

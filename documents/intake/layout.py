@@ -9,6 +9,7 @@ them, so that the readers see the same thing whatever the file. Page numbers are
 
 from __future__ import annotations
 
+import itertools
 import re
 import statistics
 from collections.abc import Sequence
@@ -198,13 +199,23 @@ def measure_of(rows: Sequence[Row]) -> Measure:
 
 @dataclass
 class Zone:
-    """Rows read as two columns: the right one starts at `right_start`."""
+    """Rows read as two columns: the left one ends at `left_end`, the right one starts at
+    `right_start`."""
 
     right_start: float
+    left_end: float
     rows: list[Row] = field(default_factory=list)
 
     def is_right(self, segment: Segment) -> bool:
         return segment.x1 > self.right_start + 1.0
+
+    def add(self, row: Row) -> None:
+        self.rows.append(row)
+        for segment in row.segments:
+            if self.is_right(segment):
+                self.right_start = min(self.right_start, segment.x0)
+            else:
+                self.left_end = max(self.left_end, segment.x1)
 
 
 def zones(rows: Sequence[Row], measure: Measure) -> dict[int, Zone]:
@@ -213,34 +224,32 @@ def zones(rows: Sequence[Row], measure: Measure) -> dict[int, Zone]:
     found: dict[int, Zone] = {}
     index = 0
     while index < len(rows):
-        right_start = _right_column_start(rows[index], measure)
-        if right_start is None:
+        columns = _columns_of(rows[index], measure)
+        if columns is None:
             index += 1
             continue
         first = index
-        zone = Zone(right_start, [rows[index]])
+        zone = Zone(right_start=columns[1], left_end=columns[0], rows=[rows[index]])
         index += 1
         while index < len(rows) and _stays_in(zone, rows[index], measure):
-            zone.rows.append(rows[index])
-            zone.right_start = min(
-                [zone.right_start, *(s.x0 for s in rows[index].segments if zone.is_right(s))]
-            )
+            zone.add(rows[index])
             index += 1
         found[first] = zone
     return found
 
 
-def _right_column_start(row: Row, measure: Measure) -> float | None:
-    """Where the right column of a two-column row starts: after its widest gap, when that gap
-    is in the page's middle third or so."""
-    if len(row.segments) < 2:
+def _columns_of(row: Row, measure: Measure) -> tuple[float, float] | None:
+    """Where the left column of a two-column row ends and the right one starts: at its widest
+    gap, when that gap is in the page's middle third or so."""
+    segments = [s for s in row.segments if sum(c.isalnum() for c in s.text) >= 2]  # not specks
+    if len(segments) < 2:
         return None
-    gaps = [(b.x0 - a.x1, a.x1, b.x0) for a, b in zip(row.segments, row.segments[1:], strict=False)]
+    gaps = [(b.x0 - a.x1, a.x1, b.x0) for a, b in itertools.pairwise(segments)]
     _width, left_end, right_start = max(gaps)
     middle = (left_end + right_start) / 2
     third = measure.width / 3
     if measure.left + 0.5 * third < middle < measure.right - 0.5 * third:
-        return right_start
+        return left_end, right_start
     return None
 
 
@@ -249,8 +258,9 @@ def _stays_in(zone: Zone, row: Row, measure: Measure) -> bool:
     if row.top - previous.bottom > ZONE_GAP * measure.line_height:
         return False
     margin = measure.line_height
-    if any(s.x0 < zone.right_start - margin < s.x1 - 2 * margin for s in row.segments):
-        return False  # a line across both columns
+    for segment in row.segments:
+        if segment.x0 < zone.left_end - margin and segment.x1 > zone.right_start + margin:
+            return False  # a line across both columns
     return not (len(row.segments) == 1 and _page_centred(row.segments[0], measure))
 
 

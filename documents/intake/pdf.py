@@ -2,10 +2,11 @@
 Vietnamese model.
 
 Every page is read from its text layer when it has one (a PDF printed from Word, or a scan
-already recognised); a page that is only a picture is rendered (pdfium, 300 dpi, grey) and
-recognised by `tesseract -l vie` (Debian packages tesseract-ocr, tesseract-ocr-vie, installed by
-scripts/install.sh), a page or two at a time. The words and their boxes become lines and tables
-as a Word file gives them (documents/intake/layout.py), which the plan and letter readers read.
+already recognised); a page that is only a picture is rendered (pdfium, grey, at the scan's own
+resolution), straightened, and recognised by `tesseract -l vie` (Debian packages tesseract-ocr,
+tesseract-ocr-vie, installed by scripts/install.sh), one page per CPU at a time. The words and
+their boxes become lines and tables as a Word file gives them (documents/intake/layout.py; ruled
+tables are found in the page picture, grid.py), which the plan and letter readers read.
 
 Limits, each refused with a Vietnamese message before anything is created: the size
 (settings.IMPORT_MAX_BYTES), the number of pages (IMPORT_PDF_MAX_PAGES, 30) and the time OCR may
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .grid import Grid, find_grids
+from .grid import Grid, deskewed, find_grids
 from .layout import Page, Word, page_lines
 from .lines import Line, Table
 from .safety import check_upload, refuse
@@ -116,7 +117,7 @@ def read_pdf(
     start = time.perf_counter()
     document = _open(bytes(data))
     try:
-        reader = _PageReader(document, bytes(data), progress)
+        reader = _PageReader(document, progress)
         pages = reader.read()
     finally:
         document.close()
@@ -132,11 +133,6 @@ def read_pdf(
         ocr_seconds=reader.ocr_seconds,
         confidence=reader.confidence(),
     )
-
-
-def pdf_text_lines(data: bytes) -> list[str]:
-    """The PDF's lines as text (the benchmark's source text of a PDF)."""
-    return [line.text for line in read_pdf(data).lines]
 
 
 def _open(data: bytes) -> Any:
@@ -166,9 +162,8 @@ def _open(data: bytes) -> Any:
 class _PageReader:
     """Reads every page: its text layer, or OCR for the pages that are pictures."""
 
-    def __init__(self, document: Any, data: bytes, progress: Progress | None) -> None:
+    def __init__(self, document: Any, progress: Progress | None) -> None:
         self.document = document
-        self.data = data
         self.progress = progress or (lambda done, total: None)
         self.ocr_pages: list[int] = []
         self.ocr_seconds = 0.0
@@ -176,9 +171,16 @@ class _PageReader:
 
     def read(self) -> list[Page]:
         pages = _text_layer_pages(self.document)
-        pictures = [i for i, page in enumerate(pages) if _letters(page) < MIN_TEXT_CHARS]
+        pictures = [
+            i
+            for i, page in enumerate(pages)
+            if _letters(page) < MIN_TEXT_CHARS and _has_picture(self.document[i])
+        ]
         total = len(pages)
         self.progress(total - len(pictures), total)
+        if pictures and len(pictures) < total and not tesseract_ready():
+            # A PDF with text and a few pictures (a signature, a logo) is read without OCR.
+            pictures = []
         if pictures:
             self.ocr_pages = [i + 1 for i in pictures]
             started = time.perf_counter()
@@ -227,7 +229,7 @@ class _PageReader:
         (pdfium is not thread-safe: pages are rendered here, in turn)."""
         page = self.document[index]
         dpi = scan_dpi(page)
-        image = page.render(scale=dpi / 72, grayscale=True).to_pil()
+        image = deskewed(page.render(scale=dpi / 72, grayscale=True).to_pil())
         path = folder / f"page-{index + 1}.png"
         image.save(path, compress_level=1)
         return path, find_grids(image, 72 / dpi), 72 / dpi
@@ -244,6 +246,12 @@ def scan_dpi(page: Any) -> float:
             best = max(best, image.get_px_size()[0] / ((right - left) / 72))
     low, high = OCR_DPI_RANGE
     return min(max(best, low), high) if best else OCR_DPI
+
+
+def _has_picture(page: Any) -> bool:
+    import pypdfium2.raw as pdfium_c
+
+    return any(True for _ in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2))
 
 
 def _letters(page: Page) -> int:
@@ -340,9 +348,14 @@ def _tesseract_languages() -> frozenset[str]:
     return frozenset(line.strip() for line in result.stdout.splitlines()[1:])
 
 
+def tesseract_ready() -> bool:
+    """Tesseract and its Vietnamese model are installed."""
+    return shutil.which("tesseract") is not None and "vie" in _tesseract_languages()
+
+
 def check_tesseract() -> None:
     """Refuse a scan when the server cannot recognise Vietnamese text."""
-    if shutil.which("tesseract") is None or "vie" not in _tesseract_languages():
+    if not tesseract_ready():
         raise refuse(
             "Tệp PDF là bản quét (chỉ có hình ảnh) nhưng máy chủ chưa cài phần mềm nhận dạng chữ "
             "tiếng Việt (Tesseract). Vui lòng tải lên bản Word (.docx) hoặc PDF có lớp chữ."
@@ -398,10 +411,13 @@ def parse_tsv(tsv: str) -> list[list[Word]]:
 
 
 def _is_speck(text: str, confidence: float, height: int, typical: int) -> bool:
-    """A mark that is not a word: small and read with low confidence, or tiny and read as a
-    letter or an accent (the diacritics of a line in capitals, detached from their letters)."""
+    """A mark that is not a word: small and read with low confidence, a line read as "__", or
+    tiny and read as a letter or an accent (the diacritics of a line in capitals, detached from
+    their letters)."""
     if confidence < SPECK_CONFIDENCE and height < 0.5 * typical:
         return True
+    if not text.strip("_"):
+        return True  # a rule or an underline read as "__"
     accent_or_letter = any(c.isalnum() for c in text) or text in ACCENTS
     return height < 0.3 * typical and accent_or_letter
 

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -383,7 +384,7 @@ class TreeBuilder:
         numbers parts afresh, so the file's numbering is corrected."""
         if marker not in ("item", "point"):
             return
-        written = text.strip().split(")", 1)[0].split(".", 1)[0].strip().lower()
+        written = re.split(r"[).,]", text.strip(), maxsplit=1)[0].strip().lower()
         if not written:
             return
         expected = next_marker(parent.last_marker, numeric=marker == "item")
