@@ -37,6 +37,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -73,37 +74,43 @@ class Source:
 
 def parse(path: Path) -> Source:
     source = Source(id=path.stem)
-    zone = ""
-    table: list[list[str]] | None = None
+    state: dict[str, Any] = {"zone": "", "table": None}
     for raw in path.read_text(encoding="utf-8").splitlines():
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
-        if table is not None:
-            if line == "@end":
-                _blocks(source, zone).append(("table", table))
-                table = None
-            else:
-                table.append(_row(line))
-            continue
-        if line.startswith("@"):
-            name, _, rest = line[1:].partition(" ")
-            if name == "layout":
-                source.layout.update(dict(pair.split("=", 1) for pair in rest.split()))
-            elif name in ("number", "subject", "date"):
-                setattr(source, name, rest.strip())
-            elif name == "type":
-                source.doc_type = rest.strip()
-            elif name == "table":
-                table = []
-            else:
-                zone = name
-            continue
-        if zone in ("body", "appendix"):
-            _blocks(source, zone).append(("p", line))
+        if state["table"] is not None:
+            _table_line(source, state, line)
+        elif line.startswith("@"):
+            _directive(source, state, line)
+        elif state["zone"] in ("body", "appendix"):
+            _blocks(source, state["zone"]).append(("p", line))
         else:
-            getattr(source, zone).append(line)
+            getattr(source, state["zone"]).append(line)
     return source
+
+
+def _table_line(source: Source, state: dict[str, Any], line: str) -> None:
+    if line == "@end":
+        _blocks(source, state["zone"]).append(("table", state["table"]))
+        state["table"] = None
+    else:
+        state["table"].append(_row(line))
+
+
+def _directive(source: Source, state: dict[str, Any], line: str) -> None:
+    """ "@layout k=v …", "@number …", "@subject …", "@date …", "@type …", "@table", or a zone."""
+    name, _, rest = line[1:].partition(" ")
+    if name == "layout":
+        source.layout.update(dict(pair.split("=", 1) for pair in rest.split()))
+    elif name in ("number", "subject", "date"):
+        setattr(source, name, rest.strip())
+    elif name == "type":
+        source.doc_type = rest.strip()
+    elif name == "table":
+        state["table"] = []
+    else:
+        state["zone"] = name
 
 
 def _blocks(source: Source, zone: str) -> list[tuple[str, object]]:
