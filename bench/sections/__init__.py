@@ -16,7 +16,7 @@ from typing import Any
 
 from bench.harness import QUICK, Report, Server, Stage, served
 
-MODULES = ["tasks", "issuance", "fanout", "signing", "lists", "documents"]
+MODULES = ["tasks", "issuance", "fanout", "signing", "lists", "documents", "recognition"]
 
 
 @dataclass(frozen=True)
