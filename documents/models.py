@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django_fsm import RETURN_VALUE, FSMField, FSMModelMixin, transition
+from django_fsm import RETURN_VALUE, FSMField, FSMFieldDescriptor, FSMModelMixin, transition
 
 from agencies.models import Unit
 
@@ -25,7 +25,49 @@ def sha256_hex(data: bytes | str) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-class Plan(FSMModelMixin, models.Model):
+class _StatusDescriptor(FSMFieldDescriptor):
+    """Refuses direct writes of a protected state, except into the instance being reloaded."""
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        if instance.__dict__.get("_fsm_reloading"):
+            self.field.set_proxy(instance, value)
+            self.field.set_state(instance, value)
+            return
+        super().__set__(instance, value)
+
+
+class StatusField(FSMField):
+    """A protected FSM field whose instances can be reloaded safely while other threads run.
+
+    The same column as django-fsm's FSMField (it deconstructs as one, so migrations see no change).
+    """
+
+    descriptor_class = _StatusDescriptor
+
+    def deconstruct(self) -> Any:
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django_fsm.FSMField", args, kwargs
+
+
+class ThreadSafeFSMModelMixin(FSMModelMixin):
+    """`refresh_from_db` for a model with protected `StatusField`s, safe in threads.
+
+    django-fsm's FSMModelMixin switches `protected` off on the *field* — for every instance, in
+    every thread — around a reload and back on after it. Two reloads in two request threads then
+    interleave: one switches protection back on while the other is still setting the state, which
+    raises "Direct status modification is not allowed" after the action took effect. Here only
+    the instance being reloaded accepts the write, and protection is never switched off.
+    """
+
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        self.__dict__["_fsm_reloading"] = True
+        try:
+            models.Model.refresh_from_db(self, *args, **kwargs)
+        finally:
+            del self.__dict__["_fsm_reloading"]
+
+
+class Plan(ThreadSafeFSMModelMixin, models.Model):
     """A plan being drafted, reviewed, signed or issued. Content changes only while editable."""
 
     class Status(models.TextChoices):
@@ -80,7 +122,9 @@ class Plan(FSMModelMixin, models.Model):
         blank=True,
     )
     content = models.JSONField(_("nội dung"), default=dict)
-    status = FSMField(_("trạng thái"), default=Status.DRAFT, choices=Status.choices, protected=True)
+    status = StatusField(
+        _("trạng thái"), default=Status.DRAFT, choices=Status.choices, protected=True
+    )
     returned_from = models.CharField(max_length=30, blank=True, default="")
     version_number = models.PositiveIntegerField(_("phiên bản"), default=0)
     consultation_round = models.PositiveIntegerField(default=0)

@@ -203,8 +203,7 @@ def plan_submit(*, plan: Plan, actor: User) -> Plan:
         raise StateError("Văn bản đã được trình.")
     with transaction.atomic():
         PlanFlow.start.run(plan=plan, actor=actor)
-    plan.refresh_from_db()
-    return plan
+    return _plan_reread(plan.pk)
 
 
 def _user_task_filter(user: User) -> Q:
@@ -265,10 +264,15 @@ def task_closed_error(task: Task, *, user: User) -> StateError:
     )
 
 
-def task_plan(task: Task) -> Plan:
+def _plan_reread(plan_id: int) -> Plan:
+    """A fresh instance of the plan (never `refresh_from_db` on a shared one in request code)."""
     return Plan.objects.select_related("drafter", "drafting_unit", "issuer", "signer").get(
-        pk=task.process.artifact_object_id
+        pk=plan_id
     )
+
+
+def task_plan(task: Task) -> Plan:
+    return _plan_reread(int(task.process.artifact_object_id))
 
 
 def task_complete(
@@ -321,8 +325,7 @@ def task_complete(
                 on_done(Plan.objects.get(pk=plan.pk))
     except FlowLockFailed as exc:
         raise StateError("Văn bản đang được người khác xử lý, vui lòng thử lại.") from exc
-    plan.refresh_from_db()
-    return plan
+    return _plan_reread(plan.pk)
 
 
 IDEMPOTENCY_RETENTION = dt.timedelta(days=1)
