@@ -54,9 +54,15 @@ GENESIS_HASH = "0" * 64
 
 
 def _lock(plan: Plan) -> Plan:
-    """Reload `plan` holding its row lock until the transaction ends."""
+    """Reload `plan` holding its row lock until the transaction ends.
+
+    Only the plan's row: without `of`, PostgreSQL would also lock the joined unit rows, and every
+    plan names the same issuer (the UBND tỉnh), so all plans' actions would queue on one row.
+    """
     return (
-        Plan.objects.select_for_update().select_related("issuer", "drafting_unit").get(pk=plan.pk)
+        Plan.objects.select_for_update(of=("self",))
+        .select_related("issuer", "drafting_unit")
+        .get(pk=plan.pk)
     )
 
 
