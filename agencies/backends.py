@@ -19,6 +19,12 @@ def role_permission(role: str) -> str:
     return f"agencies.role_{role}"
 
 
+def role_permissions(user_obj: Any) -> set[str]:
+    """The synthetic permissions of a user (their unit, their role, the head of their unit):
+    the only ones a task is ever offered with. Computed from the user row, no query."""
+    return RolePermissionBackend().get_all_permissions(user_obj)
+
+
 class RolePermissionBackend:
     def authenticate(self, request: Any, **credentials: Any) -> None:
         return None

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, FSMField, FSMFieldDescriptor, FSMModelMixin, transition
 
@@ -141,6 +142,10 @@ class Plan(ThreadSafeFSMModelMixin, models.Model):
     issued_pdf_sha256 = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The head of the plan's audit chain (PlanEvent): how many events, and the last one's hash.
+    # Kept on the row that every action locks, so appending an event reads nothing.
+    events_count = models.PositiveIntegerField(default=0, editable=False)
+    events_head = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["-updated_at", "-id"]
@@ -361,10 +366,15 @@ class PlanAccess(models.Model):
 
     class Meta:
         constraints = [
+            # One grant per (plan, user, unit, role), an absent user or unit counting as equal:
+            # an expression index, because SQLite has no NULLS NOT DISTINCT. Granting is then one
+            # INSERT that ignores a conflict (documents.services._grant).
             models.UniqueConstraint(
-                fields=["plan", "user", "unit", "role"],
-                name="unique_plan_access",
-                nulls_distinct=False,
+                models.F("plan"),
+                Coalesce(models.F("user"), 0, output_field=models.IntegerField()),
+                Coalesce(models.F("unit"), 0, output_field=models.IntegerField()),
+                models.F("role"),
+                name="unique_plan_access_grant",
             )
         ]
 

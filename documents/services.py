@@ -7,12 +7,16 @@ Callers that hold the workflow lock call them inside it (flow lock first, then t
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django_fsm import can_proceed
@@ -44,26 +48,77 @@ from .models import (
 from .selectors import incoming_is_visible
 from .verification import plan_verify_url, public_address_check
 
+_T = TypeVar("_T")
 Status = Plan.Status
 Kind = PlanEvent.Kind
 GENESIS_HASH = "0" * 64
+#: The plan's fields that hold the head of its event chain (`_record`).
+CHAIN_HEAD = ["events_count", "events_head"]
 
 
 # ---------------------------------------------------------------------------------------------
 # Building blocks
 
 
+#: Plans whose row this thread (or request) holds locked, by id: `plan_locked` fills it.
+_held: ContextVar[dict[int, Plan] | None] = ContextVar("plans_locked", default=None)
+
+
+def _locking() -> QuerySet[Plan]:
+    """Plans selected FOR UPDATE, with what services and the flow read of them.
+
+    Only the plan's row is locked: without `of`, PostgreSQL would also lock the joined rows, and
+    every plan names the same issuer (the UBND tỉnh), so all plans' actions would queue on one row.
+    """
+    return Plan.objects.select_for_update(of=("self",)).select_related(
+        "issuer", "drafting_unit", "drafter", "signer"
+    )
+
+
 def _lock(plan: Plan) -> Plan:
     """Reload `plan` holding its row lock until the transaction ends.
 
-    Only the plan's row: without `of`, PostgreSQL would also lock the joined unit rows, and every
-    plan names the same issuer (the UBND tỉnh), so all plans' actions would queue on one row.
+    Inside `plan_locked` for the same plan, the instance locked there is returned (no statement):
+    the caller's flow step and the service then work on one instance.
     """
-    return (
-        Plan.objects.select_for_update(of=("self",))
-        .select_related("issuer", "drafting_unit")
-        .get(pk=plan.pk)
-    )
+    held = (_held.get() or {}).get(plan.pk)
+    if held is not None:
+        return held
+    return _locking().get(pk=plan.pk)
+
+
+@contextmanager
+def plan_locked(*, where: Q) -> Iterator[Plan | None]:
+    """In one transaction, lock the row of the plan matching `where` (None if there is none).
+
+    Services called inside find the locked instance (`_lock`) instead of selecting it again. The
+    workflow takes this as its flow lock, so the flow lock and the plan lock are one row lock.
+    """
+    with transaction.atomic():
+        plan = _locking().filter(where).first()
+        if plan is None:
+            yield None
+            return
+        token = _held.set({**(_held.get() or {}), plan.pk: plan})
+        try:
+            yield plan
+        finally:
+            _held.reset(token)
+
+
+def _unit_of_work(service: Callable[..., _T]) -> Callable[..., _T]:
+    """`transaction.atomic` for a service; inside `plan_locked` (a flow step) without a savepoint.
+
+    There the step is the unit of work: a refusal leaves the whole step, which rolls back, so a
+    savepoint (two more statements) would protect nothing.
+    """
+
+    @functools.wraps(service)
+    def run(*args: Any, **kwargs: Any) -> _T:
+        with transaction.atomic(savepoint=not _held.get()):
+            return service(*args, **kwargs)
+
+    return run
 
 
 def _require(plan: Plan, transition: Any, message: str | None = None) -> None:
@@ -86,12 +141,17 @@ def _record(
     from_status: str = "",
     comment: str = "",
     data: dict[str, Any] | None = None,
+    save: bool = True,
 ) -> PlanEvent:
-    """Append an audit event to the plan's hash chain. Call while holding the plan row lock."""
-    last = plan.events.order_by("-sequence").only("sequence", "hash").first()
+    """Append an audit event to the plan's hash chain. Call while holding the plan row lock.
+
+    The chain's head (how many events, the last hash) is kept on the plan row, which the caller
+    holds locked, so appending reads nothing. With `save=False` the caller saves the plan with
+    `CHAIN_HEAD` among its fields (one UPDATE for the transition and the head).
+    """
     event = PlanEvent(
         plan=plan,
-        sequence=(last.sequence + 1) if last else 1,
+        sequence=plan.events_count + 1,
         kind=kind,
         actor=actor,
         actor_name=actor.display_name if actor else "Hệ thống",
@@ -100,40 +160,53 @@ def _record(
         comment=comment,
         data=data or {},
         created_at=timezone.now(),
-        previous_hash=last.hash if last else GENESIS_HASH,
+        previous_hash=plan.events_head or GENESIS_HASH,
     )
     event.hash = event.compute_hash()
     event.save()
+    plan.events_count, plan.events_head = event.sequence, event.hash
+    if save:
+        Plan.objects.filter(pk=plan.pk).update(
+            events_count=plan.events_count, events_head=plan.events_head
+        )
     return event
 
 
 def _grant(
     plan: Plan, *, reason: str, user: User | None = None, unit_id: int | None = None, role: str = ""
 ) -> None:
-    PlanAccess.objects.get_or_create(
-        plan=plan, user=user, unit_id=unit_id, role=role, defaults={"reason": reason}
+    """Let `user`, or the members of `unit_id` (with `role`), or everyone with `role`, see `plan`.
+
+    One INSERT that does nothing if the same grant exists (the constraint unique_plan_access_grant).
+    """
+    PlanAccess.objects.bulk_create(
+        [PlanAccess(plan=plan, user=user, unit_id=unit_id, role=role, reason=reason)],
+        ignore_conflicts=True,
     )
 
 
 def _notify(
     plan: Plan,
-    user_ids: Iterable[int],
+    user_ids: Iterable[int] | QuerySet[Any],
     *,
     kind: str,
     title: str,
     body: str = "",
     exclude: User | None = None,
 ) -> None:
-    ids = {i for i in user_ids if exclude is None or i != exclude.pk}
-    if ids:
-        notify_on_commit(
-            user_ids=ids,
-            kind=kind,
-            title=title,
-            body=body or plan.title,
-            url=_plan_url(plan),
-            data={"plan_id": plan.pk, "status": plan.status},
-        )
+    if exclude is not None:
+        if isinstance(user_ids, QuerySet):
+            user_ids = user_ids.exclude(pk=exclude.pk)
+        else:
+            user_ids = [i for i in user_ids if i != exclude.pk]
+    notify_on_commit(
+        user_ids=user_ids,
+        kind=kind,
+        title=title,
+        body=body or plan.title,
+        url=_plan_url(plan),
+        data={"plan_id": plan.pk, "status": plan.status},
+    )
 
 
 def _snapshot(plan: Plan, *, actor: User, reason: str) -> PlanVersion:
@@ -221,7 +294,7 @@ def _clean_content(data: Any) -> tuple[dict[str, Any], User | None]:
     return result, signer
 
 
-@transaction.atomic
+@_unit_of_work
 def plan_create(
     *,
     actor: User,
@@ -248,7 +321,7 @@ def plan_create(
     return plan
 
 
-@transaction.atomic
+@_unit_of_work
 def plan_update_content(*, plan: Plan, actor: User, content: dict[str, Any]) -> Plan:
     """The drafter edits the plan while it is a draft, returned, or being consolidated."""
     plan = _lock(plan)
@@ -263,8 +336,10 @@ def plan_update_content(*, plan: Plan, actor: User, content: dict[str, Any]) -> 
     plan.content = cleaned
     plan.title, plan.year, plan.doc_type = cleaned["title"], cleaned["year"], cleaned["doc_type"]
     plan.signer = signer
-    plan.save(update_fields=["content", "title", "year", "doc_type", "signer", "updated_at"])
-    _record(plan, actor=actor, kind=Kind.EDITED, from_status=plan.status)
+    _record(plan, actor=actor, kind=Kind.EDITED, from_status=plan.status, save=False)
+    plan.save(
+        update_fields=["content", "title", "year", "doc_type", "signer", "updated_at", *CHAIN_HEAD]
+    )
     return plan
 
 
@@ -304,7 +379,7 @@ def _require_signer(plan: Plan) -> None:
         raise InvalidInput("Vui lòng chọn người ký (Chủ tịch hoặc Phó Chủ tịch) trong khối chữ ký.")
 
 
-@transaction.atomic
+@_unit_of_work
 def plan_submit_to_agency(*, plan: Plan, actor: User) -> Plan:
     """The drafter submits the draft to the head of the drafting agency."""
     plan = _lock(plan)
@@ -314,15 +389,16 @@ def plan_submit_to_agency(*, plan: Plan, actor: User) -> Plan:
     from_status = plan.status
     plan.submit()
     version = _snapshot(plan, actor=actor, reason="submitted")
-    plan.save(update_fields=["status", "version_number", "updated_at"])
-    _grant(plan, reason="agency_review", unit_id=plan.drafting_unit_id, role=User.Role.AGENCY_HEAD)
     _record(
         plan,
         actor=actor,
         kind=Kind.SUBMITTED,
         from_status=from_status,
         data={"version": version.number},
+        save=False,
     )
+    plan.save(update_fields=["status", "version_number", "updated_at", *CHAIN_HEAD])
+    _grant(plan, reason="agency_review", unit_id=plan.drafting_unit_id, role=User.Role.AGENCY_HEAD)
     _notify(
         plan,
         user_list_heads_of(plan.drafting_unit_id).values_list("pk", flat=True),
@@ -340,12 +416,14 @@ REVIEWERS_OF = {
 }
 
 
-def _reviewer_ids(plan: Plan, status: str) -> list[int]:
+def _reviewer_ids(plan: Plan, status: str) -> QuerySet[Any] | list[int]:
+    """Who reviews `plan` at `status`: ids, or a lazy queryset of them (read with the
+    notification's unread counts in one statement)."""
     if status == Status.AGENCY_REVIEW:
-        return list(user_list_heads_of(plan.drafting_unit_id).values_list("pk", flat=True))
+        return user_list_heads_of(plan.drafting_unit_id).values_list("pk", flat=True)
     if status == Status.AWAITING_SIGNATURE:
         return [plan.signer_id] if plan.signer_id else []
-    return list(user_list_with_role(REVIEWERS_OF[status]).values_list("pk", flat=True))
+    return user_list_with_role(REVIEWERS_OF[status]).values_list("pk", flat=True)
 
 
 def _ensure_reviewer(plan: Plan, actor: User) -> None:
@@ -365,7 +443,7 @@ def _ensure_reviewer(plan: Plan, actor: User) -> None:
         raise PermissionDenied("Bạn không có thẩm quyền xử lý văn bản ở bước này.")
 
 
-@transaction.atomic
+@_unit_of_work
 def plan_return_to_drafter(*, plan: Plan, actor: User, comment: str) -> Plan:
     """A reviewer returns the plan to the drafter with a comment; it comes back to that step."""
     plan = _lock(plan)
@@ -374,8 +452,10 @@ def plan_return_to_drafter(*, plan: Plan, actor: User, comment: str) -> Plan:
     comment = _comment_required(comment)
     from_status = plan.status
     plan.return_to_drafter()
-    plan.save(update_fields=["status", "returned_from", "updated_at"])
-    _record(plan, actor=actor, kind=Kind.RETURNED, from_status=from_status, comment=comment)
+    _record(
+        plan, actor=actor, kind=Kind.RETURNED, from_status=from_status, comment=comment, save=False
+    )
+    plan.save(update_fields=["status", "returned_from", "updated_at", *CHAIN_HEAD])
     _notify(
         plan,
         [plan.drafter_id],
@@ -386,7 +466,7 @@ def plan_return_to_drafter(*, plan: Plan, actor: User, comment: str) -> Plan:
     return plan
 
 
-@transaction.atomic
+@_unit_of_work
 def plan_resubmit(*, plan: Plan, actor: User, comment: str = "") -> Plan:
     """The drafter sends a returned plan back to the step that returned it, as a new version."""
     plan = _lock(plan)
@@ -395,7 +475,6 @@ def plan_resubmit(*, plan: Plan, actor: User, comment: str = "") -> Plan:
     _require_signer(plan)
     plan.resubmit()
     version = _snapshot(plan, actor=actor, reason="resubmitted")
-    plan.save(update_fields=["status", "returned_from", "version_number", "updated_at"])
     _record(
         plan,
         actor=actor,
@@ -403,6 +482,10 @@ def plan_resubmit(*, plan: Plan, actor: User, comment: str = "") -> Plan:
         from_status=Status.RETURNED,
         comment=clean_comment(comment),
         data={"version": version.number},
+        save=False,
+    )
+    plan.save(
+        update_fields=["status", "returned_from", "version_number", "updated_at", *CHAIN_HEAD]
     )
     _notify(
         plan,
@@ -413,21 +496,22 @@ def plan_resubmit(*, plan: Plan, actor: User, comment: str = "") -> Plan:
     return plan
 
 
-@transaction.atomic
+@_unit_of_work
 def plan_approve_release(*, plan: Plan, actor: User, comment: str = "") -> Plan:
     """The head of the drafting agency approves sending the plan out for consultation."""
     plan = _lock(plan)
     _require(plan, plan.approve_release)
     _ensure_reviewer(plan, actor)
     plan.approve_release()
-    plan.save(update_fields=["status", "updated_at"])
     _record(
         plan,
         actor=actor,
         kind=Kind.APPROVED_RELEASE,
         from_status=Status.AGENCY_REVIEW,
         comment=clean_comment(comment),
+        save=False,
     )
+    plan.save(update_fields=["status", "updated_at", *CHAIN_HEAD])
     _notify(
         plan,
         [plan.drafter_id],
@@ -459,7 +543,7 @@ def _parse_deadline(deadline: Any) -> dt.datetime:
     return deadline
 
 
-@transaction.atomic
+@_unit_of_work
 def plan_send_for_consultation(
     *,
     plan: Plan,
@@ -490,9 +574,6 @@ def plan_send_for_consultation(
         )
         for unit in units
     ]
-    plan.save(update_fields=["status", "consultation_round", "updated_at"])
-    for unit in units:
-        _grant(plan, reason="consultation", unit_id=unit.pk)
     _record(
         plan,
         actor=actor,
@@ -503,7 +584,11 @@ def plan_send_for_consultation(
             "deadline": deadline.isoformat(),
             "round": plan.consultation_round,
         },
+        save=False,
     )
+    plan.save(update_fields=["status", "consultation_round", "updated_at", *CHAIN_HEAD])
+    for unit in units:
+        _grant(plan, reason="consultation", unit_id=unit.pk)
     _notify(
         plan,
         user_list_of_units(ids).values_list("pk", flat=True),
@@ -514,13 +599,17 @@ def plan_send_for_consultation(
     return requests
 
 
-@transaction.atomic
+@_unit_of_work
 def consultation_answer_record(
     *, request: ConsultationRequest, actor: User, verdict: str, comment: str = ""
 ) -> ConsultationRequest:
     """A consulted agency answers: agree, agree with comments, or disagree."""
     plan = _lock(request.plan)
-    request = ConsultationRequest.objects.select_for_update().get(pk=request.pk)
+    request = (
+        ConsultationRequest.objects.select_for_update(of=("self",))
+        .select_related("unit")
+        .get(pk=request.pk)
+    )
     if actor.unit_id != request.unit_id:
         raise PermissionDenied("Chỉ cán bộ của đơn vị được hỏi ý kiến mới được trả lời.")
     if plan.status != Status.IN_CONSULTATION or request.round != plan.consultation_round:
@@ -555,7 +644,7 @@ def consultation_answer_record(
     return request
 
 
-@transaction.atomic
+@_unit_of_work
 def consultation_record_silence(*, request: ConsultationRequest) -> ConsultationRequest:
     """The deadline passed without an answer.
 
@@ -563,7 +652,11 @@ def consultation_record_silence(*, request: ConsultationRequest) -> Consultation
     nhất" — the agency counts as agreeing, recorded as "no answer by the deadline".
     """
     plan = _lock(request.plan)
-    request = ConsultationRequest.objects.select_for_update().get(pk=request.pk)
+    request = (
+        ConsultationRequest.objects.select_for_update(of=("self",))
+        .select_related("unit")
+        .get(pk=request.pk)
+    )
     if request.is_answered:
         return request
     request.verdict = ConsultationRequest.Verdict.AGREE
@@ -586,7 +679,7 @@ def consultation_record_silence(*, request: ConsultationRequest) -> Consultation
     return request
 
 
-@transaction.atomic
+@_unit_of_work
 def plan_close_consultation(*, plan: Plan) -> Plan:
     """Every agency of the round has answered or fallen silent: the drafter consolidates."""
     plan = _lock(plan)
@@ -594,14 +687,15 @@ def plan_close_consultation(*, plan: Plan) -> Plan:
     if plan.consultations.filter(round=plan.consultation_round, verdict="").exists():
         raise StateError("Còn đơn vị chưa trả lời và chưa quá hạn.")
     plan.close_consultation()
-    plan.save(update_fields=["status", "updated_at"])
     _record(
         plan,
         actor=None,
         kind=Kind.CONSULTATION_CLOSED,
         from_status=Status.IN_CONSULTATION,
         data={"round": plan.consultation_round},
+        save=False,
     )
+    plan.save(update_fields=["status", "updated_at", *CHAIN_HEAD])
     _notify(
         plan,
         [plan.drafter_id],
@@ -611,7 +705,7 @@ def plan_close_consultation(*, plan: Plan) -> Plan:
     return plan
 
 
-@transaction.atomic
+@_unit_of_work
 def plan_send_to_budget_review(
     *, plan: Plan, actor: User, resolutions: dict[Any, Any] | None = None, comment: str = ""
 ) -> Plan:
@@ -653,8 +747,6 @@ def plan_send_to_budget_review(
         )
     plan.send_to_budget_review()
     version = _snapshot(plan, actor=actor, reason="consolidated")
-    plan.save(update_fields=["status", "version_number", "updated_at"])
-    _grant(plan, reason="budget_review", role=User.Role.FINANCE_REVIEWER)
     _record(
         plan,
         actor=actor,
@@ -665,7 +757,10 @@ def plan_send_to_budget_review(
             "version": version.number,
             "resolutions": {k: r.resolution for k, r in requests.items() if r.resolution},
         },
+        save=False,
     )
+    plan.save(update_fields=["status", "version_number", "updated_at", *CHAIN_HEAD])
+    _grant(plan, reason="budget_review", role=User.Role.FINANCE_REVIEWER)
     _notify(
         plan,
         _reviewer_ids(plan, Status.BUDGET_REVIEW),
@@ -679,15 +774,13 @@ def plan_send_to_budget_review(
 # Budget review, vetting
 
 
-@transaction.atomic
+@_unit_of_work
 def plan_approve_budget(*, plan: Plan, actor: User, comment: str = "") -> Plan:
     """Sở Tài chính approves the budget (thẩm định kinh phí)."""
     plan = _lock(plan)
     _require(plan, plan.approve_budget)
     _ensure_reviewer(plan, actor)
     plan.approve_budget()
-    plan.save(update_fields=["status", "updated_at"])
-    _grant(plan, reason="vetting", role=User.Role.OFFICE_VETTER)
     content = PlanContent.from_dict(plan.content)
     _record(
         plan,
@@ -696,7 +789,10 @@ def plan_approve_budget(*, plan: Plan, actor: User, comment: str = "") -> Plan:
         from_status=Status.BUDGET_REVIEW,
         comment=clean_comment(comment),
         data={"budget_total_vnd": content.budget_total_vnd()},
+        save=False,
     )
+    plan.save(update_fields=["status", "updated_at", *CHAIN_HEAD])
+    _grant(plan, reason="vetting", role=User.Role.OFFICE_VETTER)
     _notify(
         plan,
         _reviewer_ids(plan, Status.VETTING),
@@ -706,7 +802,7 @@ def plan_approve_budget(*, plan: Plan, actor: User, comment: str = "") -> Plan:
     return plan
 
 
-@transaction.atomic
+@_unit_of_work
 def plan_approve_vetting(*, plan: Plan, actor: User, comment: str = "") -> Plan:
     """Văn phòng UBND tỉnh approves form and content (thẩm tra); the signer gets the plan."""
     plan = _lock(plan)
@@ -714,15 +810,16 @@ def plan_approve_vetting(*, plan: Plan, actor: User, comment: str = "") -> Plan:
     _ensure_reviewer(plan, actor)
     _require_signer(plan)
     plan.approve_vetting()
-    plan.save(update_fields=["status", "updated_at"])
-    _grant(plan, reason="signature", user=plan.signer)
     _record(
         plan,
         actor=actor,
         kind=Kind.VETTING_APPROVED,
         from_status=Status.VETTING,
         comment=clean_comment(comment),
+        save=False,
     )
+    plan.save(update_fields=["status", "updated_at", *CHAIN_HEAD])
+    _grant(plan, reason="signature", user=plan.signer)
     _notify(plan, [plan.signer_id], kind="task.assigned", title="Kế hoạch chờ ký số")
     return plan
 
@@ -866,7 +963,7 @@ def plan_sign_prepare(*, plan: Plan, actor: User, device_id: int) -> signing.Pen
     )
 
 
-@transaction.atomic
+@_unit_of_work
 def plan_sign(
     *,
     plan: Plan,
@@ -919,10 +1016,6 @@ def plan_sign(
     plan.signed_version = version
     plan.signed_pdf = signed
     plan.signed_pdf_sha256 = sha256_hex(signed)
-    plan.save(
-        update_fields=["status", "signed_version", "signed_pdf", "signed_pdf_sha256", "updated_at"]
-    )
-    _grant(plan, reason="issuance", role=User.Role.CLERK)
     _record(
         plan,
         actor=actor,
@@ -935,7 +1028,19 @@ def plan_sign(
             "device": session.device.label,
             "certificate_serial": session.device.serial,
         },
+        save=False,
     )
+    plan.save(
+        update_fields=[
+            "status",
+            "signed_version",
+            "signed_pdf",
+            "signed_pdf_sha256",
+            "updated_at",
+            *CHAIN_HEAD,
+        ]
+    )
+    _grant(plan, reason="issuance", role=User.Role.CLERK)
     clerks = list(user_list_with_role(User.Role.CLERK).values_list("pk", flat=True))
     _notify(
         plan,
@@ -951,7 +1056,7 @@ def _recipient_unit_ids(plan: Plan) -> list[int]:
     return sorted(set(content.recipients.unit_ids()))
 
 
-@transaction.atomic
+@_unit_of_work
 def plan_issue(*, plan: Plan, actor: User, issued_on: dt.date | None = None) -> Plan:
     """The clerk issues the signed plan: next number of the year's register, date, seal, delivery.
 
@@ -986,23 +1091,7 @@ def plan_issue(*, plan: Plan, actor: User, issued_on: dt.date | None = None) -> 
     plan.number, plan.register_year = register.last_number, register.year
     plan.issued_on, plan.issued_at = issued_on, timezone.now()
     plan.issued_pdf, plan.issued_pdf_sha256 = issued, sha256_hex(issued)
-    plan.save(
-        update_fields=[
-            "status",
-            "number",
-            "register_year",
-            "issued_on",
-            "issued_at",
-            "issued_pdf",
-            "issued_pdf_sha256",
-            "updated_at",
-        ]
-    )
     unit_ids = _recipient_unit_ids(plan)
-    now = timezone.now()
-    Receipt.objects.bulk_create([Receipt(plan=plan, unit_id=u, delivered_at=now) for u in unit_ids])
-    for unit_id in unit_ids:
-        _grant(plan, reason="recipient", unit_id=unit_id)
     _record(
         plan,
         actor=actor,
@@ -1014,7 +1103,25 @@ def plan_issue(*, plan: Plan, actor: User, issued_on: dt.date | None = None) -> 
             "recipients": len(unit_ids),
             "pdf_sha256": plan.issued_pdf_sha256,
         },
+        save=False,
     )
+    plan.save(
+        update_fields=[
+            "status",
+            "number",
+            "register_year",
+            "issued_on",
+            "issued_at",
+            "issued_pdf",
+            "issued_pdf_sha256",
+            "updated_at",
+            *CHAIN_HEAD,
+        ]
+    )
+    now = timezone.now()
+    Receipt.objects.bulk_create([Receipt(plan=plan, unit_id=u, delivered_at=now) for u in unit_ids])
+    for unit_id in unit_ids:
+        _grant(plan, reason="recipient", unit_id=unit_id)
     _notify(
         plan,
         user_list_of_units(unit_ids).values_list("pk", flat=True),
@@ -1030,7 +1137,7 @@ def plan_issue(*, plan: Plan, actor: User, issued_on: dt.date | None = None) -> 
     return plan
 
 
-@transaction.atomic
+@_unit_of_work
 def receipt_acknowledge(*, plan: Plan, actor: User) -> Receipt:
     """A user of a recipient unit acknowledges receipt of the issued plan."""
     plan = _lock(plan)
@@ -1063,7 +1170,7 @@ def receipt_acknowledge(*, plan: Plan, actor: User) -> Receipt:
     return receipt
 
 
-@transaction.atomic
+@_unit_of_work
 def plan_withdraw(*, plan: Plan, actor: User, comment: str = "") -> Plan:
     """The drafter abandons a draft or a returned plan."""
     plan = _lock(plan)
@@ -1071,14 +1178,15 @@ def plan_withdraw(*, plan: Plan, actor: User, comment: str = "") -> Plan:
     _require(plan, plan.withdraw)
     from_status = plan.status
     plan.withdraw()
-    plan.save(update_fields=["status", "updated_at"])
     _record(
         plan,
         actor=actor,
         kind=Kind.WITHDRAWN,
         from_status=from_status,
         comment=clean_comment(comment),
+        save=False,
     )
+    plan.save(update_fields=["status", "updated_at", *CHAIN_HEAD])
     return plan
 
 
@@ -1087,10 +1195,16 @@ def plan_withdraw(*, plan: Plan, actor: User, comment: str = "") -> Plan:
 
 
 def audit_verify(*, plan: Plan | None = None) -> list[str]:
-    """Check every plan's event chain; return the problems found (empty when intact)."""
+    """Check every plan's event chain; return the problems found (empty when intact).
+
+    The head kept on the plan row (count, last hash) must match the chain: it also catches the
+    removal of the newest events, which leaves a shorter chain that is intact in itself.
+    """
     problems: list[str] = []
-    plans = [plan] if plan is not None else Plan.objects.order_by("pk")
-    for p in plans:
+    plans = Plan.objects.order_by("pk").only("pk", "events_count", "events_head")
+    if plan is not None:
+        plans = plans.filter(pk=plan.pk)
+    for p in plans.iterator():
         previous = GENESIS_HASH
         expected_sequence = 1
         for event in PlanEvent.objects.filter(plan=p).order_by("sequence"):
@@ -1099,6 +1213,8 @@ def audit_verify(*, plan: Plan | None = None) -> list[str]:
             if event.previous_hash != previous or event.compute_hash() != event.hash:
                 problems.append(f"plan {p.pk}: event {event.sequence} altered")
             previous, expected_sequence = event.hash, event.sequence + 1
+        if (p.events_count, p.events_head or GENESIS_HASH) != (expected_sequence - 1, previous):
+            problems.append(f"plan {p.pk}: the newest events are missing or altered")
     return problems
 
 
@@ -1404,7 +1520,7 @@ def incoming_plan_content(incoming: IncomingDocument) -> dict[str, Any]:
     }
 
 
-@transaction.atomic
+@_unit_of_work
 def plan_start_from_incoming(*, actor: User, incoming: IncomingDocument) -> Plan:
     """A drafter starts a new draft plan answering a received document (DOMAIN.md, step 1): the
     document becomes a legal basis, the draft belongs to the drafter's unit, and the creation

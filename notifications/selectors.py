@@ -2,7 +2,8 @@
 
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from .models import Notification
 
@@ -26,6 +27,20 @@ def notification_list(
 def notification_unread_count(*, user: Any) -> int:
     """How many of `user`'s notifications are still unread."""
     return Notification.objects.filter(user_id=user.pk, read_at__isnull=True).count()
+
+
+def notification_unread_counts_of(*, users: QuerySet[Any]) -> dict[int, int]:
+    """{user id: unread count} for `users`, in one statement (the partial unread index)."""
+    unread = (
+        Notification.objects.filter(user_id=OuterRef("pk"), read_at__isnull=True)
+        .order_by()
+        .values("user_id")
+        .annotate(count=Count("id"))
+        .values("count")
+    )
+    return dict(
+        users.order_by().annotate(unread=Coalesce(Subquery(unread), 0)).values_list("pk", "unread")
+    )
 
 
 def notification_unread_counts(*, user_ids: list[int]) -> dict[int, int]:

@@ -11,11 +11,13 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from .models import Notification
-from .selectors import notification_unread_count, notification_unread_counts
+from .selectors import notification_unread_count, notification_unread_counts_of
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +36,7 @@ def user_group_name(user_id: int) -> str:
 
 def notify_on_commit(
     *,
-    user_ids: Iterable[int],
+    user_ids: Iterable[int] | QuerySet[Any],
     kind: str,
     title: str,
     body: str = "",
@@ -44,13 +46,14 @@ def notify_on_commit(
     """Store one notification per distinct user now; push each to its user once the caller commits.
 
     Runs inside the caller's transaction: if it rolls back, nothing is stored and nothing is pushed.
-    `title` is Vietnamese and shown in the bell; `url` is where a click leads. A failed push is
-    logged, never raised: the row is stored and the client catches up on reconnect.
+    `user_ids` are ids, or a queryset of users' ids (read in the same statement as their unread
+    counts). `title` is Vietnamese and shown in the bell; `url` is where a click leads. A failed
+    push is logged, never raised: the row is stored and the client catches up on reconnect.
     """
     if not kind or not title:
         raise ValueError("notify_on_commit needs a kind and a title")
-    ids = sorted({int(user_id) for user_id in user_ids})
-    if not ids:
+    unread = _unread_counts_of(user_ids)
+    if not unread:
         return []
     now = timezone.now()
     notifications = Notification.objects.bulk_create(
@@ -64,15 +67,26 @@ def notify_on_commit(
                 data=dict(data or {}),
                 created_at=now,
             )
-            for user_id in ids
+            for user_id in sorted(unread)
         ]
     )
-    unread = notification_unread_counts(user_ids=ids)
     pushes = [
-        (n.user_id, {**n.as_payload(), "unread_count": unread[n.user_id]}) for n in notifications
+        (n.user_id, {**n.as_payload(), "unread_count": unread[n.user_id] + 1})
+        for n in notifications
     ]
     transaction.on_commit(lambda: _push_all(pushes), robust=True)
     return notifications
+
+
+def _unread_counts_of(user_ids: Iterable[int] | QuerySet[Any]) -> dict[int, int]:
+    """The recipients' unread counts before this notification, in one statement."""
+    if isinstance(user_ids, QuerySet):
+        recipients = user_ids
+    else:
+        recipients = sorted({int(user_id) for user_id in user_ids})
+        if not recipients:
+            return {}
+    return notification_unread_counts_of(users=get_user_model().objects.filter(pk__in=recipients))
 
 
 def notification_mark_read(*, user: Any, ids: list[int] | None, now: datetime | None = None) -> int:

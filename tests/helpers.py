@@ -50,7 +50,9 @@ def complete(
     if step == "sign" and action == "sign" and not data:
         return sign_as(user, plan, comment=comment)
     task = open_task(user, plan, step)
-    return task_complete(task_id=task.pk, actor=user, action=action, comment=comment, data=data)
+    return task_complete(
+        task_id=task.pk, actor=user, action=action, comment=comment, data=data
+    ).plan
 
 
 def sign_data(user: User, plan: Plan) -> dict[str, str]:
@@ -70,7 +72,7 @@ def sign_as(user: User, plan: Plan, comment: str = "") -> Plan:
     task = open_task(user, plan, "sign")
     return task_complete(
         task_id=task.pk, actor=user, action="sign", comment=comment, data=sign_data(user, plan)
-    )
+    ).plan
 
 
 def in_days(days: int) -> str:

@@ -7,7 +7,8 @@ import json
 import re
 from typing import Any
 
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -87,6 +88,67 @@ class TaskDataField(serializers.JSONField):
     """The step's `data` (workflows/api_schema.py)."""
 
 
+class CompletedPlanSerializer(serializers.Serializer):
+    """The plan as the completion left it: enough to update a list or a badge."""
+
+    id = serializers.IntegerField(source="pk")
+    status = serializers.CharField()
+    status_display = serializers.CharField(source="get_status_display")
+    version_number = serializers.IntegerField()
+    number = serializers.IntegerField(allow_null=True)
+    url = serializers.SerializerMethodField(
+        help_text="The plan in the API (GET for the full plan)."
+    )
+
+    def get_url(self, plan: Plan) -> str:
+        return reverse("api-document", args=[plan.pk])
+
+
+class NextTaskSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    step = serializers.SerializerMethodField()
+    title = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+
+    def get_step(self, task: Task) -> str:
+        return task.flow_task.name
+
+    def get_title(self, task: Task) -> str:
+        return services.task_spec(task).title
+
+    def get_url(self, task: Task) -> str:
+        return reverse("api-task", args=[task.pk])
+
+
+class CompletionSerializer(serializers.Serializer):
+    """What completing the task changed, and where to go next."""
+
+    task = serializers.IntegerField(source="task.pk", help_text="The task just completed.")
+    step = serializers.CharField(source="task.flow_task.name")
+    action = serializers.CharField()
+    plan = CompletedPlanSerializer()
+    next_tasks = NextTaskSerializer(
+        many=True, help_text="Tasks this completion opened that the same user may take up now."
+    )
+    next = serializers.SerializerMethodField(
+        help_text="Where to go next: the first of next_tasks, else the plan."
+    )
+    plan_detail = PlanDetailSerializer(
+        source="plan", required=False, help_text="The whole plan, only with ?expand=plan."
+    )
+
+    def get_next(self, completion: services.Completion) -> str:
+        if completion.next_tasks:
+            return reverse("api-task", args=[completion.next_tasks[0].pk])
+        return reverse("api-document", args=[completion.plan.pk])
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        if not self.context.get("expand_plan", True):  # the schema lists it; answers on request
+            fields.pop("plan_detail")
+        return fields
+
+
 class CompleteSerializer(serializers.Serializer):
     action = serializers.CharField(max_length=40, help_text="Mã thao tác (tasks[].actions[].code).")
     comment = serializers.CharField(
@@ -127,7 +189,16 @@ class TaskCompleteView(APIView):
 
     @extend_schema(
         request=CompleteSerializer,
-        responses={200: PlanDetailSerializer, **ERRORS},
+        parameters=[
+            OpenApiParameter(
+                "expand",
+                str,
+                enum=["plan"],
+                required=False,
+                description="“plan”: add the whole plan (plan_detail) to the answer.",
+            )
+        ],
+        responses={200: CompletionSerializer, **ERRORS},
         summary="Hoàn thành nhiệm vụ bằng một thao tác",
     )
     def post(self, request: Request, task_id: int) -> Response:
@@ -139,9 +210,12 @@ class TaskCompleteView(APIView):
         if key is not None and (replay := idempotent_replay(request, key)) is not None:
             return replay
         kept: dict[str, Any] = {}
+        expand = request.query_params.get("expand", "").split(",")
 
-        def keep_answer(plan: Plan) -> None:
-            kept["body"] = _completion_body(plan)
+        def keep_answer(completion: services.Completion) -> None:
+            kept["body"] = dict(
+                CompletionSerializer(completion, context={"expand_plan": "plan" in expand}).data
+            )
             if key is not None:
                 services.idempotent_request_record(
                     user=request.user,
@@ -166,10 +240,6 @@ class TaskCompleteView(APIView):
                 return replay
             raise
         return Response(kept["body"])
-
-
-def _completion_body(plan: Plan) -> dict[str, Any]:
-    return dict(PlanDetailSerializer(plan).data)
 
 
 IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,100}")

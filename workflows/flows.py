@@ -12,20 +12,23 @@ Returns: nothing; every node calls a documents service, which owns the rules.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from django.db.models import Q, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from viewflow import this
 from viewflow.workflow import flow
-from viewflow.workflow.lock import SelectForUpdateLock
+from viewflow.workflow.models import Process
 
 from agencies.backends import role_permission, unit_head_permission, unit_permission
 from documents import services as documents
 from documents.models import ConsultationRequest, Plan
 
 from .models import PlanProcess
-from .nodes import FanOut
+from .nodes import FanOut, Step
 
 
 def task_page(request: HttpRequest, **kwargs: Any) -> HttpResponse:
@@ -53,45 +56,66 @@ def _consult_permission(activation: Any) -> str:
     return unit_permission(activation.task.data["unit_id"])
 
 
-def _status_is(status: str) -> Any:
-    return lambda activation: Plan.objects.get(pk=_plan(activation).pk).status == status
+def _returned(activation: Any) -> bool:
+    """The reviewer returned the plan to its drafter (read from the plan the step just moved)."""
+    return _plan(activation).status == Plan.Status.RETURNED
+
+
+def plan_of_process(process_pk: Any) -> Q:
+    """Selects the plan that is the artifact of process `process_pk`."""
+    return Q(pk=Subquery(Process.objects.filter(pk=process_pk).values("artifact_object_id")))
+
+
+class PlanLock:
+    """The flow lock of a plan's process is the plan's own row.
+
+    Every step ends in a documents service that locks the plan row anyway (flow lock first, then
+    the plan row, DESIGN.md); taking that row as the flow lock makes it one lock in one statement,
+    and the services reuse the locked instance (`documents.services.plan_locked`). A real lock:
+    two agencies answering at once must not create two joins or lose an answer. It waits rather
+    than fails (like `SelectForUpdateLock(nowait=False)`) and stays correct inside an outer
+    atomic(). A process without its plan yet (none in this flow) locks its own row instead.
+    """
+
+    @contextmanager
+    def __call__(self, flow_class: Any, process_pk: Any) -> Iterator[None]:
+        with documents.plan_locked(where=plan_of_process(process_pk)) as plan:
+            if plan is None:
+                flow_class.process_class._default_manager.filter(
+                    pk=process_pk
+                ).select_for_update().exists()
+            yield
 
 
 class PlanFlow(flow.Flow):
     process_class = PlanProcess
-    # A real lock: two agencies answering at once must not create two joins or lose an answer.
-    # nowait=False blocks instead of sleep-retrying and stays correct inside an outer atomic().
-    lock_impl = SelectForUpdateLock(nowait=False)
+    lock_impl = PlanLock()
 
     start = flow.StartHandle(this.start_process).Next(this.agency_review)
 
     agency_review = (
-        flow.View(task_page)
+        Step(task_page)
         .Annotation(title="Lãnh đạo đơn vị duyệt")
         .Permission(_head_permission)
-        .Next(this.after_agency_review)
-    )
-    after_agency_review = (
-        flow.If(_status_is(Plan.Status.APPROVED))
-        .Then(this.choose_agencies)
-        .Else(this.revise_agency)
+        .Next(this.choose_agencies)
+        .Branch(_returned, this.revise_agency)
     )
     revise_agency = (
-        flow.View(task_page)
+        Step(task_page)
         .Annotation(title="Chỉnh sửa theo ý kiến lãnh đạo đơn vị")
         .Assign(_drafter)
         .Next(this.agency_review)
     )
 
     choose_agencies = (
-        flow.View(task_page)
+        Step(task_page)
         .Annotation(title="Chọn đơn vị lấy ý kiến")
         .Assign(_drafter)
         .Next(this.fan_out)
     )
     fan_out = FanOut(this.consultation_items).IfNone(this.close_consultation).Next(this.consult)
     consult = (
-        flow.View(task_page)
+        Step(task_page)
         .Annotation(title="Góp ý dự thảo kế hoạch")
         .Permission(_consult_permission)
         .OnTimeout(this.consult_deadline, this.agree_by_silence)
@@ -101,57 +125,56 @@ class PlanFlow(flow.Flow):
     join_answers = flow.Join().Next(this.close_consultation)
     close_consultation = flow.Function(this.close).Next(this.consolidate)
     consolidate = (
-        flow.View(task_page)
+        Step(task_page)
         .Annotation(title="Tổng hợp, tiếp thu, giải trình")
         .Assign(_drafter)
         .Next(this.budget_review)
     )
 
     budget_review = (
-        flow.View(task_page)
+        Step(task_page)
         .Annotation(title="Thẩm định kinh phí")
         .Permission(role_permission("finance_reviewer"))
-        .Next(this.after_budget_review)
-    )
-    after_budget_review = (
-        flow.If(_status_is(Plan.Status.VETTING)).Then(this.vetting).Else(this.revise_budget)
+        .Next(this.vetting)
+        .Branch(_returned, this.revise_budget)
     )
     revise_budget = (
-        flow.View(task_page)
+        Step(task_page)
         .Annotation(title="Chỉnh sửa theo ý kiến Sở Tài chính")
         .Assign(_drafter)
         .Next(this.budget_review)
     )
 
     vetting = (
-        flow.View(task_page)
+        Step(task_page)
         .Annotation(title="Thẩm tra")
         .Permission(role_permission("office_vetter"))
-        .Next(this.after_vetting)
-    )
-    after_vetting = (
-        flow.If(_status_is(Plan.Status.AWAITING_SIGNATURE))
-        .Then(this.sign)
-        .Else(this.revise_vetting)
+        .Next(this.sign)
+        .Branch(_returned, this.revise_vetting)
     )
     revise_vetting = (
-        flow.View(task_page)
+        Step(task_page)
         .Annotation(title="Chỉnh sửa theo ý kiến Văn phòng")
         .Assign(_drafter)
         .Next(this.vetting)
     )
 
-    sign = flow.View(task_page).Annotation(title="Ký số").Assign(_signer).Next(this.after_sign)
-    after_sign = flow.If(_status_is(Plan.Status.SIGNED)).Then(this.issue).Else(this.revise_sign)
+    sign = (
+        Step(task_page)
+        .Annotation(title="Ký số")
+        .Assign(_signer)
+        .Next(this.issue)
+        .Branch(_returned, this.revise_sign)
+    )
     revise_sign = (
-        flow.View(task_page)
+        Step(task_page)
         .Annotation(title="Chỉnh sửa theo ý kiến người ký")
         .Assign(_drafter)
         .Next(this.sign)
     )
 
     issue = (
-        flow.View(task_page)
+        Step(task_page)
         .Annotation(title="Phát hành")
         .Permission(role_permission("clerk"))
         .Next(this.end)
@@ -166,7 +189,7 @@ class PlanFlow(flow.Flow):
         return activation.process
 
     def consultation_items(self, activation: Any) -> list[dict[str, Any]]:
-        plan = Plan.objects.get(pk=_plan(activation).pk)
+        plan = _plan(activation)
         return [
             {
                 "request_id": r.pk,

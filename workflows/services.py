@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Subquery
 from django.utils import timezone
-from viewflow.workflow.exceptions import FlowLockFailed
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
+from agencies.backends import role_permissions
 from agencies.errors import InvalidInput, NotFound, PermissionDenied, StateError
 from agencies.models import User
 from agencies.validation import clean_comment
@@ -28,8 +28,22 @@ from signing import services as signing
 
 from .flows import PlanFlow
 from .models import IdempotentRequest
+from .nodes import tasks_opened_record
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED)
+
+
+@dataclass(frozen=True)
+class StepCall:
+    """What an action's handler gets: the locked plan, who acts, what they sent, the task, and
+    what the step's `prepare` produced outside the lock (None without one)."""
+
+    plan: Plan
+    actor: User
+    comment: str
+    data: dict[str, Any]
+    task: Task
+    prepared: Any = None
 
 
 @dataclass(frozen=True)
@@ -38,7 +52,7 @@ class Action:
 
     code: str
     label: str
-    handler: Callable[..., Any]
+    handler: Callable[[StepCall], Any]
     comment_required: bool = False
     style: str = "primary"
 
@@ -47,78 +61,83 @@ class Action:
 class TaskSpec:
     title: str
     actions: tuple[Action, ...]
-    prepare: Callable[[Plan], None] | None = None
+    #: Slow work before the lock is taken, `prepare(plan, actor) -> prepared` (not for "return").
+    prepare: Callable[[Plan, User], Any] | None = None
     data_fields: tuple[str, ...] = field(default_factory=tuple)
 
 
-def _approve_release(
-    plan: Plan, actor: User, comment: str, data: dict[str, Any], task: Task
-) -> None:
-    documents.plan_approve_release(plan=plan, actor=actor, comment=comment)
+def _approve_release(call: StepCall) -> None:
+    documents.plan_approve_release(plan=call.plan, actor=call.actor, comment=call.comment)
 
 
-def _return(plan: Plan, actor: User, comment: str, data: dict[str, Any], task: Task) -> None:
-    documents.plan_return_to_drafter(plan=plan, actor=actor, comment=comment)
+def _return(call: StepCall) -> None:
+    documents.plan_return_to_drafter(plan=call.plan, actor=call.actor, comment=call.comment)
 
 
-def _resubmit(plan: Plan, actor: User, comment: str, data: dict[str, Any], task: Task) -> None:
-    if "content" in data:
-        documents.plan_update_content(plan=plan, actor=actor, content=data["content"])
-    documents.plan_resubmit(plan=plan, actor=actor, comment=comment)
+def _resubmit(call: StepCall) -> None:
+    if "content" in call.data:
+        documents.plan_update_content(
+            plan=call.plan, actor=call.actor, content=call.data["content"]
+        )
+    documents.plan_resubmit(plan=call.plan, actor=call.actor, comment=call.comment)
 
 
-def _send_for_consultation(
-    plan: Plan, actor: User, comment: str, data: dict[str, Any], task: Task
-) -> None:
+def _send_for_consultation(call: StepCall) -> None:
     documents.plan_send_for_consultation(
-        plan=plan, actor=actor, unit_ids=data.get("unit_ids") or [], deadline=data.get("deadline")
+        plan=call.plan,
+        actor=call.actor,
+        unit_ids=call.data.get("unit_ids") or [],
+        deadline=call.data.get("deadline"),
     )
 
 
-def _answer(verdict: str) -> Callable[..., None]:
-    def handler(plan: Plan, actor: User, comment: str, data: dict[str, Any], task: Task) -> None:
-        request = ConsultationRequest.objects.get(pk=task.data["request_id"])
+def _answer(verdict: str) -> Callable[[StepCall], None]:
+    def handler(call: StepCall) -> None:
         documents.consultation_answer_record(
-            request=request, actor=actor, verdict=verdict, comment=comment
+            request=ConsultationRequest(pk=call.task.data["request_id"], plan=call.plan),
+            actor=call.actor,
+            verdict=verdict,
+            comment=call.comment,
         )
 
     return handler
 
 
-def _consolidate(plan: Plan, actor: User, comment: str, data: dict[str, Any], task: Task) -> None:
-    if "content" in data:
-        documents.plan_update_content(plan=plan, actor=actor, content=data["content"])
+def _consolidate(call: StepCall) -> None:
+    if "content" in call.data:
+        documents.plan_update_content(
+            plan=call.plan, actor=call.actor, content=call.data["content"]
+        )
     documents.plan_send_to_budget_review(
-        plan=plan, actor=actor, resolutions=data.get("resolutions") or {}, comment=comment
+        plan=call.plan,
+        actor=call.actor,
+        resolutions=call.data.get("resolutions") or {},
+        comment=call.comment,
     )
 
 
-def _approve_budget(
-    plan: Plan, actor: User, comment: str, data: dict[str, Any], task: Task
-) -> None:
-    documents.plan_approve_budget(plan=plan, actor=actor, comment=comment)
+def _approve_budget(call: StepCall) -> None:
+    documents.plan_approve_budget(plan=call.plan, actor=call.actor, comment=call.comment)
 
 
-def _approve_vetting(
-    plan: Plan, actor: User, comment: str, data: dict[str, Any], task: Task
-) -> None:
-    documents.plan_approve_vetting(plan=plan, actor=actor, comment=comment)
+def _approve_vetting(call: StepCall) -> None:
+    documents.plan_approve_vetting(plan=call.plan, actor=call.actor, comment=call.comment)
 
 
-def _sign(plan: Plan, actor: User, comment: str, data: dict[str, Any], task: Task) -> None:
+def _sign(call: StepCall) -> None:
     # The signature was prepared by plan_sign_prepare; `data` carries the device's answer.
-    signature = data.get("signature")
+    signature = call.data.get("signature")
     documents.plan_sign(
-        plan=plan,
-        actor=actor,
-        comment=comment,
-        session_id=data.get("session_id"),
+        plan=call.plan,
+        actor=call.actor,
+        comment=call.comment,
+        session_id=call.data.get("session_id"),
         signature=signing.base64_field(signature, name="signature") if signature else None,
     )
 
 
-def _issue(plan: Plan, actor: User, comment: str, data: dict[str, Any], task: Task) -> None:
-    documents.plan_issue(plan=plan, actor=actor)
+def _issue(call: StepCall) -> None:
+    documents.plan_issue(plan=call.plan, actor=call.actor)
 
 
 RETURN = Action("return", "Trả lại", _return, comment_required=True, style="danger")
@@ -171,7 +190,7 @@ TASKS: dict[str, TaskSpec] = {
     "sign": TaskSpec(
         "Ký số kế hoạch",
         (Action("sign", "Ký số", _sign), RETURN),
-        prepare=lambda plan: documents.plan_prepare_signature(plan=plan),
+        prepare=lambda plan, actor: documents.plan_prepare_signature(plan=plan),
         data_fields=("session_id", "signature"),
     ),
     "revise_sign": REVISE,
@@ -207,7 +226,7 @@ def plan_submit(*, plan: Plan, actor: User) -> Plan:
 
 
 def _user_task_filter(user: User) -> Q:
-    return Q(owner=user) | Q(owner__isnull=True, owner_permission__in=user.get_all_permissions())
+    return Q(owner=user) | Q(owner__isnull=True, owner_permission__in=role_permissions(user))
 
 
 def task_list_open(*, user: User) -> QuerySet[Task]:
@@ -226,7 +245,7 @@ def task_get_open(*, user: User, task_id: int) -> Task:
     task = task_list_open(user=user).filter(pk=task_id).first()
     if task is None:
         # Say "already done" only to someone the task was for; to anyone else it does not exist.
-        was_mine = Q(owner=user) | Q(owner_permission__in=user.get_all_permissions())
+        was_mine = Q(owner=user) | Q(owner_permission__in=role_permissions(user))
         closed = (
             Task.objects.filter(pk=task_id, flow_task_type="HUMAN")
             .exclude(status__in=OPEN)
@@ -275,6 +294,35 @@ def task_plan(task: Task) -> Plan:
     return _plan_reread(int(task.process.artifact_object_id))
 
 
+@dataclass(frozen=True)
+class Completion:
+    """What completing a task did: the plan as it now is, the task, and the human tasks it opened
+    (`next_tasks`: those the actor may take up next)."""
+
+    plan: Plan
+    task: Task
+    action: str
+    opened: tuple[Task, ...]
+    next_tasks: tuple[Task, ...]
+
+
+class _PrepareFirst(Exception):
+    """The chosen action needs slow work done outside the lock (rendering, sealing) first."""
+
+    def __init__(self, spec: TaskSpec, plan: Plan) -> None:
+        super().__init__(spec.title)
+        self.spec, self.plan = spec, plan
+
+
+_NOT_PREPARED = object()
+
+
+def _may_take(task: Task, user: User, permissions: set[str]) -> bool:
+    return task.owner_id == user.pk or (
+        task.owner_id is None and task.owner_permission in permissions
+    )
+
+
 def task_complete(
     *,
     task_id: int,
@@ -282,50 +330,99 @@ def task_complete(
     action: str,
     comment: str = "",
     data: dict[str, Any] | None = None,
-    on_done: Callable[[Plan], None] | None = None,
-) -> Plan:
+    on_done: Callable[[Completion], None] | None = None,
+) -> Completion:
     """Complete one of the user's open tasks with one of the actions it allows.
 
+    One transaction under the flow lock, which is the plan's row lock (`flows.PlanLock`): the task
+    is read fresh under it, claimed, the action's documents service runs on the locked plan, and
+    viewflow opens the next tasks. An action with slow preparatory work (`TaskSpec.prepare`:
+    rendering before a signature, the seal before issuance) first checks the task, does that work
+    outside any lock and then completes. Refusals: `NotFound` (no such task for the user),
+    `StateError` (already done or expired: `task_closed_error`), `PermissionDenied` (taken by
+    someone else), `InvalidInput` (action, comment, data); nothing changes then.
+
     The action is remembered on the task (a retry is told it already took effect, see
-    `task_closed_error`). `on_done(plan)` runs in the same transaction once the flow has moved
-    on, e.g. to keep the answer of an API request made with an Idempotency-Key.
+    `task_closed_error`). `on_done(completion)` runs in the same transaction once the flow has
+    moved on, e.g. to keep the answer of an API request made with an Idempotency-Key.
     """
     if data is not None and not isinstance(data, dict):
         raise InvalidInput("Trường “data” phải là một đối tượng.")
     data = data or {}
     comment = clean_comment(comment)
-    task = task_get_open(user=actor, task_id=task_id)
-    spec = task_spec(task)
-    chosen = next((a for a in spec.actions if a.code == action), None)
-    if chosen is None:
-        codes = ", ".join(a.code for a in spec.actions)
-        raise InvalidInput(
-            f"Thao tác “{action}” không hợp lệ cho nhiệm vụ này (được phép: {codes})."
-        )
-    if chosen.comment_required and not comment:
-        raise InvalidInput("Vui lòng nhập ý kiến hoặc lý do.")
-    plan = task_plan(task)
-    if spec.prepare is not None and chosen.code != "return":
-        spec.prepare(plan)  # slow work (rendering) before any lock is taken
     try:
-        with task.activation() as activation:  # flow lock + atomic + refresh
-            if activation.task.status not in OPEN:
-                raise StateError("Nhiệm vụ này đã được xử lý hoặc đã hết hạn.")
-            if activation.task.status == STATUS.NEW:
-                if not activation.flow_task.can_assign(actor, activation.task):
-                    raise PermissionDenied("Nhiệm vụ này không dành cho bạn.")
-                activation.assign(actor)
-            if not activation.flow_task.can_execute(actor, activation.task):
+        return _complete(task_id, actor, action, comment, data, _NOT_PREPARED, on_done)
+    except _PrepareFirst as first:
+        prepared = first.spec.prepare(first.plan, actor)  # type: ignore[misc]
+    return _complete(task_id, actor, action, comment, data, prepared, on_done)
+
+
+def _complete(
+    task_id: int,
+    actor: User,
+    action: str,
+    comment: str,
+    data: dict[str, Any],
+    prepared: Any,
+    on_done: Callable[[Completion], None] | None,
+) -> Completion:
+    permissions = role_permissions(actor)
+    of_task = Task.objects.filter(pk=task_id).values("process__artifact_object_id")
+    with (
+        tasks_opened_record() as opened,
+        documents.plan_locked(where=Q(pk=Subquery(of_task))) as plan,
+    ):
+        task = (
+            Task.objects.select_related("process")
+            .filter(pk=task_id, flow_task_type="HUMAN")
+            .first()
+        )
+        if plan is None or task is None:
+            raise NotFound("Không tìm thấy nhiệm vụ, hoặc nhiệm vụ không dành cho bạn.")
+        offered = task.owner_id == actor.pk or task.owner_permission in permissions
+        if task.status not in OPEN:
+            # Say "already done" only to someone the task was for; to anyone else it does not exist.
+            if offered:
+                raise task_closed_error(task, user=actor)
+            raise NotFound("Không tìm thấy nhiệm vụ, hoặc nhiệm vụ không dành cho bạn.")
+        if not _may_take(task, actor, permissions):
+            if offered:
                 raise PermissionDenied("Nhiệm vụ này đã được người khác nhận xử lý.")
-            activation.start(None)
-            chosen.handler(plan, actor, comment, data, activation.task)
-            activation.task.data = {**(activation.task.data or {}), "action": chosen.code}
-            activation.execute()
-            if on_done is not None:
-                on_done(Plan.objects.get(pk=plan.pk))
-    except FlowLockFailed as exc:
-        raise StateError("Văn bản đang được người khác xử lý, vui lòng thử lại.") from exc
-    return _plan_reread(plan.pk)
+            raise NotFound("Không tìm thấy nhiệm vụ, hoặc nhiệm vụ không dành cho bạn.")
+        spec = task_spec(task)
+        chosen = next((a for a in spec.actions if a.code == action), None)
+        if chosen is None:
+            codes = ", ".join(a.code for a in spec.actions)
+            raise InvalidInput(
+                f"Thao tác “{action}” không hợp lệ cho nhiệm vụ này (được phép: {codes})."
+            )
+        if chosen.comment_required and not comment:
+            raise InvalidInput("Vui lòng nhập ý kiến hoặc lý do.")
+        if spec.prepare is not None and chosen.code != "return" and prepared is _NOT_PREPARED:
+            raise _PrepareFirst(spec, plan)  # leaves the transaction: nothing was written
+        activation = task.flow_task.activation_class(task)
+        activation.process.artifact = plan  # the flow's callbacks read the locked plan
+        if task.status == STATUS.NEW:
+            # Claimed and completed in one UPDATE of the task (viewflow's assign() saves twice).
+            task.owner, task.status = actor, STATUS.ASSIGNED
+        activation.start(None)
+        chosen.handler(
+            StepCall(
+                plan=plan, actor=actor, comment=comment, data=data, task=task, prepared=prepared
+            )
+        )
+        task.data = {**(task.data or {}), "action": chosen.code}
+        activation.execute()
+        completion = Completion(
+            plan=plan,
+            task=task,
+            action=chosen.code,
+            opened=tuple(opened),
+            next_tasks=tuple(t for t in opened if _may_take(t, actor, permissions)),
+        )
+        if on_done is not None:
+            on_done(completion)
+    return completion
 
 
 IDEMPOTENCY_RETENTION = dt.timedelta(days=1)

@@ -649,7 +649,7 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
         task = workflows.task_get_open(user=request.user, task_id=task_id)
         spec = workflows.task_spec(task)
         action, comment, data = task_input(task.flow_task.name, request.POST)
-        plan = workflows.task_complete(
+        completion = workflows.task_complete(
             task_id=task_id, actor=request.user, action=action, comment=comment, data=data
         )
     except StateError as exc:
@@ -665,6 +665,6 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
     messages.success(
         request, _("Đã thực hiện “%(action)s”: %(task)s.") % {"action": label, "task": spec.title}
     )
-    if not plan_is_visible(user=request.user, plan=plan):
+    if not plan_is_visible(user=request.user, plan=completion.plan):
         return redirect("home")
-    return redirect("plan-detail", plan_id=plan.pk)
+    return redirect("plan-detail", plan_id=completion.plan.pk)

@@ -37,3 +37,18 @@ def test_events_and_versions_cannot_be_changed_or_deleted_through_the_orm(
         event.save()
     with pytest.raises(RuntimeError):
         version.delete()
+
+
+def test_removing_the_newest_events_is_detected_from_the_head_kept_on_the_plan(
+    drafter, signer, make_content
+):
+    # given a plan with a history of two events
+    plan = documents.plan_create(actor=drafter, content=make_content(signer=signer))
+    plan = plan_submit(plan=plan, actor=drafter)
+    assert plan.events_count == 2 and plan.events_head == plan.events.last().hash
+    # when someone deletes the newest event directly in the database (the rest is intact)
+    PlanEvent.objects.filter(plan=plan, sequence=2)._raw_delete(PlanEvent.objects.db)
+    # then the head on the plan row no longer matches the chain
+    assert documents.audit_verify(plan=plan) == [
+        f"plan {plan.pk}: the newest events are missing or altered"
+    ]

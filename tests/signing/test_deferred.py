@@ -556,7 +556,7 @@ def test_api_prepare_and_complete(plan_to_sign: Plan, signer: User, drafter: Use
         format="json",
     )
     assert done.status_code == 200, done.json()
-    assert done.json()["status"] == "signed"
+    assert done.json()["plan"]["status"] == "signed"
 
     # and no second signature can be prepared
     again = client.post(url, {"device_id": device["id"]}, format="json")

@@ -24,7 +24,9 @@ def client_for(user: User) -> APIClient:
     return client
 
 
-def do_task(client: APIClient, plan_id: int, step: str, action: str, **body: Any) -> dict[str, Any]:
+def do_task(
+    client: APIClient, plan_id: int, step: str, action: str, query: str = "", **body: Any
+) -> dict[str, Any]:
     tasks = [
         t
         for t in client.get("/api/v1/tasks/").json()
@@ -33,7 +35,9 @@ def do_task(client: APIClient, plan_id: int, step: str, action: str, **body: Any
     assert len(tasks) == 1, tasks
     assert action in [a["code"] for a in tasks[0]["actions"]]
     response = client.post(
-        f"/api/v1/tasks/{tasks[0]['id']}/complete/", {"action": action, **body}, format="json"
+        f"/api/v1/tasks/{tasks[0]['id']}/complete/{query}",
+        {"action": action, **body},
+        format="json",
     )
     assert response.status_code == 200, response.json()
     return response.json()
@@ -66,7 +70,7 @@ def test_plan_walks_from_draft_to_receipt_through_the_api(
     assert as_drafter.post(f"/api/v1/documents/{plan_id}/submit/").status_code == 200
 
     # and every step is done by its own user through /api/v1/tasks/
-    do_task(as_head, plan_id, "agency_review", "approve")
+    approved = do_task(as_head, plan_id, "agency_review", "approve")
     do_task(
         as_drafter,
         plan_id,
@@ -110,15 +114,16 @@ def test_plan_walks_from_draft_to_receipt_through_the_api(
         "sign",
         data=api_sign_data(as_signer, plan_id, key, device["id"]),
     )
-    issued = do_task(client_for(clerk), plan_id, "issue", "issue")
+    issued = do_task(client_for(clerk), plan_id, "issue", "issue", query="?expand=plan")
     acknowledged = as_newspaper.post(f"/api/v1/documents/{plan_id}/acknowledge/")
 
-    # then the recipient sees the issued, numbered plan and its signed PDF
-    assert issued["status"] == "issued"
-    assert (
-        issued["number_text"].startswith("Số: 01/KH-UBND")
-        or issued["number_text"] == "Số: 01/KH-UBND"
-    )
+    # then each completion said what changed and where to go (the whole plan on request)
+    assert approved["plan"]["status"] == "approved" and approved["step"] == "agency_review"
+    assert approved["next_tasks"] == [] and approved["next"] == f"/api/v1/documents/{plan_id}/"
+    assert "plan_detail" not in approved
+    assert issued["plan"]["status"] == "issued" and issued["plan"]["number"] == 1
+    assert issued["plan_detail"]["number_text"].startswith("Số: 01/KH-UBND")
+    # and the recipient sees the issued, numbered plan and its signed PDF
     assert acknowledged.status_code == 200
     pdf = as_newspaper.get(f"/api/v1/documents/{plan_id}/pdf/")
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"

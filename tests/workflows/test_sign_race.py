@@ -59,7 +59,7 @@ def test_two_sessions_finished_at_once_through_the_task_give_one_signature(
             "session_id": str(pending.session.id),
             "signature": base64.b64encode(key.sign(pending.to_be_signed)).decode(),
         }
-        return lambda: task_complete(task_id=task.pk, actor=signer, action="sign", data=data)
+        return lambda: task_complete(task_id=task.pk, actor=signer, action="sign", data=data).plan
 
     # when both are finished at the same instant
     results = run_together(*(finish(key, pending) for key, pending in sessions))
