@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 import pytest
+from django.db import connections
 
 from agencies.directory import directory_seed
 from agencies.models import Unit, User
@@ -18,6 +19,19 @@ def _empty_cache() -> Any:
 
     cache.clear()
     yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _connection_pools_closed(django_db_setup: Any, django_db_blocker: Any) -> Any:
+    """Close PostgreSQL's connection pool (settings: DB_POOL) before the test database is
+    dropped; its idle connections would keep it in use."""
+    yield
+    with django_db_blocker.unblock():
+        for connection in connections.all():
+            close_pool = getattr(connection, "close_pool", None)
+            if close_pool is not None:
+                connection.close()
+                close_pool()
 
 
 @pytest.fixture

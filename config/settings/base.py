@@ -101,6 +101,20 @@ if DATABASE_URL:
     DATABASES["default"].setdefault("OPTIONS", {})
     # A backstop: no statement waits for a lock for ever.
     DATABASES["default"]["OPTIONS"].setdefault("options", "-c lock_timeout=30000")
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and os.environ.get(
+        "DB_POOL", "1"
+    ) not in ("0", ""):
+        # Connections kept open and shared by the process's request threads (psycopg's pool).
+        # Not CONN_MAX_AGE: under ASGI every request runs in a thread of its own, so a
+        # per-thread persistent connection would never be reused. A connection that broke
+        # while idle is checked and replaced before it is handed out.
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+        DATABASES["default"]["OPTIONS"]["pool"] = {
+            "min_size": int(os.environ.get("DB_POOL_MIN_SIZE", "2")),
+            "max_size": int(os.environ.get("DB_POOL_MAX_SIZE", "16")),
+            "timeout": float(os.environ.get("DB_POOL_TIMEOUT", "30")),
+            "max_idle": 300,
+        }
 else:
     DATABASES = {
         "default": {
