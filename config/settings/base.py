@@ -118,10 +118,12 @@ if DATABASE_URL:
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's sqlite3 backend, with writers served first come, first served.
+            "ENGINE": "config.sqlite",
             "NAME": os.environ.get("SQLITE_PATH", str(VAR_DIR / "db.sqlite3")),
             # IMMEDIATE: every transaction takes the write lock at BEGIN, so concurrent flow
-            # completions serialise instead of failing with "database is locked".
+            # completions serialise instead of failing with "database is locked"; within the
+            # process they queue fairly (config/sqlite/base.py).
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 30,
