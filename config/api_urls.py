@@ -33,6 +33,7 @@ from documents.api_incoming import (
     IncomingListView,
     IncomingStartPlanView,
 )
+from documents.api_registers import RegisterEntryListView, RegisterListView
 from documents.api_verify import VerifyView
 from signing.api import (
     ChallengeView,
@@ -120,6 +121,12 @@ urlpatterns = [
         "incoming/<id:incoming_id>/start-plan/",
         IncomingStartPlanView.as_view(),
         name="api-incoming-start-plan",
+    ),
+    path("registers/", RegisterListView.as_view(), name="api-registers"),
+    path(
+        "registers/<id:register_id>/entries/",
+        RegisterEntryListView.as_view(),
+        name="api-register-entries",
     ),
     path("verify/", VerifyView.as_view(), name="api-verify"),
     path("tasks/", TaskListView.as_view(), name="api-tasks"),

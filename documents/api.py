@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from agencies.api import ErrorSerializer
 from agencies.errors import InvalidInput
+from agencies.pagination import KeysetPagination
 from agencies.parsers import StrictJSONParser
 from signing.services import crl_pem, trust_pem
 
@@ -168,12 +169,21 @@ class ContentInputSerializer(serializers.Serializer):
 
 class DocumentListView(APIView):
     parser_classes = [StrictJSONParser]
+    pagination_class = KeysetPagination
 
-    @extend_schema(responses=PlanListSerializer(many=True), summary="Văn bản tôi được xem")
+    @extend_schema(
+        responses=PlanListSerializer(many=True),
+        summary="Văn bản tôi được xem (mới nhất trước, từng trang)",
+    )
     def get(self, request: Request) -> Response:
-        return Response(
-            PlanListSerializer(selectors.plan_list_visible(user=request.user), many=True).data
+        paginator = KeysetPagination()
+        plans = paginator.page(
+            request,
+            lambda before, limit: selectors.plan_page_visible(
+                user=request.user, before=before, limit=limit
+            ),
         )
+        return paginator.get_paginated_response(PlanListSerializer(plans, many=True).data)
 
     @extend_schema(
         request=ContentInputSerializer,

@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from agencies.pagination import KeysetPagination
 from agencies.parsers import StrictJSONParser
 
 from . import selectors, services
@@ -80,6 +81,7 @@ class IncomingSerializer(serializers.ModelSerializer):
 
 
 class IncomingListView(APIView):
+    pagination_class = KeysetPagination
     parser_classes = [StrictJSONParser]
 
     @extend_schema(
@@ -87,8 +89,14 @@ class IncomingListView(APIView):
         summary="Văn bản đến của đơn vị tôi (vào sổ hoặc được giao xử lý)",
     )
     def get(self, request: Request) -> Response:
-        incoming = selectors.incoming_list_visible(user=request.user)
-        return Response(IncomingSerializer(incoming, many=True).data)
+        paginator = KeysetPagination()
+        incoming = paginator.page(
+            request,
+            lambda before, limit: selectors.incoming_page_visible(
+                user=request.user, before=before, limit=limit
+            ),
+        )
+        return paginator.get_paginated_response(IncomingSerializer(incoming, many=True).data)
 
 
 class IncomingImportView(APIView):

@@ -151,6 +151,10 @@ class Plan(ThreadSafeFSMModelMixin, models.Model):
         ordering = ["-updated_at", "-id"]
         verbose_name = _("kế hoạch")
         verbose_name_plural = _("kế hoạch")
+        indexes = [
+            # The plans a user drafts, newest first (selectors.plan_page_drafted).
+            models.Index(fields=["drafter", "id"], name="plan_drafter_id_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["issuer", "register_year", "number"],
@@ -365,6 +369,13 @@ class PlanAccess(models.Model):
     reason = models.CharField(max_length=40)
 
     class Meta:
+        # One index per kind of grant, in plan order: a user's plans are read branch by branch,
+        # a page at a time (selectors.plan_page_visible).
+        indexes = [
+            models.Index(fields=["user", "plan"], name="planaccess_user_plan_idx"),
+            models.Index(fields=["unit", "role", "plan"], name="planaccess_unit_role_plan_idx"),
+            models.Index(fields=["role", "plan"], name="planaccess_role_plan_idx"),
+        ]
         constraints = [
             # One grant per (plan, user, unit, role), an absent user or unit counting as equal:
             # an expression index, because SQLite has no NULLS NOT DISTINCT. Granting is then one
@@ -463,6 +474,10 @@ class Receipt(models.Model):
 
     class Meta:
         ordering = ["unit__name"]
+        indexes = [
+            # A unit's received plans, the latest delivery first (selectors.receipt_page_of_unit).
+            models.Index(fields=["unit", "id"], name="receipt_unit_id_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["plan", "unit"], name="unique_receipt_per_unit")
         ]
@@ -578,6 +593,11 @@ class IncomingDocument(models.Model):
 
     class Meta:
         ordering = ["-registered_at", "-id"]
+        indexes = [
+            # A unit's incoming documents, newest first (selectors.incoming_page_visible).
+            models.Index(fields=["registering_unit", "id"], name="incoming_registering_id_idx"),
+            models.Index(fields=["assigned_unit", "id"], name="incoming_assigned_id_idx"),
+        ]
         verbose_name = _("văn bản đến")
         verbose_name_plural = _("văn bản đến")
         constraints = [

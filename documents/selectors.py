@@ -5,15 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from agencies.errors import NotFound
+from agencies.keyset import keyset_page
 from agencies.models import User
 
 from .comparison import Comparison, compare_contents
 from .models import (
     ConsultationRequest,
     IncomingDocument,
+    OutgoingRegister,
     Plan,
     PlanAccess,
     PlanEvent,
@@ -42,6 +45,70 @@ def plan_list_visible(*, user: User) -> QuerySet[Plan]:
         .select_related("drafter", "drafting_unit", "issuer", "signer")
         .order_by("-updated_at", "-id")
     )
+
+
+def _visible_branches(user: User) -> list[tuple[QuerySet[Any], str]]:
+    """`_access_filter` as branches that an index answers in plan order (`keyset_page`):
+    drafted by the user; granted to them, to their unit, to their role in their unit, to
+    their role."""
+    grants = PlanAccess.objects.filter(user__isnull=True)
+    branches: list[tuple[QuerySet[Any], str]] = [
+        (Plan.objects.filter(drafter=user), "id"),
+        (PlanAccess.objects.filter(user=user), "plan_id"),
+    ]
+    if user.unit_id:
+        branches.append((grants.filter(unit_id=user.unit_id, role=""), "plan_id"))
+        if user.role:
+            branches.append((grants.filter(unit_id=user.unit_id, role=user.role), "plan_id"))
+    if user.role:
+        branches.append((grants.filter(unit__isnull=True, role=user.role), "plan_id"))
+    return branches
+
+
+#: Columns a list never shows: the content and the stored PDFs (hundreds of KB per plan).
+LIST_DEFERRED = ("content", "signed_pdf", "issued_pdf")
+
+
+def _plans_in_order(ids: list[int]) -> list[Plan]:
+    plans = (
+        Plan.objects.select_related("drafter", "drafting_unit")
+        .defer(*LIST_DEFERRED)
+        .order_by()
+        .in_bulk(ids)
+    )
+    return [plans[i] for i in ids if i in plans]
+
+
+def plan_page_visible(*, user: User, before: int | None, limit: int) -> list[Plan]:
+    """A page of the plans the user may see (`plan_list_visible`), newest first (by id), below
+    `before`. Read through the grants' indexes: the work depends on the page, not on how many
+    plans the province has or how few of them the user sees."""
+    if not user.is_authenticated:
+        return []
+    return _plans_in_order(keyset_page(_visible_branches(user), before=before, limit=limit))
+
+
+def plan_page_drafted(*, user: User, before: int | None, limit: int) -> list[Plan]:
+    """A page of the plans the user drafts, newest first."""
+    if not user.is_authenticated:
+        return []
+    drafted = [(Plan.objects.filter(drafter=user), "id")]
+    return _plans_in_order(keyset_page(drafted, before=before, limit=limit))
+
+
+def receipt_page_of_unit(*, unit_id: int | None, before: int | None, limit: int) -> list[Receipt]:
+    """A page of the issued plans delivered to a unit, the latest delivery first (keyed by the
+    receipt's id)."""
+    if not unit_id:
+        return []
+    ids = keyset_page([(Receipt.objects.filter(unit_id=unit_id), "id")], before=before, limit=limit)
+    receipts = (
+        Receipt.objects.select_related("plan__issuer")
+        .defer("plan__signed_pdf", "plan__issued_pdf")
+        .order_by()
+        .in_bulk(ids)
+    )
+    return [receipts[i] for i in ids if i in receipts]
 
 
 def plan_get_visible(*, user: User, plan_id: int) -> Plan:
@@ -202,12 +269,70 @@ def incoming_is_visible(*, user: User, incoming: IncomingDocument) -> bool:
     return incoming_list_visible(user=user).filter(pk=incoming.pk).exists()
 
 
+def incoming_page_visible(*, user: User, before: int | None, limit: int) -> list[IncomingDocument]:
+    """A page of `incoming_list_visible`, newest first, read through the two units' indexes."""
+    if not user.is_authenticated or not user.unit_id:
+        return []
+    branches: list[tuple[QuerySet[Any], str]] = [
+        (IncomingDocument.objects.filter(registering_unit_id=user.unit_id), "id"),
+        (IncomingDocument.objects.filter(assigned_unit_id=user.unit_id), "id"),
+    ]
+    ids = keyset_page(branches, before=before, limit=limit)
+    documents = (
+        IncomingDocument.objects.select_related(
+            "registered_by", "registering_unit", "assigned_unit"
+        )
+        .prefetch_related("plans")
+        .in_bulk(ids)
+    )
+    return [documents[i] for i in ids if i in documents]
+
+
 def incoming_list_assigned(*, unit_id: int) -> QuerySet[IncomingDocument]:
     """Incoming documents assigned to a unit for handling, the nearest deadline first."""
     return (
         IncomingDocument.objects.filter(assigned_unit_id=unit_id)
         .select_related("registering_unit", "assigned_unit")
         .order_by(F("deadline").asc(nulls_last=True), "-registered_at")
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The outgoing register (sổ văn bản đi)
+
+#: Who reads the outgoing registers: the văn thư who keeps them, the Văn phòng, the leaders.
+REGISTER_READERS = (User.Role.CLERK, User.Role.OFFICE_VETTER, User.Role.SIGNER)
+
+
+def register_readable_by(user: User) -> bool:
+    return bool(user.is_authenticated and user.role in REGISTER_READERS)
+
+
+def register_list() -> QuerySet[OutgoingRegister]:
+    """Every outgoing register: one per issuing body and year, the latest year first."""
+    return OutgoingRegister.objects.select_related("issuer").order_by("-year", "issuer__name")
+
+
+def register_entry_page(*, issuer_id: int, year: int, before: int | None, limit: int) -> list[Plan]:
+    """A page of the register of `issuer_id` for `year`: the plans issued under it, the highest
+    number first, below the number `before` (the register's unique index answers it)."""
+    entries = Plan.objects.filter(issuer_id=issuer_id, register_year=year, number__isnull=False)
+    if before is not None:
+        entries = entries.filter(number__lt=before)
+    recipients = (
+        Receipt.objects.filter(plan=OuterRef("pk"))
+        .order_by()
+        .values("plan")
+        .annotate(count=Count("id"))
+        .values("count")
+    )
+    # A correlated count, evaluated for the page's rows only (a join and GROUP BY would count
+    # every entry of the year before the LIMIT).
+    return list(
+        entries.select_related("issuer", "signer", "drafting_unit")
+        .defer("signed_pdf", "issued_pdf")
+        .annotate(recipients_count=Coalesce(Subquery(recipients), 0))
+        .order_by("-number")[:limit]
     )
 
 

@@ -7,6 +7,7 @@ from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from agencies.errors import InvalidInput
@@ -38,6 +39,12 @@ class NotificationListQuerySerializer(serializers.Serializer):
         max_value=MAX_ID,
         help_text="Bắt kịp: chỉ các thông báo có id > after, cũ trước.",
     )
+    before = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="Trang sau: chỉ các thông báo có id < before, mới trước (con trỏ trong next).",
+    )
     limit = serializers.IntegerField(
         required=False,
         min_value=1,
@@ -48,7 +55,12 @@ class NotificationListQuerySerializer(serializers.Serializer):
 
 
 class NotificationListResultSerializer(serializers.Serializer):
+    """A page, in the shape of every list of the API (agencies.pagination), plus the count."""
+
     results = NotificationSerializer(many=True)
+    next = serializers.URLField(
+        allow_null=True, help_text="The next page (after=… when catching up, else before=…)."
+    )
     unread_count = serializers.IntegerField()
 
 
@@ -82,12 +94,21 @@ class NotificationListApi(APIView):
         if not query.is_valid():
             raise InvalidInput("Tham số không hợp lệ: after và limit phải là số nguyên dương.")
         params: dict[str, Any] = query.validated_data
+        after, limit = params.get("after"), params["limit"]
         notifications = notification_list(
-            user=request.user, after=params.get("after"), limit=params["limit"]
+            user=request.user, after=after, before=params.get("before"), limit=limit + 1
         )
+        next_url = None
+        if len(notifications) > limit:
+            notifications = notifications[:limit]
+            cursor = "after" if after is not None else "before"
+            next_url = replace_query_param(
+                request.build_absolute_uri(), cursor, notifications[-1].pk
+            )
         return Response(
             {
                 "results": NotificationSerializer(notifications, many=True).data,
+                "next": next_url,
                 "unread_count": notification_unread_count(user=request.user),
             }
         )

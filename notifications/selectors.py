@@ -11,16 +11,20 @@ MAX_LIMIT = 500
 
 
 def notification_list(
-    *, user: Any, after: int | None = None, limit: int = 100
+    *, user: Any, after: int | None = None, before: int | None = None, limit: int = 100
 ) -> list[Notification]:
-    """Return at most `limit` (1..500) of `user`'s notifications.
+    """Return at most `limit` (1..501: a page of 500 and one to tell whether more follow) of
+    `user`'s notifications (index (user, id)).
 
-    With `after` (catch-up): those with id > `after`, oldest first. Without: the newest first.
+    With `after` (catch-up): those with id > `after`, oldest first. Without: the newest first,
+    below `before` when given.
     """
-    limit = max(1, min(limit, MAX_LIMIT))
+    limit = max(1, min(limit, MAX_LIMIT + 1))
     queryset = Notification.objects.filter(user_id=user.pk)
     if after is not None:
         return list(queryset.filter(id__gt=after).order_by("id")[:limit])
+    if before is not None:
+        queryset = queryset.filter(id__lt=before)
     return list(queryset.order_by("-id")[:limit])
 
 

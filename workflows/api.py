@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from viewflow.workflow.models import Task
 
 from agencies.errors import InvalidInput, StateError
+from agencies.pagination import KeysetPagination
 from agencies.parsers import StrictJSONParser
 from agencies.validation import MAX_COMMENT
 from documents import selectors as document_selectors
@@ -165,15 +166,28 @@ class CompleteSerializer(serializers.Serializer):
 
 
 class TaskListView(APIView):
-    @extend_schema(responses=TaskSerializer(many=True), summary="Nhiệm vụ đang chờ tôi xử lý")
+    pagination_class = KeysetPagination
+
+    @extend_schema(
+        responses=TaskSerializer(many=True),
+        summary="Nhiệm vụ đang chờ tôi xử lý (mới nhất trước, từng trang)",
+    )
     def get(self, request: Request) -> Response:
-        tasks = list(services.task_list_open(user=request.user))
+        paginator = KeysetPagination()
+        tasks = paginator.page(
+            request,
+            lambda before, limit: services.task_page_open(
+                user=request.user, before=before, limit=limit
+            ),
+        )
         titles = dict(
             Plan.objects.filter(
                 pk__in={int(t.process.artifact_object_id) for t in tasks}
             ).values_list("pk", "title")
         )
-        return Response(TaskSerializer(tasks, many=True, context={"titles": titles}).data)
+        return paginator.get_paginated_response(
+            TaskSerializer(tasks, many=True, context={"titles": titles}).data
+        )
 
 
 class TaskDetailView(APIView):

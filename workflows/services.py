@@ -20,6 +20,7 @@ from viewflow.workflow.status import PROCESS, STATUS
 
 from agencies.backends import role_permissions
 from agencies.errors import InvalidInput, NotFound, PermissionDenied, StateError
+from agencies.keyset import keyset_page
 from agencies.models import User
 from agencies.validation import clean_comment
 from documents import services as documents
@@ -239,6 +240,25 @@ def task_list_open(*, user: User) -> QuerySet[Task]:
         .select_related("process")
         .order_by("-created")
     )
+
+
+def task_page_open(*, user: User, before: int | None, limit: int) -> list[Task]:
+    """A page of the user's inbox (`task_list_open`), newest first, read through the open tasks'
+    indexes: assigned to the user, or offered to one of their permissions."""
+    if not user.is_authenticated:
+        return []
+    human = Task.objects.filter(flow_task_type="HUMAN")
+    branches: list[tuple[QuerySet[Any], str]] = [
+        (human.filter(owner=user, status=STATUS.ASSIGNED), "id"),
+        (human.filter(owner=user, status=STATUS.NEW), "id"),
+        *(
+            (human.filter(owner_permission=permission, status=STATUS.NEW, owner__isnull=True), "id")
+            for permission in sorted(role_permissions(user))
+        ),
+    ]
+    ids = keyset_page(branches, before=before, limit=limit)
+    tasks = Task.objects.select_related("process").in_bulk(ids)
+    return [tasks[i] for i in ids if i in tasks]
 
 
 def task_get_open(*, user: User, task_id: int) -> Task:

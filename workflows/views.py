@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -36,10 +38,11 @@ from documents.selectors import (
     plan_get_visible,
     plan_import_notes,
     plan_is_visible,
-    plan_list_received,
-    plan_list_visible,
+    plan_page_drafted,
+    plan_page_visible,
     plan_version_list,
     receipt_list,
+    receipt_page_of_unit,
 )
 
 from . import services as workflows
@@ -283,13 +286,54 @@ def _process_rows(plan: Plan) -> list[dict[str, Any]]:
 # Inbox
 
 
+#: How many items each list of the inbox page shows at a time.
+INBOX_PAGE = {"tasks": 20, "drafts": 20, "received": 20, "related": 20}
+
+
+@dataclass(frozen=True)
+class PageOf:
+    """One page of a list of the inbox page; `next_url` shows the older ones (keyset cursor)."""
+
+    items: list[Any]
+    next_url: str | None
+    is_first: bool
+    first_url: str
+
+
+def _page_of(
+    request: HttpRequest,
+    name: str,
+    fetch: Callable[[int | None, int], list[Any]],
+    key: Callable[[Any], int] = lambda item: item.pk,
+) -> PageOf:
+    """The page of list `name` below the cursor `?<name>_before=<id>`, newest first."""
+    param, size = f"{name}_before", INBOX_PAGE[name]
+    raw = request.GET.get(param, "")
+    before = int(raw) if raw.isdigit() and 0 < len(raw) < 19 else None
+    items = list(fetch(before, size + 1))
+    query = request.GET.copy()
+    query.pop(param, None)
+    first_url = f"?{query.urlencode()}#{name}" if query else f"?#{name}"
+    next_url = None
+    if len(items) > size:
+        items = items[:size]
+        query[param] = str(key(items[-1]))
+        next_url = f"?{query.urlencode()}#{name}"
+    return PageOf(items=items, next_url=next_url, is_first=before is None, first_url=first_url)
+
+
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    """The user's inbox: open tasks, own drafts, incoming documents, everything related."""
+    """The user's inbox: open tasks, own drafts, incoming documents, everything related; each
+    list a page at a time (newest first), read through indexes whatever the province holds."""
     user = request.user
-    tasks = list(workflows.task_list_open(user=user))
-    plans = _plans_by_id(tasks)
+    tasks = _page_of(
+        request,
+        "tasks",
+        lambda before, limit: workflows.task_page_open(user=user, before=before, limit=limit),
+    )
+    plans = _plans_by_id(tasks.items)
     inbox = [
         {
             "task": task,
@@ -297,25 +341,40 @@ def home(request: HttpRequest) -> HttpResponse:
             "plan": plans.get(task.process.artifact_object_id),
             "deadline": _parse_datetime((task.data or {}).get("deadline")),
         }
-        for task in tasks
+        for task in tasks.items
     ]
-    visible = list(plan_list_visible(user=user)[:200])
-    received = list(plan_list_received(user=user).select_related("issuer").order_by("-issued_at"))
-    receipts = {
-        r.plan_id: r
-        for r in Receipt.objects.filter(plan__in=[p.pk for p in received], unit_id=user.unit_id)
-    }
+    drafts = _page_of(
+        request,
+        "drafts",
+        lambda before, limit: plan_page_drafted(user=user, before=before, limit=limit),
+    )
+    received = _page_of(
+        request,
+        "received",
+        lambda before, limit: receipt_page_of_unit(
+            unit_id=user.unit_id, before=before, limit=limit
+        ),
+    )
+    related = _page_of(
+        request,
+        "related",
+        lambda before, limit: plan_page_visible(user=user, before=before, limit=limit),
+    )
     return render(
         request,
         "pages/home.html",
         {
             "inbox": inbox,
-            "drafts": [p for p in visible if p.drafter_id == user.pk],
+            "tasks_page": tasks,
+            "drafts": drafts.items,
+            "drafts_page": drafts,
             "received": [
-                {"plan": p, "receipt": receipts.get(p.pk), "number_text": plan_number_text(p)}
-                for p in received
+                {"plan": r.plan, "receipt": r, "number_text": plan_number_text(r.plan)}
+                for r in received.items
             ],
-            "visible": visible,
+            "received_page": received,
+            "visible": related.items,
+            "related_page": related,
             "can_create": user.role == User.Role.DRAFTER,
             "now": timezone.now(),
         },

@@ -320,7 +320,7 @@ def test_api_registers_lists_reads_and_starts_a_plan(api, drafter, directory) ->
     assert document["deadline"] == "2020-09-15"
     assert body["needs_review"] is True and body["unplaced"] == []
     # and it is listed and readable
-    listed = client.get("/api/v1/incoming/").json()
+    listed = client.get("/api/v1/incoming/").json()["results"]
     assert [item["id"] for item in listed] == [document["id"]]
     detail = client.get(f"/api/v1/incoming/{document['id']}/")
     assert detail.status_code == 200 and detail.json()["file_name"] == "2905.docx"
@@ -358,7 +358,7 @@ def test_api_refuses_a_file_over_the_limit(api, drafter, settings) -> None:
 def test_api_hides_another_units_document(api, drafter, police) -> None:
     incoming = incoming_import_docx(actor=drafter, data=LETTER)
     client = api(police)
-    assert client.get("/api/v1/incoming/").json() == []
+    assert client.get("/api/v1/incoming/").json() == {"results": [], "next": None}
     assert client.get(f"/api/v1/incoming/{incoming.pk}/").status_code == 404
     assert client.post(f"/api/v1/incoming/{incoming.pk}/start-plan/").status_code == 404
     assert Plan.objects.exists() is False

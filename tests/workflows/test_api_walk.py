@@ -29,7 +29,7 @@ def do_task(
 ) -> dict[str, Any]:
     tasks = [
         t
-        for t in client.get("/api/v1/tasks/").json()
+        for t in client.get("/api/v1/tasks/").json()["results"]
         if t["document"] == plan_id and t["step"] == step
     ]
     assert len(tasks) == 1, tasks
