@@ -99,7 +99,7 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
             after = payloads[-1]["id"]
 
     async def notification_message(self, event: dict[str, Any]) -> None:
-        """A push from services._push (via the user's group): forward it unless already sent."""
+        """A push from services._push_batch (via the user's group): forward it unless sent."""
         payload = event["payload"]
         notification_id = payload.get("id")
         if notification_id is not None:

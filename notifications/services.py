@@ -4,6 +4,7 @@ Invariant (DESIGN.md): a notification is stored before it is pushed and pushed o
 client that reconnects catches up from the stored rows, because the channel layer does not replay.
 """
 
+import asyncio
 import logging
 from collections.abc import Iterable
 from datetime import datetime
@@ -110,13 +111,51 @@ def notification_mark_read(*, user: Any, ids: list[int] | None, now: datetime | 
 
 
 def _push_all(pushes: list[tuple[int, Payload]]) -> None:
-    for user_id, payload in pushes:
-        _push(user_id, payload)  # looked up at call time, so tests can observe it
+    """Push stored notifications to their users' open sockets, all in one trip to the event
+    loop: the group sends run concurrently (a notice to 300 users used to take 300 trips,
+    ~300 ms on the Redis layer, before the last socket got it). Never raises."""
+    if pushes:
+        _push_batch(pushes)  # looked up at call time, so tests can observe it
 
 
-def _push(user_id: int, payload: Payload) -> None:
-    """Push one stored notification to the open sockets of `user_id`. Never raises."""
-    _send(user_id, payload)
+def _push_batch(pushes: list[tuple[int, Payload]]) -> None:
+    try:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        failed = async_to_sync(_group_send_all)(layer, pushes)
+    except Exception:
+        # The rows are stored; the clients catch up when they reconnect.
+        logger.exception("Could not push %d notification(s)", len(pushes))
+        return
+    for user_id, error in failed:
+        logger.error("Could not push a notification to user %s: %r", user_id, error)
+
+
+#: Group sends in flight at once: enough to hide round trips to Redis, few enough to stay well
+#: inside redis-py's connection pool (an unbounded burst fails with MaxConnectionsError).
+PUSH_CONCURRENCY = 16
+
+
+async def _group_send_all(
+    layer: Any, pushes: list[tuple[int, Payload]]
+) -> list[tuple[int, BaseException]]:
+    slots = asyncio.Semaphore(PUSH_CONCURRENCY)
+
+    async def send(user_id: int, payload: Payload) -> None:
+        async with slots:
+            await layer.group_send(
+                user_group_name(user_id), {"type": MESSAGE_TYPE, "payload": payload}
+            )
+
+    results = await asyncio.gather(
+        *(send(user_id, payload) for user_id, payload in pushes), return_exceptions=True
+    )
+    return [
+        (user_id, result)
+        for (user_id, _payload), result in zip(pushes, results, strict=True)
+        if isinstance(result, BaseException)
+    ]
 
 
 def _send(user_id: int, payload: Payload) -> None:

@@ -12,7 +12,7 @@ from notifications.models import Notification
 
 @dataclass(frozen=True)
 class SentNotification:
-    """One push as it left `notifications.services._push`."""
+    """One push as it left `notifications.services._push_batch`."""
 
     user_id: int
     kind: str
@@ -24,14 +24,15 @@ class SentNotification:
 def capture_notifications() -> Iterator[list[SentNotification]]:
     """Record each notification push (after commit) while still pushing it for real."""
     sent: list[SentNotification] = []
-    real_push = services._push
+    real_push = services._push_batch
 
-    def observe(user_id: int, payload: dict[str, Any]) -> None:
-        stored = Notification.objects.filter(id=payload["id"], user_id=user_id).exists()
-        sent.append(SentNotification(user_id, payload["kind"], payload, stored))
-        real_push(user_id, payload)
+    def observe(pushes: list[tuple[int, dict[str, Any]]]) -> None:
+        for user_id, payload in pushes:
+            stored = Notification.objects.filter(id=payload["id"], user_id=user_id).exists()
+            sent.append(SentNotification(user_id, payload["kind"], payload, stored))
+        real_push(pushes)
 
-    with mock.patch.object(services, "_push", observe):
+    with mock.patch.object(services, "_push_batch", observe):
         yield sent
 
 
