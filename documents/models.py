@@ -274,6 +274,9 @@ class RenderedPdf(models.Model):
     )
     pdf = models.BinaryField()
     sha256 = models.CharField(max_length=64)
+    # Where the blanks, the signature box and the verification link go (signing.pdf.PdfAnchors),
+    # found once when rendered, so that signing and sealing do not read the PDF again.
+    anchors = models.JSONField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

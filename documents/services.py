@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -48,6 +49,7 @@ from .models import (
 from .selectors import incoming_is_visible
 from .verification import plan_verify_url, public_address_check
 
+logger = logging.getLogger(__name__)
 _T = TypeVar("_T")
 Status = Plan.Status
 Kind = PlanEvent.Kind
@@ -861,17 +863,51 @@ def render_docx(*, plan: Plan, content: dict[str, Any] | None = None) -> bytes:
 
 def version_pdf(*, version: PlanVersion) -> bytes:
     """The PDF of a submitted version, rendered once and cached (LibreOffice takes a second)."""
+    return bytes(_rendered(version).pdf)
+
+
+def _position_line(version: PlanVersion) -> str:
+    """The signer's position line of the version's signature block: the signature box's anchor."""
+    return PlanContent.from_dict(version.content).signature.position or "CHỦ TỊCH"
+
+
+def _anchors_find(pdf: bytes, version: PlanVersion) -> dict[str, Any] | None:
+    try:
+        return signing.pdf_anchors_find(pdf=pdf, position_line=_position_line(version))
+    except Exception:  # the signature then reads the PDF itself, and says what is missing
+        logger.exception("Could not find the anchors of version %s", version.pk)
+        return None
+
+
+def _rendered(version: PlanVersion) -> RenderedPdf:
+    """The version's rendered PDF row: rendered now if needed, with its anchors (where the
+    number and date blanks, the signature box and the verification link go), found once."""
     cached = RenderedPdf.objects.filter(version=version).first()
     if cached is not None:
-        return bytes(cached.pdf)
+        return cached
     plan = version.plan
     pdf = conversion.docx_to_pdf(render_docx(plan=plan, content=version.content))
+    anchors = _anchors_find(pdf, version)
     try:
         with transaction.atomic():
-            RenderedPdf.objects.create(version=version, pdf=pdf, sha256=sha256_hex(pdf))
-    except IntegrityError:
-        pass  # rendered in parallel by another request: same content, same text
-    return pdf
+            return RenderedPdf.objects.create(
+                version=version, pdf=pdf, sha256=sha256_hex(pdf), anchors=anchors
+            )
+    except IntegrityError:  # rendered in parallel by another request: same content, same text
+        return RenderedPdf.objects.get(version=version)
+
+
+def version_pdf_anchors(
+    *, version: PlanVersion, rendered: RenderedPdf | None = None
+) -> dict[str, Any] | None:
+    """The anchors of the version's PDF (`signing.pdf_anchors_find`), found now and kept if the
+    PDF was rendered before they were kept, or for another position line."""
+    rendered = rendered or _rendered(version)
+    anchors = rendered.anchors
+    if not anchors or anchors.get("position_line") != _position_line(version):
+        anchors = _anchors_find(bytes(rendered.pdf), version)
+        RenderedPdf.objects.filter(pk=rendered.pk).update(anchors=anchors)
+    return anchors
 
 
 def plan_pdf(*, plan: Plan) -> tuple[bytes, str]:
@@ -920,12 +956,6 @@ def _version_changed(prepared_number: int, current: PlanVersion | None) -> State
     )
 
 
-def _stored_version_pdf(version: PlanVersion) -> bytes:
-    """The version's PDF as stored (rendered now if needed), so its hash is the stored one."""
-    version_pdf(version=version)
-    return bytes(RenderedPdf.objects.get(version=version).pdf)
-
-
 def plan_sign_prepare(*, plan: Plan, actor: User, device_id: int) -> signing.PendingSignature:
     """Step 1 of the signature: prepare the latest version's PDF for `actor`'s device.
 
@@ -950,12 +980,13 @@ def plan_sign_prepare(*, plan: Plan, actor: User, device_id: int) -> signing.Pen
         raise StateError(
             "Nội dung đã thay đổi so với phiên bản được trình ký.", code="version_changed"
         )
-    position = PlanContent.from_dict(version.content).signature.position or "CHỦ TỊCH"
+    rendered = _rendered(version)  # as stored, so that its hash is the stored one
     return signing.signing_session_prepare(
         user=actor,
         device_id=device_id,
-        pdf=_stored_version_pdf(version),
-        position_line=position,
+        pdf=bytes(rendered.pdf),
+        anchors=version_pdf_anchors(version=version, rendered=rendered),
+        position_line=_position_line(version),
         document_id=plan.pk,
         version_id=version.pk,
         version_number=version.number,

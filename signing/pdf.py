@@ -38,12 +38,13 @@ from typing import Any
 
 import pdfplumber
 from asn1crypto import cms
+from asn1crypto import core as asn1_core
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from fontTools import ttLib
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from fontTools import subset, ttLib
 from fontTools.ttLib.scaleUpem import scale_upem
 from PIL import Image
 from pyhanko.pdf_utils import generic, layout
@@ -63,6 +64,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.pdf_utils.writer import BasePdfFileWriter
 from pyhanko.sign import fields, signers
+from pyhanko.sign.general import as_signing_certificate, simple_cms_attribute
 from pyhanko.sign.signers.pdf_byterange import PreparedByteRangeDigest
 from pyhanko.sign.signers.pdf_signer import PdfTBSDocument
 from pyhanko.sign.timestamps import DummyTimeStamper, TimeStamper
@@ -96,10 +98,14 @@ SIGNATURE_TEXT_COLOR = (0.0, 0.2, 0.6)  # ND30 wants the signer's mark in blue
 
 @dataclass(frozen=True)
 class Fonts:
-    """Liberation Serif (metric twin of Times New Roman) rescaled to 1000 units per em.
+    """Liberation Serif (metric twin of Times New Roman) rescaled to 1000 units per em, cut down
+    to the characters Vietnamese documents use.
 
     pyHanko 0.38 writes glyph widths in raw font units, so a font with another unitsPerEm renders
-    with huge letter spacing (notes/signing-pdf.md §2.2); the rescaled copies avoid that.
+    with huge letter spacing (notes/signing-pdf.md §2.2); the rescaled copies avoid that. pyHanko
+    parses and subsets the whole font for every text it draws (the appearance of a signature,
+    the number and the date, the verification link): on the full font (2,600 glyphs, Greek,
+    Cyrillic, Hebrew...) that took 45-90 ms each, on this one ~15 ms.
     """
 
     regular: Path
@@ -116,18 +122,52 @@ def fonts_prepare(cache_dir: Path | None = None) -> Fonts:
     directory.mkdir(parents=True, exist_ok=True)
     paths = {}
     for style in ("Regular", "Italic"):
-        target = directory / f"LiberationSerif-{style}-1000upem.ttf"
+        target = directory / f"LiberationSerif-{style}-1000upem-vi.ttf"
         if not target.exists():
             font = ttLib.TTFont(FONT_DIR / f"LiberationSerif-{style}.ttf")
             scale_upem(font, 1000)
             if "FFTM" in font:
                 del font["FFTM"]  # FontForge's timestamp table; the subsetter warns about it
+            _keep_vietnamese(font)
             handle, temporary = tempfile.mkstemp(dir=directory, suffix=".ttf")
             os.close(handle)
             font.save(temporary)
             os.replace(temporary, target)
         paths[style] = target
     return Fonts(regular=paths["Regular"], italic=paths["Italic"])
+
+
+#: What a Vietnamese administrative document writes: Latin with its Vietnamese letters (ơ, ư,
+#: the precomposed tones of Latin Extended Additional) and combining marks, punctuation (– — “ ”
+#: … •), the đồng sign, №.
+VIETNAMESE_CHARACTERS = (
+    (0x0020, 0x007E),
+    (0x00A0, 0x017F),
+    (0x01A0, 0x01B0),
+    (0x0300, 0x036F),
+    (0x1E00, 0x1EFF),
+    (0x2000, 0x206F),
+    (0x20A0, 0x20CF),
+    (0x2116, 0x2116),
+    (0x2122, 0x2122),
+)
+
+
+def _keep_vietnamese(font: ttLib.TTFont) -> None:
+    """Cut `font` down to VIETNAMESE_CHARACTERS, keeping its layout features (kerning, marks)."""
+    options = subset.Options()
+    options.layout_features = ["*"]
+    options.name_IDs = ["*"]
+    options.name_languages = ["*"]
+    options.notdef_outline = True
+    options.glyph_names = True
+    options.legacy_kern = True
+    options.hinting = False
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(
+        unicodes=[code for first, last in VIETNAMESE_CHARACTERS for code in range(first, last + 1)]
+    )
+    subsetter.subset(font)
 
 
 @functools.lru_cache(maxsize=4)
@@ -185,6 +225,32 @@ class LocalTimeStampAuthority(DummyTimeStamper):
             tsa_key=_asn1_private_key(private_key),
             certs_to_embed=SimpleCertificateStore.from_certs([_asn1_certificate(c) for c in chain]),
         )
+        self._private_key = private_key
+
+    def _sign_tst_info(
+        self, tst_info_data: bytes, md_algorithm: str, dt: datetime
+    ) -> tuple[bytes, cms.CMSAttributes]:
+        """Sign the token's attributes with the key held since construction.
+
+        pyHanko's DummyTimeStamper parses its DER key again for every token, and parsing an
+        RSA-3072 key checks it: ~45 ms, twice per seal (the signature's token and the document
+        time-stamp). Same attributes and signature as pyHanko's (RFC 3161, PKCS#1 v1.5).
+        """
+        hash_algorithm = getattr(hashes, md_algorithm.upper())()
+        digest = hashes.Hash(hash_algorithm)
+        digest.update(tst_info_data)
+        signed_attributes = cms.CMSAttributes(
+            [
+                simple_cms_attribute("content_type", "tst_info"),
+                simple_cms_attribute("signing_time", cms.Time({"utc_time": asn1_core.UTCTime(dt)})),
+                simple_cms_attribute("signing_certificate", as_signing_certificate(self.tsa_cert)),
+                simple_cms_attribute("message_digest", digest.finalize()),
+            ]
+        )
+        signature = self._private_key.sign(
+            signed_attributes.dump(), padding.PKCS1v15(), hash_algorithm
+        )
+        return signature, signed_attributes
 
 
 class _ProviderSigner(signers.Signer):
@@ -352,40 +418,45 @@ def _is_whole_phrase(page: Any, hit: dict[str, Any]) -> bool:
 
 
 def _locate_signature_box(pdf: bytes, anchor_text: str) -> tuple[int, Box]:
-    """Find the box between the position line `anchor_text` and the name below it.
+    """Find the box between the position line `anchor_text` and the name below it."""
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        return _signature_box_in(document, anchor_text)
+
+
+def _signature_box_in(document: Any, anchor_text: str) -> tuple[int, Box]:
+    """`_locate_signature_box` in an open pdfplumber document.
 
     The signature block is on the last page that carries the position line: appendices in the
     same file come after it.
     """
-    with pdfplumber.open(io.BytesIO(pdf)) as document:
-        for page_index in range(len(document.pages) - 1, -1, -1):
-            page = document.pages[page_index]
-            hits = [h for h in page.search(anchor_text, regex=False) if _is_whole_phrase(page, h)]
-            if hits:
-                break
-        else:
-            raise InvalidInput(
-                f"Không tìm thấy dòng chức vụ “{anchor_text}” trong khối chữ ký của văn bản.",
-                code="signature_anchor_missing",
-            )
-        anchor = max(hits, key=lambda h: h["top"])
-        center = (anchor["x0"] + anchor["x1"]) / 2
-        below = [
-            c["top"]
-            for c in page.chars
-            if c["top"] > anchor["bottom"] + 1
-            and c["text"].strip()
-            and abs((c["x0"] + c["x1"]) / 2 - center) < SIGNATURE_BOX_WIDTH / 2
-        ]
-        geometry = _PageGeometry.of(page)
-        top = geometry.y(anchor["bottom"]) - 2
-        gap = (min(below) - anchor["bottom"] - 4) if below else SIGNATURE_BOX_MAX_HEIGHT
-        height = min(max(gap, SIGNATURE_BOX_MIN_HEIGHT), SIGNATURE_BOX_MAX_HEIGHT)
-        left = min(
-            max(geometry.x(center) - SIGNATURE_BOX_WIDTH / 2, geometry.x(0) + 5),
-            geometry.x(float(page.width)) - SIGNATURE_BOX_WIDTH - 5,
+    for page_index in range(len(document.pages) - 1, -1, -1):
+        page = document.pages[page_index]
+        hits = [h for h in page.search(anchor_text, regex=False) if _is_whole_phrase(page, h)]
+        if hits:
+            break
+    else:
+        raise InvalidInput(
+            f"Không tìm thấy dòng chức vụ “{anchor_text}” trong khối chữ ký của văn bản.",
+            code="signature_anchor_missing",
         )
-        return page_index, (left, top - height, left + SIGNATURE_BOX_WIDTH, top)
+    anchor = max(hits, key=lambda h: h["top"])
+    center = (anchor["x0"] + anchor["x1"]) / 2
+    below = [
+        c["top"]
+        for c in page.chars
+        if c["top"] > anchor["bottom"] + 1
+        and c["text"].strip()
+        and abs((c["x0"] + c["x1"]) / 2 - center) < SIGNATURE_BOX_WIDTH / 2
+    ]
+    geometry = _PageGeometry.of(page)
+    top = geometry.y(anchor["bottom"]) - 2
+    gap = (min(below) - anchor["bottom"] - 4) if below else SIGNATURE_BOX_MAX_HEIGHT
+    height = min(max(gap, SIGNATURE_BOX_MIN_HEIGHT), SIGNATURE_BOX_MAX_HEIGHT)
+    left = min(
+        max(geometry.x(center) - SIGNATURE_BOX_WIDTH / 2, geometry.x(0) + 5),
+        geometry.x(float(page.width)) - SIGNATURE_BOX_WIDTH - 5,
+    )
+    return page_index, (left, top - height, left + SIGNATURE_BOX_WIDTH, top)
 
 
 @dataclass(frozen=True)
@@ -409,62 +480,69 @@ def _gap(x0: float, x1: float, baseline: float, size: float) -> _Gap:
 
 
 def _locate_issue_gaps(pdf: bytes, fonts: Fonts) -> tuple[_Gap, _Gap]:
-    """Find the blank number after "Số:" and the blank date "ngày … tháng … năm …" on page 1.
+    """Find the blank number after "Số:" and the blank date "ngày … tháng … năm …" on page 1."""
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        return _issue_gaps_in(document, fonts)
+
+
+def _issue_gaps_in(document: Any, fonts: Fonts) -> tuple[_Gap, _Gap]:
+    """`_locate_issue_gaps` in an open pdfplumber document.
 
     Both must be in the header (the top third of the page).
     """
-    with pdfplumber.open(io.BytesIO(pdf)) as document:
-        page = document.pages[0]
-        geometry = _PageGeometry.of(page)
-        header = page.height / 3
-        number_gap = None
-        for hit in page.search("Số:", regex=False):
-            following = sorted(
-                (c for c in page.chars if _same_line(c, hit) and c["x0"] >= hit["x1"] - 0.1),
-                key=lambda c: c["x0"],
+    page = document.pages[0]
+    geometry = _PageGeometry.of(page)
+    header = page.height / 3
+    number_gap = None
+    for hit in page.search("Số:", regex=False):
+        following = sorted(
+            (c for c in page.chars if _same_line(c, hit) and c["x0"] >= hit["x1"] - 0.1),
+            key=lambda c: c["x0"],
+        )
+        if hit["top"] < header and following and following[0]["text"] == "/":
+            number_gap = _gap(
+                geometry.x(hit["x1"] + 0.5),
+                geometry.x(following[0]["x0"]),
+                geometry.baseline(hit["chars"][0]),
+                hit["chars"][0]["size"],
             )
-            if hit["top"] < header and following and following[0]["text"] == "/":
-                number_gap = _gap(
-                    geometry.x(hit["x1"] + 0.5),
-                    geometry.x(following[0]["x0"]),
-                    geometry.baseline(hit["chars"][0]),
-                    hit["chars"][0]["size"],
-                )
-                break
-        if number_gap is None:
-            raise InvalidInput(
-                "Không tìm thấy chỗ trống số văn bản (“Số:      /…”) ở đầu trang 1.",
-                code="issue_number_gap_missing",
+            break
+    if number_gap is None:
+        raise InvalidInput(
+            "Không tìm thấy chỗ trống số văn bản (“Số:      /…”) ở đầu trang 1.",
+            code="issue_number_gap_missing",
+        )
+    date_gap = None
+    for hit in page.search(r"ngày\s+tháng\s+năm", regex=True):
+        if hit["top"] < header:
+            size = hit["chars"][0]["size"]
+            line_end = max(
+                c["x1"] for c in page.chars if _same_line(c, hit) and c["x0"] >= hit["x0"]
             )
-        date_gap = None
-        for hit in page.search(r"ngày\s+tháng\s+năm", regex=True):
-            if hit["top"] < header:
-                size = hit["chars"][0]["size"]
-                line_end = max(
-                    c["x1"] for c in page.chars if _same_line(c, hit) and c["x0"] >= hit["x0"]
-                )
-                x0 = hit["x0"] - 0.5
-                x1 = max(line_end + 1, x0 + _text_width(fonts.italic, WIDEST_DATE_TEXT, size) + 2)
-                date_gap = _gap(
-                    geometry.x(x0),
-                    min(geometry.x(x1), geometry.x(page.width) - 5),
-                    geometry.baseline(hit["chars"][0]),
-                    size,
-                )
-                break
-        if date_gap is None:
-            raise InvalidInput(
-                "Không tìm thấy chỗ trống ngày ban hành (“ngày      tháng      năm      ”) "
-                "ở đầu trang 1.",
-                code="issue_date_gap_missing",
+            x0 = hit["x0"] - 0.5
+            x1 = max(line_end + 1, x0 + _text_width(fonts.italic, WIDEST_DATE_TEXT, size) + 2)
+            date_gap = _gap(
+                geometry.x(x0),
+                min(geometry.x(x1), geometry.x(page.width) - 5),
+                geometry.baseline(hit["chars"][0]),
+                size,
             )
-        return number_gap, date_gap
+            break
+    if date_gap is None:
+        raise InvalidInput(
+            "Không tìm thấy chỗ trống ngày ban hành (“ngày      tháng      năm      ”) "
+            "ở đầu trang 1.",
+            code="issue_date_gap_missing",
+        )
+    return number_gap, date_gap
 
 
 # ISSUANCE FIELDS
 
 
-def pdf_add_issue_fields(pdf: bytes, *, fonts: Fonts | None = None) -> bytes:
+def pdf_add_issue_fields(
+    pdf: bytes, *, fonts: Fonts | None = None, anchors: PdfAnchors | None = None
+) -> bytes:
     """Add the empty number and date fields that the clerk fills at issuance; run BEFORE signing.
 
     The fields (`NUMBER_FIELD`, `DATE_FIELD`) are read-only text fields with an empty appearance,
@@ -479,7 +557,10 @@ def pdf_add_issue_fields(pdf: bytes, *, fonts: Fonts | None = None) -> bytes:
         return pdf
     if _field_names(writer, "/Sig", filled=True):
         raise StateError("Không thể thêm ô số và ngày vào văn bản đã ký số.", code="already_signed")
-    number_gap, date_gap = _locate_issue_gaps(pdf, fonts or fonts_prepare())
+    if anchors is not None:
+        number_gap, date_gap = anchors.issue_gaps()
+    else:
+        number_gap, date_gap = _locate_issue_gaps(pdf, fonts or fonts_prepare())
     form_fields = _ensure_form(writer)
     page_ref = writer.find_page_for_modification(0)[0]
     for name, label, gap in (
@@ -631,6 +712,7 @@ def pdf_fill_issue_fields_and_seal(
     fonts: Fonts | None = None,
     reason: str = "Văn thư ký số của cơ quan, phát hành văn bản",
     verify_url: str | None = None,
+    anchors: PdfAnchors | None = None,
     ocsps: Sequence[bytes] = (),
 ) -> bytes:
     """Fill the number and date of a signed PDF, then add the agency's seal signature (B-LTA).
@@ -650,7 +732,11 @@ def pdf_fill_issue_fields_and_seal(
     the seal signs it and the leader's signature still sees only form filling.
     """
     fonts = fonts or fonts_prepare()
-    link = _locate_verification_link(pdf, verify_url, fonts, field_name) if verify_url else None
+    link = None
+    if verify_url and anchors is not None and anchors.text_bounds:
+        link = _verification_link_from(anchors.text_bounds, verify_url, fonts, field_name)
+    elif verify_url:
+        link = _locate_verification_link(pdf, verify_url, fonts, field_name)
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
     _fill_text_field(
         writer,
@@ -869,6 +955,7 @@ def pdf_prepare_signature(
     signature_png: bytes | None = None,
     fonts: Fonts | None = None,
     reason: str = "Người có thẩm quyền ký số văn bản",
+    anchors: PdfAnchors | None = None,
 ) -> PreparedSignature:
     """Step 1 of a person's signature: field, appearance, reserved `/Contents`, signed attributes.
 
@@ -881,7 +968,10 @@ def pdf_prepare_signature(
     the anchor is not on the last page.
     """
     fonts = fonts or fonts_prepare()
-    page_index, box = _locate_signature_box(pdf, anchor_text)
+    if anchors is not None and anchors.position_line == anchor_text:
+        page_index, box = anchors.signature_box()
+    else:
+        page_index, box = _locate_signature_box(pdf, anchor_text)
     style = _signature_style(fonts, signature_png)
     metadata = signers.PdfSignatureMetadata(
         field_name=field_name,
@@ -1155,10 +1245,56 @@ class _VerificationLink:
     fonts: Fonts
 
 
+@dataclass(frozen=True)
+class _TextBounds:
+    """Where a page's text ends: its left edge and lowest character (pdfplumber, from the top),
+    and the page's size and origin; enough to place the verification link."""
+
+    page_index: int
+    left: float
+    lowest: float
+    width: float
+    height: float
+    origin_x: float
+    origin_y: float
+
+
+def _text_bounds_in(document: Any, page_index: int) -> _TextBounds:
+    page = document.pages[page_index]
+    chars = [c for c in page.chars if c["text"].strip()]
+    x0, y0, _x1, _y1 = (float(v) for v in page.mediabox)
+    return _TextBounds(
+        page_index=page_index,
+        left=min((c["x0"] for c in chars), default=56.0),
+        lowest=max((c["bottom"] for c in chars), default=0.0),
+        width=float(page.width),
+        height=float(page.height),
+        origin_x=x0,
+        origin_y=y0,
+    )
+
+
 def _locate_verification_link(
     pdf: bytes, url: str, fonts: Fonts, field_name: str
 ) -> _VerificationLink:
-    """Place the link at the bottom left, under the text of page 1 (else of the last page).
+    """Place the link at the bottom left, under the text of page 1 (else of the last page)."""
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        first = _text_bounds_in(document, 0)
+        bounds = [first]
+        last = len(document.pages) - 1
+        if last and not _link_fits(first):
+            bounds.append(_text_bounds_in(document, last))  # read only when page 1 is full
+    return _verification_link_from(bounds, url, fonts, field_name)
+
+
+def _link_fits(bounds: _TextBounds) -> bool:
+    return bounds.height - bounds.lowest >= VERIFY_LINK_BOTTOM + VERIFY_QR_SIZE + 2
+
+
+def _verification_link_from(
+    bounds: Sequence[_TextBounds], url: str, fonts: Fonts, field_name: str
+) -> _VerificationLink:
+    """The link's place given the text bounds of page 1 and, if read, of the last page.
 
     The box starts at the left edge of the text, `VERIFY_LINK_BOTTOM` above the page's bottom
     edge, and needs that much free space below the lowest character plus `VERIFY_QR_SIZE`; if
@@ -1169,28 +1305,99 @@ def _locate_verification_link(
         _text_width(fonts.regular, url, VERIFY_TEXT_SIZE),
     )
     width = VERIFY_QR_SIZE + 3 * VERIFY_LINK_MARGIN + text_width
-    height = VERIFY_QR_SIZE
-    with pdfplumber.open(io.BytesIO(pdf)) as document:
-        candidates = sorted({0, len(document.pages) - 1})
-        placements = []
-        for index in candidates:
-            page = document.pages[index]
-            geometry = _PageGeometry.of(page)
-            chars = [c for c in page.chars if c["text"].strip()]
-            left = min((c["x0"] for c in chars), default=56.0)
-            lowest = max((c["bottom"] for c in chars), default=0.0)
-            free = float(page.height) - lowest
-            x1 = geometry.x(left)
-            y1 = geometry.bottom + VERIFY_LINK_BOTTOM
-            box = (x1, y1, min(x1 + width, geometry.x(float(page.width)) - 5), y1 + height)
-            is_free = free >= VERIFY_LINK_BOTTOM + height + 2
-            placements.append((is_free, index, box))
-            if placements[-1][0]:
-                break  # the last page is read only when page 1 has no room
-    fits, index, box = next((p for p in placements if p[0]), placements[0])
-    if not fits:
+    page = next((b for b in bounds if _link_fits(b)), None)
+    if page is None:
         logger.info("No free space for the verification link; it may overlap the page's text.")
-    return _VerificationLink(url=url, field_name=field_name, page_index=index, box=box, fonts=fonts)
+        page = bounds[0]
+    x1 = page.origin_x + page.left
+    y1 = page.origin_y + VERIFY_LINK_BOTTOM
+    box = (x1, y1, min(x1 + width, page.origin_x + page.width - 5), y1 + VERIFY_QR_SIZE)
+    return _VerificationLink(
+        url=url, field_name=field_name, page_index=page.page_index, box=box, fonts=fonts
+    )
+
+
+# ANCHORS: everything the signature and the seal look for on the page, found in one reading
+
+
+@dataclass(frozen=True)
+class PdfAnchors:
+    """Where the issuance fields, the leader's signature box and the verification link go on a
+    plan's PDF: found in one reading of page 1 and the last page (pdfplumber, the slow part of
+    signing), kept with the rendered PDF, and used by `pdf_add_issue_fields`,
+    `pdf_prepare_signature` and `pdf_fill_issue_fields_and_seal` instead of reading the PDF again
+    (each reading took 40-130 ms). Signing and filling fields add annotations only, so the
+    anchors of the rendered PDF hold for the signed one. What was not found is kept as the
+    refusal to raise when it is needed.
+    """
+
+    position_line: str
+    number_gap: _Gap | None = None
+    date_gap: _Gap | None = None
+    gaps_missing: tuple[str, str] | None = None  # (code, message)
+    signature: tuple[int, Box] | None = None
+    signature_missing: tuple[str, str] | None = None
+    text_bounds: tuple[_TextBounds, ...] = ()
+
+    def issue_gaps(self) -> tuple[_Gap, _Gap]:
+        if self.number_gap is None or self.date_gap is None:
+            code, message = self.gaps_missing or ("issue_number_gap_missing", "")
+            raise InvalidInput(message, code=code)
+        return self.number_gap, self.date_gap
+
+    def signature_box(self) -> tuple[int, Box]:
+        if self.signature is None:
+            code, message = self.signature_missing or ("signature_anchor_missing", "")
+            raise InvalidInput(message, code=code)
+        return self.signature
+
+    def to_json(self) -> dict[str, Any]:
+        gap = lambda g: None if g is None else {"rect": list(g.rect), "size": g.size}  # noqa: E731
+        return {
+            "position_line": self.position_line,
+            "number_gap": gap(self.number_gap),
+            "date_gap": gap(self.date_gap),
+            "gaps_missing": list(self.gaps_missing) if self.gaps_missing else None,
+            "signature": [self.signature[0], list(self.signature[1])] if self.signature else None,
+            "signature_missing": list(self.signature_missing) if self.signature_missing else None,
+            "text_bounds": [vars(b) for b in self.text_bounds],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PdfAnchors:
+        def gap(value: Any) -> _Gap | None:
+            return None if value is None else _Gap(rect=tuple(value["rect"]), size=value["size"])
+
+        signature = data.get("signature")
+        return cls(
+            position_line=data["position_line"],
+            number_gap=gap(data.get("number_gap")),
+            date_gap=gap(data.get("date_gap")),
+            gaps_missing=tuple(data["gaps_missing"]) if data.get("gaps_missing") else None,
+            signature=(signature[0], tuple(signature[1])) if signature else None,
+            signature_missing=(
+                tuple(data["signature_missing"]) if data.get("signature_missing") else None
+            ),
+            text_bounds=tuple(_TextBounds(**b) for b in data.get("text_bounds", [])),
+        )
+
+
+def pdf_anchors(pdf: bytes, *, position_line: str, fonts: Fonts | None = None) -> PdfAnchors:
+    """Read `pdf` once and find its anchors for a signature under `position_line`."""
+    fonts = fonts or fonts_prepare()
+    found: dict[str, Any] = {"position_line": position_line}
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        try:
+            found["number_gap"], found["date_gap"] = _issue_gaps_in(document, fonts)
+        except InvalidInput as missing:
+            found["gaps_missing"] = (missing.code, missing.message)
+        try:
+            found["signature"] = _signature_box_in(document, position_line)
+        except InvalidInput as missing:
+            found["signature_missing"] = (missing.code, missing.message)
+        pages = sorted({0, len(document.pages) - 1})
+        found["text_bounds"] = tuple(_text_bounds_in(document, i) for i in pages)
+    return PdfAnchors(**found)
 
 
 def _verification_widget_appearance(

@@ -37,7 +37,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -412,8 +412,38 @@ def pdf_sign_as_person(
     )
 
 
+def pdf_anchors_find(*, pdf: bytes, position_line: str) -> dict[str, Any]:
+    """Where the blanks, the signature box and the verification link go on `pdf` (one reading);
+    JSON to keep with the rendered PDF and give to `signing_session_prepare` and
+    `pdf_issue_with_seal`."""
+    from .pdf import pdf_anchors
+
+    return pdf_anchors(pdf, position_line=position_line, fonts=_fonts()).to_json()
+
+
+def pdf_issue_check(*, pdf: bytes) -> None:
+    """Refuse (`StateError` "not_signed") a PDF without a valid, trusted signature of the
+    competent person: ND30 Điều 32.2.d, the clerk seals only what that person has signed."""
+    leader_signed = any(
+        report.field_name == PERSON_SIGNATURE_FIELD and report.bottom_line
+        for report in pdf_verify(pdf=pdf)
+    )
+    if not leader_signed:
+        raise StateError(
+            "Văn bản chưa có chữ ký số hợp lệ của người có thẩm quyền nên chưa thể phát hành.",
+            code="not_signed",
+        )
+
+
 def pdf_issue_with_seal(
-    *, pdf: bytes, unit: Unit, number_text: str, date_text: str, verify_url: str | None = None
+    *,
+    pdf: bytes,
+    unit: Unit,
+    number_text: str,
+    date_text: str,
+    verify_url: str | None = None,
+    anchors: dict[str, Any] | None = None,
+    leader_checked: bool = False,
 ) -> bytes:
     """Fill in the number and date of a signed PDF and add `unit`'s seal signature (PAdES B-LTA).
 
@@ -424,23 +454,18 @@ def pdf_issue_with_seal(
     The seal key is the one `signing.seal.seal_provider` picks (settings.SEAL_KEY_BACKEND). With
     `verify_url` (the public verification page of this document), the seal also shows a QR code
     of it and the text "Kiểm tra văn bản tại: <verify_url>" at the bottom of page 1.
+    `anchors` (`pdf_anchors_find` of the rendered PDF) spare reading the PDF to place the link;
+    `leader_checked` says the caller has just run `pdf_issue_check` on these bytes.
     """
-    from .pdf import pdf_fill_issue_fields_and_seal
+    from .pdf import PdfAnchors, pdf_fill_issue_fields_and_seal
     from .seal import seal_provider
     from .seal_image import seal_png
 
     number_text, date_text = number_text.strip(), date_text.strip()
     if not number_text or not date_text:
         raise InvalidInput("Cần nhập số và ngày ban hành văn bản.", code="issue_fields_empty")
-    leader_signed = any(
-        report.field_name == PERSON_SIGNATURE_FIELD and report.bottom_line
-        for report in pdf_verify(pdf=pdf)
-    )
-    if not leader_signed:
-        raise StateError(
-            "Văn bản chưa có chữ ký số hợp lệ của người có thẩm quyền nên chưa thể phát hành.",
-            code="not_signed",
-        )
+    if not leader_checked:
+        pdf_issue_check(pdf=pdf)
     seal = seal_provider(unit=unit)
     timestamper = _timestamper()
     # The seal's certificate and the time-stamp's may come from an imported CA (a seal token
@@ -461,6 +486,7 @@ def pdf_issue_with_seal(
         timestamper=timestamper,
         fonts=_fonts(),
         verify_url=verify_url,
+        anchors=PdfAnchors.from_json(anchors) if anchors else None,
     )
 
 
@@ -1099,6 +1125,7 @@ def signing_session_prepare(
     content_sha256: str,
     appearance: SignatureAppearance | None = None,
     issue_fields: bool = True,
+    anchors: dict[str, Any] | None = None,
 ) -> PendingSignature:
     """Prepare `user`'s signature of `pdf` with the device `device_id`; keep it as a session.
 
@@ -1108,9 +1135,10 @@ def signing_session_prepare(
     position and now). B-T: the system TSA's token is sized in now and added at finish. Nothing
     but the session row is written. Raises `NotFound` for a device that is not the user's,
     `PermissionDenied` for a revoked or expired one, `InvalidInput` if the position line or the
-    blank number/date is not found.
+    blank number/date is not found. `anchors` (`pdf_anchors_find` of this PDF) spare reading the
+    PDF again to find the blanks and the box.
     """
-    from .pdf import SignatureAppearance, pdf_add_issue_fields, pdf_prepare_signature
+    from .pdf import PdfAnchors, SignatureAppearance, pdf_add_issue_fields, pdf_prepare_signature
 
     device = SigningDevice.objects.filter(pk=device_id, user=user).first()
     if device is None:
@@ -1118,8 +1146,9 @@ def signing_session_prepare(
     _ensure_device_usable(device)
     provider = _deferred_provider_for(device)
     base_sha256 = hashlib.sha256(pdf).hexdigest()
+    found = PdfAnchors.from_json(anchors) if anchors else None
     if issue_fields:
-        pdf = pdf_add_issue_fields(pdf, fonts=_fonts())
+        pdf = pdf_add_issue_fields(pdf, fonts=_fonts(), anchors=found)
     image = signature_image_get(user=user)
     now = timezone.now()
     from pyhanko.sign.timestamps.common_utils import TimestampRequestError
@@ -1139,6 +1168,7 @@ def signing_session_prepare(
             timestamper=_timestamper(),
             signature_png=bytes(image.png) if image is not None else None,
             fonts=_fonts(),
+            anchors=found,
         )
     except TimestampRequestError as error:  # an external TSA that does not answer
         raise StateError(TSA_UNAVAILABLE, code="tsa_unavailable") from error

@@ -236,3 +236,23 @@ async def test_validation_works_from_a_thread_that_runs_an_event_loop(
     reports = pdf_validate(signed_pdf, trust_roots=[pki.root.certificate], crls=[pki.crl])
     # then it validates instead of reporting a read failure
     assert [r.bottom_line for r in reports] == [True]
+
+
+def test_the_time_stamp_authority_signs_with_the_key_it_holds(
+    plan_pdf: bytes, pki: Pki, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given that parsing a DER private key again is refused (it took ~45 ms per token)
+    from pyhanko.sign.timestamps import dummy_client
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the TSA key was parsed again")
+
+    monkeypatch.setattr(dummy_client.serialization, "load_der_private_key", refused)
+
+    # when a signature is time-stamped, then the token verifies (the key held was used)
+    reports = pdf_validate(
+        _sign_as_leader(pdf_add_issue_fields(plan_pdf), pki),
+        trust_roots=[pki.root.certificate],
+        crls=[pki.crl],
+    )
+    assert reports[0].bottom_line, reports
