@@ -464,6 +464,37 @@ class OutgoingRegister(models.Model):
         return f"{self.issuer_id}/{self.year}: {self.last_number}"
 
 
+class NumberReservation(models.Model):
+    """A number of an outgoing register held by the plan being issued with it.
+
+    Taken in a short transaction under the register's lock, kept while the seal is made (outside
+    any lock), and removed when the issuance completes (the plan then carries the number). A
+    failed seal gives it back if no later number was taken, else the plan keeps it and its retry
+    reuses it (documents.services.plan_issue).
+    """
+
+    register = models.ForeignKey(
+        OutgoingRegister, on_delete=models.PROTECT, related_name="reservations"
+    )
+    number = models.PositiveIntegerField()
+    plan = models.OneToOneField(Plan, on_delete=models.PROTECT, related_name="number_reservation")
+    issued_on = models.DateField()
+    reserved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reserved_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["register", "number"], name="unique_reserved_number_per_register"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.register} #{self.number} → {self.plan_id}"
+
+
 class Receipt(models.Model):
     """Delivery of an issued plan to one recipient unit, and its acknowledgement."""
 

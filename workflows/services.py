@@ -138,7 +138,8 @@ def _sign(call: StepCall) -> None:
 
 
 def _issue(call: StepCall) -> None:
-    documents.plan_issue(plan=call.plan, actor=call.actor)
+    # The number was taken and the seal made by plan_issue_prepare, before this transaction.
+    documents.plan_issue_complete(plan=call.plan, actor=call.actor, prepared=call.prepared)
 
 
 RETURN = Action("return", "Trả lại", _return, comment_required=True, style="danger")
@@ -196,7 +197,9 @@ TASKS: dict[str, TaskSpec] = {
     ),
     "revise_sign": REVISE,
     "issue": TaskSpec(
-        "Cấp số và phát hành", (Action("issue", "Cấp số, đóng dấu và phát hành", _issue),)
+        "Cấp số và phát hành",
+        (Action("issue", "Cấp số, đóng dấu và phát hành", _issue),),
+        prepare=lambda plan, actor: documents.plan_issue_prepare(plan=plan, actor=actor),
     ),
 }
 
