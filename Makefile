@@ -9,7 +9,7 @@ BENCH_PG_URL ?= postgres://postgres@127.0.0.1:5432/kehoach
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/15
 SECTIONS ?=
 
-.PHONY: install run migrate demo serve test test-pg test-e2e test-serve test-fuzz test-fuzz-pg lint check bench messages
+.PHONY: install run serve-prod migrate demo serve test test-pg test-e2e test-serve test-fuzz test-fuzz-pg lint check bench messages
 
 install:
 	@bash scripts/install.sh
@@ -22,6 +22,12 @@ demo: migrate
 
 run: demo
 	@bash scripts/serve.sh
+
+# Production: WORKERS uvicorn processes on PostgreSQL + Redis (README, "Production"); the
+# environment gives DATABASE_URL, REDIS_URL, PUBLIC_BASE_URL, ALLOWED_HOSTS, SECRET_KEY.
+WORKERS ?= 2
+serve-prod: install
+	DJANGO_SETTINGS_MODULE=config.settings.production WORKERS=$(WORKERS) bash scripts/serve.sh
 
 test: install
 	$(PYTEST) -q -m "not e2e and not serve and not fuzz"

@@ -9,6 +9,14 @@ cd "$(dirname "$0")/.."
 export HOST=${HOST:-127.0.0.1}
 export PORT=${PORT:-8000}
 export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-config.settings.local}
+# Worker processes of uvicorn (WORKERS=1: one process, the embedded default). Several workers
+# share their notifications through Redis and their data through PostgreSQL: both required.
+WORKERS=${WORKERS:-1}
+if [ "$WORKERS" -gt 1 ] && { [ -z "${REDIS_URL:-}" ] || [ -z "${DATABASE_URL:-}" ]; }; then
+  echo "WORKERS=$WORKERS needs REDIS_URL (notifications cross workers through Redis) and" \
+    "DATABASE_URL (PostgreSQL); see README, Production." >&2
+  exit 2
+fi
 LOG_DIR=${VAR_DIR:-var}
 mkdir -p "$LOG_DIR"
 
@@ -70,10 +78,12 @@ fi
 
 .venv/bin/python manage.py run_timers &
 timers=$!
-echo "Serving on http://$HOST:$PORT (public address $PUBLIC_BASE_URL; timer dispatcher pid $timers)"
+echo "Serving on http://$HOST:$PORT with $WORKERS worker(s) (public address $PUBLIC_BASE_URL; timer dispatcher pid $timers)"
+workers=()
+[ "$WORKERS" -gt 1 ] && workers=(--workers "$WORKERS")
 # In the background and waited for, so that a TERM or Ctrl-C reaches the trap at once. Open
 # WebSockets get 5 s to close when stopping, not for ever.
 .venv/bin/uvicorn config.asgi:application --host "$HOST" --port "$PORT" --ws websockets \
-  --timeout-graceful-shutdown 5 --log-level info &
+  "${workers[@]}" --timeout-graceful-shutdown 5 --log-level info &
 web=$!
 wait "$web"
