@@ -140,6 +140,7 @@ def _clone_batch(
     deferred: dict[type[models.Model], list[tuple[models.Model, str, type, Any, int]]] = (
         defaultdict(list)
     )
+    heads: dict[int, models.Model] = {}  # copy -> its newest audit event
     for model in order:
         templates = rows.get(model, [])
         if not templates:
@@ -175,8 +176,9 @@ def _clone_batch(
             by_copy: dict[int, list[models.Model]] = defaultdict(list)
             for obj, (i, _old) in zip(objects, origins, strict=True):
                 by_copy[i].append(obj)
-            for events in by_copy.values():
+            for i, events in by_copy.items():
                 _rechain(events)
+                heads[i] = events[-1]
         model._default_manager.bulk_create(objects)
         for obj, (i, old_pk) in zip(objects, origins, strict=True):
             mapping[i][(model, old_pk)] = obj.pk
@@ -189,6 +191,13 @@ def _clone_batch(
             model._default_manager.bulk_update(objs, [attname.removesuffix("_id")])
     plan_model = type(template)
     new_plans = [mapping[i][(plan_model, template.pk)] for i in range(n)]
+    if heads and hasattr(template, "events_head"):
+        # The plan row keeps its chain's head (count, last hash): the re-chained one.
+        copies = [
+            plan_model(pk=new_plans[i], events_count=e.sequence, events_head=e.hash)
+            for i, e in heads.items()
+        ]
+        plan_model._default_manager.bulk_update(copies, ["events_count", "events_head"])
     _clone_process(template, new_plans, mapping)
     _clone_notifications(template, new_plans)
     return new_plans
