@@ -19,7 +19,7 @@ def chain_heads_fill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('documents', '0003_incomingdocument'),
+        ('documents', '0004_incoming_arrival_number_and_original_file'),
     ]
 
     operations = [

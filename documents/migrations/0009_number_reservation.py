@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('documents', '0007_rendered_pdf_anchors'),
+        ('documents', '0008_rendered_pdf_anchors'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('agencies', '0001_initial'),
-        ('documents', '0004_plan_events_head'),
+        ('documents', '0005_plan_events_head'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('documents', '0006_list_indexes'),
+        ('documents', '0007_list_indexes'),
     ]
 
     operations = [

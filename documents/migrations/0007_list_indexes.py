@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('agencies', '0002_credentials'),
-        ('documents', '0005_plan_access_grant_unique'),
+        ('documents', '0006_plan_access_grant_unique'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
