@@ -17,8 +17,6 @@ from documents.api import (
     DocumentListView,
     DocumentPdfView,
     ReceiptAcknowledgeView,
-    TrustCrlView,
-    TrustView,
 )
 from documents.api_compare import (
     DocumentCompareDocxView,
@@ -42,10 +40,12 @@ from signing.api import (
     DeviceRevokeView,
     SignatureImageView,
     TokenDeviceEnrolView,
+    TrustCrlView,
     TrustRootListView,
+    TrustView,
 )
-from workflows.api import DocumentSubmitView, TaskCompleteView, TaskDetailView, TaskListView
-from workflows.api_signing import DocumentSignPrepareView
+from web.api_signing import DocumentSignPrepareView
+from web.api_tasks import DocumentSubmitView, TaskCompleteView, TaskDetailView, TaskListView
 
 urlpatterns = [
     path("auth/token/", TokenObtainView.as_view(), name="api-token"),

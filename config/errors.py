@@ -5,7 +5,7 @@ Django's handlers (config/urls.py: handler400/403/404/500) answer the API (paths
 JSON `{"error": code, "detail": message}` and the pages with a Vietnamese page. A database that
 cannot be reached, or a connection dropped in the middle of a request, is a 503 with
 `Retry-After`: the request did not complete and can be retried (a task completion with the same
-`Idempotency-Key` is never done twice, see workflows.api).
+`Idempotency-Key` is never done twice, see web.api_tasks).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """What drf-spectacular needs to describe the API completely (issue 7 §5).
 
-- the `data` of each step's completion (workflows/api_schema.py), as components;
+- the `data` of each step's completion (web/api_schema.py), as components;
 
 - every operation lists the error answers it can give, all in the shape of the `Error`
   component ({"error": code, "detail": message, …}): 400, 401, 403, 404, 405, 409, 413, 415, 429
@@ -15,7 +15,7 @@ from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
-from workflows.api_schema import STEP_DATA
+from web.api_schema import STEP_DATA
 
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",

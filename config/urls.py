@@ -7,7 +7,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/", include("config.api_urls")),
-    path("", include("workflows.urls")),
+    path("", include("web.urls")),
 ]
 
 handler400 = "config.errors.bad_request"

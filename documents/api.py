@@ -14,7 +14,6 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -23,7 +22,6 @@ from agencies.api import ErrorSerializer
 from agencies.errors import InvalidInput
 from agencies.pagination import KeysetPagination
 from agencies.parsers import StrictJSONParser
-from signing.services import crl_pem, trust_pem
 
 from . import selectors, services
 from .content_schema import PlanContentSchema, RecipientsSchema
@@ -324,27 +322,3 @@ class ReceiptAcknowledgeView(APIView):
         plan = selectors.plan_get_visible(user=request.user, plan_id=plan_id)
         receipt = services.receipt_acknowledge(plan=plan, actor=request.user)
         return Response(ReceiptSerializer(receipt).data)
-
-
-class TrustView(APIView):
-    permission_classes = [AllowAny]
-    authentication_classes: list[Any] = []
-
-    @extend_schema(
-        responses={(200, "application/x-pem-file"): OpenApiTypes.STR},
-        summary="Chứng thư gốc (CA) của hệ thống, để kiểm tra chữ ký",
-    )
-    def get(self, request: Request) -> HttpResponse:
-        return HttpResponse(trust_pem(), content_type="application/x-pem-file")
-
-
-class TrustCrlView(APIView):
-    permission_classes = [AllowAny]
-    authentication_classes: list[Any] = []
-
-    @extend_schema(
-        responses={(200, "application/x-pem-file"): OpenApiTypes.STR},
-        summary="Danh sách chứng thư bị thu hồi (CRL) của CA hệ thống",
-    )
-    def get(self, request: Request) -> HttpResponse:
-        return HttpResponse(crl_pem(), content_type="application/x-pem-file")

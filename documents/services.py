@@ -19,7 +19,6 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django_fsm import can_proceed
 
@@ -27,6 +26,7 @@ from agencies.errors import InvalidInput, NotFound, PermissionDenied, StateError
 from agencies.models import Unit, User
 from agencies.selectors import user_list_heads_of, user_list_of_units, user_list_with_role
 from agencies.validation import clean_comment, parse_id, parse_ids
+from notifications.links import link
 from notifications.services import notify_on_commit
 from signing import services as signing
 
@@ -134,7 +134,7 @@ def _require(plan: Plan, transition: Any, message: str | None = None) -> None:
 
 
 def _plan_url(plan: Plan) -> str:
-    return reverse("plan-detail", args=[plan.pk])
+    return link("plan", plan.pk)
 
 
 def _record(
@@ -1568,10 +1568,7 @@ def incoming_verify_signatures(*, incoming: IncomingDocument) -> Any:
 
 
 def _incoming_url(incoming: IncomingDocument) -> str:
-    try:
-        return reverse("incoming-detail", args=[incoming.pk])
-    except NoReverseMatch:  # the pages are not mounted (an API-only deployment)
-        return ""
+    return link("incoming", incoming.pk)
 
 
 def _type_name(doc_type: str) -> str:

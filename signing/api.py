@@ -8,7 +8,7 @@ The browser's signing page and any client that holds its own key use the same en
    token's certificate (from an external CA), its chain, the nonce and the token's signature over
    SHA-256(nonce) → the device, "active" or "pending" a staff member's confirmation
    (`POST signing/devices/{id}/confirm/`);
-3. `POST documents/{id}/sign/prepare/` (workflows.api_signing) → what to sign (for a token: a
+3. `POST documents/{id}/sign/prepare/` (web.api_signing) → what to sign (for a token: a
    SHA-256 digest);
 4. `POST tasks/{id}/complete/` with action "sign" and {"session_id", "signature"}.
 """
@@ -23,6 +23,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -33,6 +34,7 @@ from agencies.parsers import StrictJSONParser
 
 from . import services
 from .models import SigningDevice, TrustRoot
+from .services import crl_pem, trust_pem
 
 ERRORS = {
     code: OpenApiResponse(ErrorSerializer, description=description)
@@ -262,3 +264,30 @@ class TrustRootListView(APIView):
             pem=pem if isinstance(pem, str) else "", actor=request.user
         )
         return Response(TrustRootSerializer(root).data, status=status.HTTP_201_CREATED)
+
+
+# Trust anchors: what anyone needs to verify our signatures.
+
+
+class TrustView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+
+    @extend_schema(
+        responses={(200, "application/x-pem-file"): OpenApiTypes.STR},
+        summary="Chứng thư gốc (CA) của hệ thống, để kiểm tra chữ ký",
+    )
+    def get(self, request: Request) -> HttpResponse:
+        return HttpResponse(trust_pem(), content_type="application/x-pem-file")
+
+
+class TrustCrlView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+
+    @extend_schema(
+        responses={(200, "application/x-pem-file"): OpenApiTypes.STR},
+        summary="Danh sách chứng thư bị thu hồi (CRL) của CA hệ thống",
+    )
+    def get(self, request: Request) -> HttpResponse:
+        return HttpResponse(crl_pem(), content_type="application/x-pem-file")

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "signing",
     "documents",
     "workflows",
+    "web",
     "config",
 ]
 AUTH_USER_MODEL = "agencies.User"

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 compare_urls = types.ModuleType("compare_page_urls")
 compare_urls.urlpatterns = [  # type: ignore[attr-defined]
-    path("", include("workflows.urls_compare")),
+    path("", include("web.urls_compare")),
     path("", include("tests.web.urls")),
 ]
 

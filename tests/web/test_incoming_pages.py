@@ -22,11 +22,11 @@ LETTER = (
     Path(django_settings.BASE_DIR) / "documents/seeds/btttt-2905-huong-dan-2021.docx"
 ).read_bytes()
 
-# The pages as config/urls.py is to mount them (workflows/urls_incoming.py at the site root).
+# The pages as config/urls.py is to mount them (web/urls_incoming.py at the site root).
 urls = ModuleType("incoming_page_test_urls")
 urls.urlpatterns = [  # type: ignore[attr-defined]
-    path("", include("workflows.urls")),
-    path("", include("workflows.urls_incoming")),
+    path("", include("web.urls")),
+    path("", include("web.urls_incoming")),
     path("api/v1/", include("notifications.urls")),
 ]
 

@@ -14,7 +14,7 @@ from documents.models import ConsultationRequest, Plan
 from signing import services as signing
 from tests.signing.browser_key import BrowserKey
 from tests.web.test_task_walk import only_task, status_of, to_consolidation
-from workflows.forms import task_input
+from web.forms import task_input
 from workflows.services import plan_sign_prepare, task_complete
 
 

@@ -3,6 +3,6 @@
 from django.urls import include, path
 
 urlpatterns = [
-    path("", include("workflows.urls")),
+    path("", include("web.urls")),
     path("api/v1/", include("notifications.urls")),
 ]

@@ -1,4 +1,4 @@
-"""Page routes of digital signing (the signer's devices); included next to workflows.urls."""
+"""Page routes of digital signing (the signer's devices); included next to web.urls."""
 
 from django.urls import path
 

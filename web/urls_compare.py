@@ -1,4 +1,4 @@
-"""Routes of the version comparison pages; included next to workflows.urls (names are global)."""
+"""Routes of the version comparison pages; included next to web.urls (names are global)."""
 
 from django.urls import path
 

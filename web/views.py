@@ -44,8 +44,8 @@ from documents.selectors import (
     receipt_list,
     receipt_page_of_unit,
 )
+from workflows import services as workflows
 
-from . import services as workflows
 from . import views_compare
 from .forms import PlanCreateForm, PlanImportForm, default_consultation_deadline, task_input
 

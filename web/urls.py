@@ -11,10 +11,10 @@ from django.views.i18n import JavaScriptCatalog
 from . import import_progress, views
 
 urlpatterns = [
-    path("", include("workflows.urls_compare")),
-    path("", include("workflows.urls_incoming")),
-    path("", include("workflows.urls_verify")),
-    path("", include("workflows.urls_signing")),
+    path("", include("web.urls_compare")),
+    path("", include("web.urls_incoming")),
+    path("", include("web.urls_verify")),
+    path("", include("web.urls_signing")),
     path(
         "dang-nhap/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"
     ),

@@ -1,6 +1,6 @@
 """Page routes of incoming documents (văn bản đến); config/urls.py includes them at the root.
 
-Names are global, like workflows/urls.py: documents.services links notifications with
+Names are global, like web/urls.py: documents.services links notifications with
 reverse("incoming-detail").
 """
 

@@ -2,7 +2,7 @@
 
 It lives here, not in `documents`, because it also checks the workflow's open "sign" task. The
 second step is completing that task: `POST tasks/{id}/complete/` with action "sign" and data
-{"session_id", "signature"} (`workflows.api.TaskCompleteView`).
+{"session_id", "signature"} (`web.api_tasks.TaskCompleteView`).
 """
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ from agencies.parsers import StrictJSONParser
 from agencies.validation import parse_id
 from documents import selectors as document_selectors
 from documents.api import ERRORS
-
-from . import services
+from workflows import services
 
 
 class SignPrepareSerializer(serializers.Serializer):

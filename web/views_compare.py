@@ -38,8 +38,7 @@ from documents.selectors import (
     version_compare,
     version_pair,
 )
-
-from . import services as workflows
+from workflows import services as workflows
 
 
 def _pair(request: HttpRequest, plan: Plan) -> tuple[int, int] | None:

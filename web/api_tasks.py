@@ -22,8 +22,8 @@ from agencies.validation import MAX_COMMENT
 from documents import selectors as document_selectors
 from documents.api import ERRORS, PlanDetailSerializer
 from documents.models import Plan
+from workflows import services
 
-from . import services
 from .api_schema import DATA_SCHEMA_OF_STEP, TASK_DATA_FIELD
 
 
@@ -86,7 +86,7 @@ class TaskSerializer(serializers.Serializer):
 
 @extend_schema_field(TASK_DATA_FIELD)
 class TaskDataField(serializers.JSONField):
-    """The step's `data` (workflows/api_schema.py)."""
+    """The step's `data` (web/api_schema.py)."""
 
 
 class CompletedPlanSerializer(serializers.Serializer):

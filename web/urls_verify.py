@@ -1,4 +1,4 @@
-"""Routes of the public verification pages (no login); included next to workflows.urls.
+"""Routes of the public verification pages (no login); included next to web.urls.
 
 The address of a plan's page is printed in its issued PDF (documents.verification.VERIFY_PATH):
 do not change "kiem-tra/" without keeping the old address working.
