@@ -25,6 +25,8 @@ from typing import Any
 
 from agencies.validation import MAX_ID, text_problem
 
+from .types import DECISION, LETTER, issuable_types
+
 AUTHORITY_FORMS = ("", "TM.", "KT.", "Q.", "TL.", "TUQ.")
 SECTION_KINDS = ("general", "purpose", "tasks", "budget", "implementation")
 MAX_TEXT = 20_000
@@ -38,30 +40,9 @@ MAX_DRAFTER_INITIALS = 10
 MAX_COPIES = 1_000_000
 MAX_CONTACT_LINE = 300
 
-#: Công văn: no type name and no type abbreviation in its number (ND30 Phụ lục I, II.3.b).
-LETTER = "CV"
-#: Quyết định (cá biệt), Mẫu 1.2/1.3 of Phụ lục III.
-DECISION = "QĐ"
-
-#: Type abbreviation → the name printed above the summary (ND30 Phụ lục III, mục I). The Mẫu 1.4
-#: types first ("văn bản có tên loại"), then Quyết định; Công văn prints no type name.
-DOC_TYPES: dict[str, str] = {
-    "KH": "KẾ HOẠCH",
-    "BC": "BÁO CÁO",
-    "TTr": "TỜ TRÌNH",
-    "TB": "THÔNG BÁO",
-    "CTr": "CHƯƠNG TRÌNH",
-    "HD": "HƯỚNG DẪN",
-    "PA": "PHƯƠNG ÁN",
-    "ĐA": "ĐỀ ÁN",
-    "DA": "DỰ ÁN",
-    "CT": "CHỈ THỊ",
-    "QC": "QUY CHẾ",
-    "QyĐ": "QUY ĐỊNH",
-    "TC": "THÔNG CÁO",
-    DECISION: "QUYẾT ĐỊNH",
-    LETTER: "",
-}
+#: Type abbreviation → the name printed above the summary, for the types this system issues
+#: (documents/types.py, the one table of types; a công văn prints no type name).
+DOC_TYPES: dict[str, str] = {t.abbreviation: t.name for t in issuable_types()}
 
 #: Urgency (độ khẩn, ô 10b) and its stamp's width in mm (the height is 8 mm): Phụ lục I, III.2.b.
 URGENCY_LEVELS: dict[str, int] = {"": 0, "KHẨN": 20, "THƯỢNG KHẨN": 40, "HỎA TỐC": 30}

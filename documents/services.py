@@ -49,6 +49,7 @@ from .models import (
     sha256_hex,
 )
 from .selectors import incoming_is_visible
+from .types import TYPES_BY_ABBREVIATION
 from .verification import plan_verify_url, public_address_check
 
 logger = logging.getLogger(__name__)
@@ -1572,11 +1573,9 @@ def _incoming_url(incoming: IncomingDocument) -> str:
 
 
 def _type_name(doc_type: str) -> str:
-    from .importing import DOC_TYPES_BY_NAME
-
-    names = {abbreviation: name for name, abbreviation in DOC_TYPES_BY_NAME.items()}
-    name = names.get(doc_type, "")
-    return name[:1] + name[1:].lower() if name else "Văn bản"
+    """ "Kế hoạch", "Công văn"…: how a sentence names the type; "Văn bản" when unknown."""
+    kind = TYPES_BY_ABBREVIATION.get(doc_type)
+    return str(kind.label) if kind is not None else "Văn bản"
 
 
 def _title_from_subject(about: str, province: str) -> str:

@@ -44,6 +44,7 @@ from documents.selectors import (
     receipt_list,
     receipt_page_of_unit,
 )
+from documents.types import issuable_types
 from workflows import services as workflows
 
 from . import views_compare
@@ -483,6 +484,14 @@ def _editor_data(plan: Plan) -> dict[str, Any]:
         ],
         "section_kinds": [{"value": k, "label": section_kind_labels()[k]} for k in SECTION_KINDS],
         "authority_forms": ["TM.", "KT.", "Q.", "TL.", "TUQ."],
+        "doc_types": [
+            {
+                "value": t.abbreviation,
+                "label": f"{t.abbreviation} — {t.label}"
+                + (_(" (số không có tên loại: 12/UBND-VX)") if t.layout == "letter" else ""),
+            }
+            for t in issuable_types()
+        ],
     }
 
 

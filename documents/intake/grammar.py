@@ -10,30 +10,18 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ..types import TYPES
 from .lines import Line
 from .text import Found, Rx, clean_text, fold, has_diacritics, is_upper, plain
 
 MAX_DEPTH = 3  # content.Block allows sections (0) and three levels below them
 
+#: A type's printed name → its abbreviation, for the types a file is read as (documents/types.py).
 DOC_TYPES_BY_NAME: dict[str, str] = {
-    "KẾ HOẠCH": "KH",
-    "BÁO CÁO": "BC",
-    "TỜ TRÌNH": "TTr",
-    "THÔNG BÁO": "TB",
-    "CHƯƠNG TRÌNH": "CTr",
-    "HƯỚNG DẪN": "HD",
-    "PHƯƠNG ÁN": "PA",
-    "ĐỀ ÁN": "ĐA",
-    "DỰ ÁN": "DA",
-    "CHỈ THỊ": "CT",
-    "QUY CHẾ": "QC",
-    "QUY ĐỊNH": "QyĐ",
-    "QUYẾT ĐỊNH": "QĐ",
+    t.name: t.abbreviation for t in TYPES if t.name and t.importable
 }
 #: Type abbreviations that may open a ký hiệu ("262/KH-UBND"); a công văn has none.
-DOC_TYPE_ABBREVIATIONS = frozenset(
-    ("KH", "BC", "TTr", "TB", "CTr", "HD", "PA", "ĐA", "DA", "QĐ", "CT", "QC", "QyĐ", "NQ", "CV")
-)
+DOC_TYPE_ABBREVIATIONS = frozenset(t.abbreviation for t in TYPES)
 
 SECTION_KINDS: tuple[tuple[str, str], ...] = (
     ("to chuc thuc hien", "implementation"),

@@ -33,24 +33,8 @@
   const kindLabels = Object.fromEntries(data.section_kinds.map((k) => [k.value, k.label]));
   const LETTERS = "abcdđeghiklmnopqrstuvxy";
   const MAX_DEPTH = 3;
-  // documents/content.py DOC_TYPES (ND30 Phụ lục III, mục I), and the stamps of ô 10a / 10b.
-  const DOC_TYPES = [
-    { value: "KH", label: "KH — Kế hoạch" },
-    { value: "BC", label: "BC — Báo cáo" },
-    { value: "TTr", label: "TTr — Tờ trình" },
-    { value: "TB", label: "TB — Thông báo" },
-    { value: "CTr", label: "CTr — Chương trình" },
-    { value: "HD", label: "HD — Hướng dẫn" },
-    { value: "PA", label: "PA — Phương án" },
-    { value: "ĐA", label: "ĐA — Đề án" },
-    { value: "DA", label: "DA — Dự án" },
-    { value: "CT", label: "CT — Chỉ thị" },
-    { value: "QC", label: "QC — Quy chế" },
-    { value: "QyĐ", label: "QyĐ — Quy định" },
-    { value: "TC", label: "TC — Thông cáo" },
-    { value: "QĐ", label: "QĐ — Quyết định" },
-    { value: "CV", label: "CV — Công văn (số không có tên loại: 12/UBND-VX)" },
-  ];
+  // The types the system issues (documents/types.py), and the stamps of ô 10a / 10b.
+  const DOC_TYPES = data.doc_types;
   const URGENCY = ["", "KHẨN", "THƯỢNG KHẨN", "HỎA TỐC"];
   const SECRECY = ["", "MẬT", "TỐI MẬT", "TUYỆT MẬT"];
   const DECISION = "QĐ";
