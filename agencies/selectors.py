@@ -35,3 +35,17 @@ def user_list_people(
     if query:
         people = people.filter(full_name__icontains=query)
     return people.order_by("full_name", "id")[:limit]
+
+
+def user_list_with_permission(permission: str) -> QuerySet[User]:
+    """Active people holding a synthetic permission (agencies.backends): "agencies.unit_7",
+    "agencies.head_7", "agencies.role_clerk"; nobody for any other."""
+    prefix, _, value = permission.partition(".")[2].rpartition("_")
+    people = User.objects.filter(is_active=True)
+    if prefix == "unit" and value.isdigit():
+        return people.filter(unit_id=int(value))
+    if prefix == "head" and value.isdigit():
+        return people.filter(unit_id=int(value), role=User.Role.AGENCY_HEAD)
+    if permission.startswith("agencies.role_"):
+        return people.filter(role=permission.removeprefix("agencies.role_"))
+    return people.none()

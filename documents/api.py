@@ -142,7 +142,7 @@ class PlanDetailSerializer(PlanListSerializer):
         ]
 
     def get_number_text(self, plan: Plan) -> str:
-        return services.plan_number_text(plan)
+        return selectors.plan_number_text(plan)
 
     @extend_schema_field(EventSerializer(many=True))
     def get_history(self, plan: Plan) -> list[dict[str, Any]]:
@@ -232,7 +232,7 @@ class DocumentDocxView(APIView):
     def get(self, request: Request, plan_id: int) -> HttpResponse:
         plan = selectors.plan_get_visible(user=request.user, plan_id=plan_id)
         response = HttpResponse(
-            services.render_docx(plan=plan),
+            selectors.render_docx(plan=plan),
             content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         )
         response["Content-Disposition"] = f'attachment; filename="ke-hoach-{plan.pk}.docx"'
@@ -246,7 +246,7 @@ class DocumentPdfView(APIView):
     )
     def get(self, request: Request, plan_id: int) -> HttpResponse:
         plan = selectors.plan_get_visible(user=request.user, plan_id=plan_id)
-        pdf, kind = services.plan_pdf(plan=plan)
+        pdf, kind = selectors.plan_pdf(plan=plan)
         response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="ke-hoach-{plan.pk}-{kind}.pdf"'
         return response

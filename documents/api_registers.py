@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from agencies.errors import NotFound, PermissionDenied
 from agencies.pagination import KeysetPagination
 
-from . import selectors, services
+from . import selectors
 from .api import ERRORS
 from .models import OutgoingRegister, Plan
 
@@ -65,7 +65,7 @@ class RegisterEntrySerializer(serializers.ModelSerializer):
         ]
 
     def get_number_text(self, plan: Plan) -> str:
-        return services.plan_number_text(plan).removeprefix("Số: ")
+        return selectors.plan_number_text(plan).removeprefix("Số: ")
 
     def get_signer_name(self, plan: Plan) -> str:
         return plan.signer.display_name if plan.signer else ""

@@ -86,12 +86,28 @@ class Plan(ThreadSafeFSMModelMixin, models.Model):
         WITHDRAWN = "withdrawn", _("Đã rút")
 
     EDITABLE = (Status.DRAFT, Status.RETURNED, Status.CONSOLIDATING)
+    #: Where a plan waits at a step (documents/steps.py): it moves on from these …
+    WAITING = (
+        Status.AGENCY_REVIEW,
+        Status.APPROVED,
+        Status.IN_CONSULTATION,
+        Status.CONSOLIDATING,
+        Status.BUDGET_REVIEW,
+        Status.VETTING,
+        Status.AWAITING_SIGNATURE,
+        Status.SIGNED,
+    )
+    #: … to these (ISSUED: the end of every path).
+    ARRIVALS = (*WAITING, Status.ISSUED)
+    #: A review's return goes to the drafter; the resubmission comes back (steps.Step.revise_node).
     RETURNABLE = (
         Status.AGENCY_REVIEW,
         Status.BUDGET_REVIEW,
         Status.VETTING,
         Status.AWAITING_SIGNATURE,
     )
+    #: The drafter may withdraw the plan until it is signed.
+    WITHDRAWABLE = (Status.DRAFT, Status.RETURNED, *WAITING[:-1])
 
     title = models.CharField(_("trích yếu"), max_length=500)
     doc_type = models.CharField(_("loại văn bản"), max_length=8, default="KH")
@@ -129,6 +145,11 @@ class Plan(ThreadSafeFSMModelMixin, models.Model):
     returned_from = models.CharField(max_length=30, blank=True, default="")
     version_number = models.PositiveIntegerField(_("phiên bản"), default=0)
     consultation_round = models.PositiveIntegerField(default=0)
+    uses_state_budget = models.BooleanField(
+        _("dùng ngân sách nhà nước"),
+        default=True,
+        help_text=_("Không dùng ngân sách nhà nước: bỏ qua bước thẩm định kinh phí."),
+    )
     number = models.PositiveIntegerField(_("số"), null=True, blank=True)
     register_year = models.PositiveIntegerField(_("năm của sổ văn bản đi"), null=True, blank=True)
     issued_on = models.DateField(_("ngày ban hành"), null=True, blank=True)
@@ -170,10 +191,17 @@ class Plan(ThreadSafeFSMModelMixin, models.Model):
     def is_editable(self) -> bool:
         return self.status in self.EDITABLE
 
-    # Transitions only move the state; the services in services.py do everything else.
-    @transition(field=status, source=Status.DRAFT, target=Status.AGENCY_REVIEW)
-    def submit(self) -> None:
-        """Send the draft to the head of the drafting agency."""
+    # Transitions only move the state; the services do everything else, and the step
+    # declarations (documents/steps.py) say where a plan goes next.
+    @transition(field=status, source=Status.DRAFT, target=RETURN_VALUE(*WAITING))
+    def submit(self, to: str) -> str:
+        """Send the draft to the first step of its path."""
+        return to
+
+    @transition(field=status, source=list(WAITING), target=RETURN_VALUE(*ARRIVALS))
+    def advance(self, to: str) -> str:
+        """The step the plan waited at is passed: on to the next one (`to`)."""
+        return to
 
     @transition(
         field=status,
@@ -186,46 +214,18 @@ class Plan(ThreadSafeFSMModelMixin, models.Model):
         self.returned_from = ""
         return target
 
-    @transition(field=status, source=Status.AGENCY_REVIEW, target=Status.APPROVED)
-    def approve_release(self) -> None:
-        """The head of the drafting agency lets the plan out for consultation."""
-
-    @transition(field=status, source=Status.APPROVED, target=Status.IN_CONSULTATION)
-    def send_for_consultation(self) -> None:
-        """Open the consultation of the chosen agencies."""
-
-    @transition(field=status, source=Status.IN_CONSULTATION, target=Status.CONSOLIDATING)
-    def close_consultation(self) -> None:
-        """Every agency answered, or the deadline passed."""
-
-    @transition(field=status, source=Status.CONSOLIDATING, target=Status.BUDGET_REVIEW)
-    def send_to_budget_review(self) -> None:
-        """The drafter answered every comment and sends the plan on."""
-
-    @transition(field=status, source=Status.BUDGET_REVIEW, target=Status.VETTING)
-    def approve_budget(self) -> None:
-        """Sở Tài chính approves the budget."""
-
-    @transition(field=status, source=Status.VETTING, target=Status.AWAITING_SIGNATURE)
-    def approve_vetting(self) -> None:
-        """Văn phòng UBND tỉnh approves form and content."""
-
-    @transition(field=status, source=Status.AWAITING_SIGNATURE, target=Status.SIGNED)
-    def sign(self) -> None:
-        """The Chủ tịch or Phó Chủ tịch signed."""
-
-    @transition(field=status, source=Status.SIGNED, target=Status.ISSUED)
-    def issue(self) -> None:
-        """The clerk numbered, sealed and sent it."""
-
     @transition(field=status, source=list(RETURNABLE), target=Status.RETURNED)
     def return_to_drafter(self) -> None:
         """A reviewer returns the plan; remember where it must come back to."""
         self.returned_from = self.status
 
-    @transition(field=status, source=[Status.DRAFT, Status.RETURNED], target=Status.WITHDRAWN)
+    @transition(field=status, source=Status.CONSOLIDATING, target=Status.APPROVED)
+    def reopen_consultation(self) -> None:
+        """After major changes, the drafter asks the agencies again (a new round)."""
+
+    @transition(field=status, source=list(WITHDRAWABLE), target=Status.WITHDRAWN)
     def withdraw(self) -> None:
-        """The drafter abandons the plan."""
+        """The drafter abandons the plan, at any step before the signature."""
 
 
 class ImmutableModel(models.Model):
@@ -313,6 +313,13 @@ class PlanEvent(ImmutableModel):
         ISSUED = "issued", _("Phát hành")
         RECEIPT_ACKNOWLEDGED = "receipt_acknowledged", _("Xác nhận đã nhận")
         WITHDRAWN = "withdrawn", _("Rút dự thảo")
+        BUDGET_REVIEW_SKIPPED = (
+            "budget_review_skipped",
+            _("Không thẩm định kinh phí (không dùng ngân sách nhà nước)"),
+        )
+        CONSULTATION_SKIPPED = "consultation_skipped", _("Không lấy ý kiến")
+        CONSULTATION_REOPENED = "consultation_reopened", _("Lấy ý kiến lại")
+        SIGNER_CHANGED = "signer_changed", _("Thay đổi người ký")
 
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="events")
     sequence = models.PositiveIntegerField()

@@ -1,18 +1,25 @@
-"""Reads of plans: what a user may see, and the pieces of one plan's page."""
+"""Reads of plans: what a user may see, the pieces of one plan's page, the document as it reads
+and its PDFs."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from agencies.errors import NotFound
 from agencies.keyset import keyset_page
 from agencies.models import User
+from signing import services as signing
 
+from . import conversion, rendering
 from .comparison import Comparison, compare_contents
+from .content import DocumentHeader, PlanContent
 from .models import (
     ConsultationRequest,
     IncomingDocument,
@@ -23,7 +30,11 @@ from .models import (
     PlanVersion,
     PlanVersionSeen,
     Receipt,
+    RenderedPdf,
+    sha256_hex,
 )
+
+logger = logging.getLogger(__name__)
 
 
 def _access_filter(user: User) -> Q:
@@ -352,3 +363,104 @@ def plan_import_notes(*, plan: Plan) -> dict[str, Any]:
         "issues": list(issues),
         "needs_review": bool(data.get("needs_review", data.get("unplaced") or issues)),
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering: the document as it reads, its PDFs (a rendered version is kept: a read-through cache)
+
+
+def header_for(plan: Plan) -> DocumentHeader:
+    content = plan.content or {}
+    return DocumentHeader(
+        issuer_name=plan.issuer.name.upper(),
+        issuer_abbreviation=plan.issuer.abbreviation or "UBND",
+        number=plan.number,
+        issued_on=plan.issued_on,
+        place=content.get("place") or settings.PROVINCE_NAME,
+    )
+
+
+def plan_number_text(plan: Plan, *, number: int | None = None) -> str:
+    """ "Số: 05/KH-UBND" (or "Số: 12/UBND-VX" for a công văn); "" while the plan has no number."""
+    number = plan.number if number is None else number
+    if number is None:
+        return ""
+    return rendering.format_number(
+        number,
+        plan.doc_type,
+        plan.issuer.abbreviation or "UBND",
+        (plan.content or {}).get("drafting_unit_abbreviation", ""),
+    )
+
+
+def render_docx(*, plan: Plan, content: dict[str, Any] | None = None) -> bytes:
+    """The .docx of `content` (default: the plan's current content) with the plan's header."""
+    return rendering.render_plan_docx(
+        PlanContent.from_dict(content or plan.content), header_for(plan)
+    )
+
+
+def version_pdf(*, version: PlanVersion) -> bytes:
+    """The PDF of a submitted version, rendered once and cached (LibreOffice takes a second)."""
+    return bytes(version_rendered(version).pdf)
+
+
+def version_position_line(version: PlanVersion) -> str:
+    """The signer's position line of the version's signature block: the signature box's anchor."""
+    return PlanContent.from_dict(version.content).signature.position or "CHỦ TỊCH"
+
+
+def _anchors_find(pdf: bytes, version: PlanVersion) -> dict[str, Any] | None:
+    try:
+        return signing.pdf_anchors_find(pdf=pdf, position_line=version_position_line(version))
+    except Exception:  # the signature then reads the PDF itself, and says what is missing
+        logger.exception("Could not find the anchors of version %s", version.pk)
+        return None
+
+
+def version_rendered(version: PlanVersion) -> RenderedPdf:
+    """The version's rendered PDF row: rendered now if needed, with its anchors (where the
+    number and date blanks, the signature box and the verification link go), found once."""
+    cached = RenderedPdf.objects.filter(version=version).first()
+    if cached is not None:
+        return cached
+    plan = version.plan
+    pdf = conversion.docx_to_pdf(render_docx(plan=plan, content=version.content))
+    anchors = _anchors_find(pdf, version)
+    try:
+        with transaction.atomic():
+            return RenderedPdf.objects.create(
+                version=version, pdf=pdf, sha256=sha256_hex(pdf), anchors=anchors
+            )
+    except IntegrityError:  # rendered in parallel by another request: same content, same text
+        return RenderedPdf.objects.get(version=version)
+
+
+def version_pdf_anchors(
+    *, version: PlanVersion, rendered: RenderedPdf | None = None
+) -> dict[str, Any] | None:
+    """The anchors of the version's PDF (`signing.pdf_anchors_find`), found now and kept if the
+    PDF was rendered before they were kept, or for another position line."""
+    rendered = rendered or version_rendered(version)
+    anchors = rendered.anchors
+    if not anchors or anchors.get("position_line") != version_position_line(version):
+        anchors = _anchors_find(bytes(rendered.pdf), version)
+        RenderedPdf.objects.filter(pk=rendered.pk).update(anchors=anchors)
+    return anchors
+
+
+def plan_pdf(*, plan: Plan) -> tuple[bytes, str]:
+    """The PDF a reader gets now: issued, else signed, else the current content. Returns
+    (pdf, kind) with kind "issued" | "signed" | "draft"."""
+    if plan.status == Plan.Status.ISSUED and plan.issued_pdf:
+        return bytes(plan.issued_pdf), "issued"
+    if plan.signed_pdf:
+        return bytes(plan.signed_pdf), "signed"
+    version = latest_version(plan)
+    if version is not None and not plan.is_editable:
+        return version_pdf(version=version), "draft"
+    return conversion.docx_to_pdf(render_docx(plan=plan)), "draft"
+
+
+def latest_version(plan: Plan) -> PlanVersion | None:
+    return plan.versions.order_by("-number").first()

@@ -35,7 +35,7 @@ import unicodedata
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -1309,3 +1309,12 @@ def base64_field(value: object, *, name: str) -> bytes:
         raise InvalidInput(
             f"Trường “{name}” không phải base64 hợp lệ.", code="bad_base64"
         ) from error
+
+
+def signing_sessions_expire(*, document_id: int, now: datetime | None = None) -> int:
+    """End every open signature session of a document (its signer changed): none can be finished
+    afterwards. Returns how many."""
+    now = now or timezone.now()
+    return SigningSession.objects.filter(
+        document_id=document_id, used_at__isnull=True, expires_at__gt=now
+    ).update(expires_at=now)

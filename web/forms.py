@@ -89,7 +89,7 @@ def default_consultation_deadline() -> str:
     return f"{day.isoformat()}T17:00"
 
 
-def task_input(node: str, post: QueryDict) -> tuple[str, str, dict[str, Any]]:
+def task_input(form: str, post: QueryDict) -> tuple[str, str, dict[str, Any]]:
     """(action, comment, data) of a task page POST, in the shape `task_complete` takes.
 
     Raises InvalidInput for input that cannot even be read (e.g. a unit id that is not a number);
@@ -98,13 +98,13 @@ def task_input(node: str, post: QueryDict) -> tuple[str, str, dict[str, Any]]:
     action = (post.get("action") or "").strip()
     comment = post.get("comment") or ""
     data: dict[str, Any] = {}
-    if node == "choose_agencies":
+    if form == "choose":
         try:
             unit_ids = [int(value) for value in post.getlist("unit_ids")]
         except ValueError as exc:
             raise InvalidInput(gettext("Danh sách đơn vị lấy ý kiến không hợp lệ.")) from exc
         data = {"unit_ids": unit_ids, "deadline": (post.get("deadline") or "").strip() or None}
-    elif node == "consolidate":
+    elif form == "consolidate":
         resolutions: dict[str, dict[str, str]] = {}
         for key in post:
             if not key.startswith("resolution_"):
@@ -119,7 +119,7 @@ def task_input(node: str, post: QueryDict) -> tuple[str, str, dict[str, Any]]:
                     "note": (post.get(f"note_{request_id}") or "").strip(),
                 }
         data = {"resolutions": resolutions}
-    elif node == "sign":
+    elif form == "sign":
         # Filled in by static/js/signing.js: the prepared session and the key's r‖s (base64).
         data = {
             "session_id": (post.get("session_id") or "").strip(),

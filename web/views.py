@@ -28,6 +28,7 @@ from agencies.errors import DomainError, InvalidInput, NotFound, PermissionDenie
 from agencies.models import Unit, User
 from agencies.parsers import loads_strict
 from agencies.selectors import unit_list_active, user_list_with_role
+from documents import selectors as document_selectors
 from documents import services as documents
 from documents.content import SECTION_KINDS, Block, ContentError, PlanContent, UnitRef
 from documents.models import ConsultationRequest, Plan, PlanEvent, Receipt
@@ -106,7 +107,7 @@ def vnd(amount: int | None) -> str:
 
 def plan_number_text(plan: Plan) -> str:
     """ "262/KH-UBND" once issued, else ""."""
-    return documents.plan_number_text(plan).removeprefix("Số: ")
+    return document_selectors.plan_number_text(plan).removeprefix("Số: ")
 
 
 def _parse_date(value: str) -> dt.date | None:
@@ -191,8 +192,8 @@ def _plans_by_id(tasks: list[Task]) -> dict[int, Plan]:
 
 
 def _task_title(task: Task) -> str:
-    spec = workflows.TASKS.get(task.flow_task.name)
-    title = spec.title if spec else str(task.flow_task)
+    spec = workflows.spec_for(task.flow_task.name)
+    title = str(spec.title) if spec else str(task.flow_task)
     unit = (task.data or {}).get("unit")
     if task.flow_task.name == "consult" and unit:
         title = f"{title} — {unit}"
@@ -246,17 +247,18 @@ def task_panel(task: Task, plan: Plan) -> dict[str, Any]:
     panel: dict[str, Any] = {
         "task": task,
         "node": node,
+        "form": spec.form,
         "title": _task_title(task),
         "actions": actions,
         "comment_always_required": all(a.comment_required for a in actions),
         "comment_required_labels": [a.label for a in actions if a.comment_required],
-        "is_revise": node.startswith("revise_"),
+        "is_revise": spec.form == "revise",
         "deadline": _parse_datetime((task.data or {}).get("deadline")),
     }
-    if node == "choose_agencies":
+    if spec.form == "choose":
         panel["unit_groups"] = _units_by_kind(plan.drafting_unit_id)
         panel["default_deadline"] = default_consultation_deadline()
-    elif node == "consolidate":
+    elif spec.form == "consolidate":
         panel["requests"] = [
             r
             for r in consultation_list(plan=plan, round=plan.consultation_round)
@@ -653,7 +655,7 @@ def plan_acknowledge(request: HttpRequest, plan_id: int) -> HttpResponse:
 @require_GET
 def plan_docx(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = plan_get_visible(user=request.user, plan_id=plan_id)
-    response = HttpResponse(documents.render_docx(plan=plan), content_type=DOCX_TYPE)
+    response = HttpResponse(document_selectors.render_docx(plan=plan), content_type=DOCX_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{_file_stem(plan)}.docx"'
     return response
 
@@ -662,7 +664,7 @@ def plan_docx(request: HttpRequest, plan_id: int) -> HttpResponse:
 @require_GET
 def plan_pdf(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = plan_get_visible(user=request.user, plan_id=plan_id)
-    pdf, kind = documents.plan_pdf(plan=plan)
+    pdf, kind = document_selectors.plan_pdf(plan=plan)
     suffix = {"draft": "-du-thao", "signed": "-da-ky"}.get(kind, "")
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{_file_stem(plan)}{suffix}.pdf"'
@@ -716,7 +718,7 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
     try:
         task = workflows.task_get_open(user=request.user, task_id=task_id)
         spec = workflows.task_spec(task)
-        action, comment, data = task_input(task.flow_task.name, request.POST)
+        action, comment, data = task_input(spec.form, request.POST)
         completion = workflows.task_complete(
             task_id=task_id, actor=request.user, action=action, comment=comment, data=data
         )

@@ -1,11 +1,14 @@
-"""Path / Roles / Returns of a plan (DOMAIN.md, steps 3-9).
+"""Path / Roles / Returns of a plan (DOMAIN.md, steps 3-9), built from the step declarations.
 
-Path: agency approval → the drafter picks agencies and a deadline → one consultation task per
-agency (fan-out; a silent agency agrees when its deadline passes) → join → consolidation → budget
-review → vetting → signature → issuance. Each review can return the plan; the drafter revises and
-it comes back to the step that returned it.
-Roles: who sees each task is a permission computed per task (agencies.backends); the drafter and
-the signer are assigned directly.
+Path: the steps of documents/steps.py, in the order of the plan's type (documents/types.py): for
+a Kế hoạch, agency approval → the drafter picks agencies and a deadline (or says why none) → one
+consultation task per agency (fan-out; a silent agency agrees when its deadline passes) → join →
+consolidation (or a new round) → budget review (skipped without state budget) → vetting →
+signature → issuance; a Công văn goes from agency approval to signature. After every task the
+plan's status says where it waits now, and the flow goes to that step's node (`ROUTES`); a return
+goes to the drafter's revision, which comes back to the step that returned it.
+Roles: each step's actor (its declaration) is given the task: assigned to one person (drafter,
+signer) or offered through a permission (unit heads, a role, the consulted unit).
 Returns: nothing; every node calls a documents service, which owns the rules.
 """
 
@@ -23,8 +26,9 @@ from viewflow import this
 from viewflow.workflow import flow
 from viewflow.workflow.models import Process
 
-from agencies.backends import role_permission, unit_head_permission, unit_permission
+from agencies.backends import unit_permission
 from documents import services as documents
+from documents import steps
 from documents.models import ConsultationRequest, Plan
 
 from .models import PlanProcess
@@ -44,21 +48,66 @@ def _drafter(activation: Any) -> Any:
     return _plan(activation).drafter
 
 
-def _signer(activation: Any) -> Any:
-    return _plan(activation).signer
-
-
-def _head_permission(activation: Any) -> str:
-    return unit_head_permission(_plan(activation).drafting_unit_id)
-
-
 def _consult_permission(activation: Any) -> str:
     return unit_permission(activation.task.data["unit_id"])
 
 
-def _returned(activation: Any) -> bool:
-    """The reviewer returned the plan to its drafter (read from the plan the step just moved)."""
-    return _plan(activation).status == Plan.Status.RETURNED
+def _for(step: steps.Step, node: Any) -> Any:
+    """Give `node` to the step's actor (documents/steps.py): assigned to one person, or offered
+    to everyone with a permission."""
+    if step.actor.kind == "consulted_unit":
+        return node.Permission(_consult_permission)
+    if step.actor.kind in ("unit_heads", "role"):
+        return node.Permission(lambda activation: step.actor.permission(_plan(activation)))
+    return node.Assign(lambda activation: step.actor.assignee(_plan(activation)))
+
+
+#: Where a plan waiting at a status is taken up: the node of that step.
+ROUTES: dict[str, str] = {
+    Plan.Status.APPROVED: "choose_agencies",
+    Plan.Status.IN_CONSULTATION: "fan_out",
+    **{s.status: s.code for s in steps.STEPS if s.stage not in ("consultation",)},
+    Plan.Status.ISSUED: "end",
+    Plan.Status.WITHDRAWN: "end",
+}
+
+
+def _status_is(status: str) -> Any:
+    return lambda activation: _plan(activation).status == status
+
+
+def _routed(node: Any, step: steps.Step | None = None) -> Any:
+    """After the task: a return goes to the step's revision; otherwise on to the node of the
+    status the plan now waits at (the services decide it from the plan's path)."""
+    if step is not None and step.is_review:
+        node = node.Branch(_status_is(Plan.Status.RETURNED), getattr(this, step.revise_node))
+    for status, target in ROUTES.items():
+        node = node.Branch(_status_is(status), getattr(this, target))
+    return node.Next(this.end)
+
+
+def _switch_by_status() -> Any:
+    """A gateway to the node of the status the plan waits at (after its submission)."""
+    switch = flow.Switch()
+    for status, target in ROUTES.items():
+        switch = switch.Case(getattr(this, target), _status_is(status))
+    return switch.Default(this.end)
+
+
+def _task(step: steps.Step) -> Any:
+    """The human task of `step`: its title and actor from the declaration, routed."""
+    return _routed(_for(step, Step(task_page).Annotation(title=step.title)), step)
+
+
+def review(step: steps.Step) -> tuple[Any, Any]:
+    """A review step's task and the drafter's revision task, which comes back to it."""
+    revise = (
+        Step(task_page)
+        .Annotation(title=step.revise_title)
+        .Assign(_drafter)
+        .Next(getattr(this, step.code))
+    )
+    return _task(step), revise
 
 
 def plan_of_process(process_pk: Any) -> Q:
@@ -91,101 +140,40 @@ class PlanFlow(flow.Flow):
     process_class = PlanProcess
     lock_impl = PlanLock()
 
-    start = flow.StartHandle(this.start_process).Next(this.agency_review)
+    start = flow.StartHandle(this.start_process).Next(this.first_step)
+    first_step = _switch_by_status()
 
-    agency_review = (
-        Step(task_page)
-        .Annotation(title="Lãnh đạo đơn vị duyệt")
-        .Permission(_head_permission)
-        .Next(this.choose_agencies)
-        .Branch(_returned, this.revise_agency)
-    )
-    revise_agency = (
-        Step(task_page)
-        .Annotation(title="Chỉnh sửa theo ý kiến lãnh đạo đơn vị")
-        .Assign(_drafter)
-        .Next(this.agency_review)
-    )
+    # One line per review step (documents/steps.py declares it).
+    agency_review, revise_agency = review(steps.STEPS_BY_CODE["agency_review"])
+    budget_review, revise_budget = review(steps.STEPS_BY_CODE["budget_review"])
+    vetting, revise_vetting = review(steps.STEPS_BY_CODE["vetting"])
+    sign, revise_sign = review(steps.STEPS_BY_CODE["sign"])
 
-    choose_agencies = (
-        Step(task_page)
-        .Annotation(title="Chọn đơn vị lấy ý kiến")
-        .Assign(_drafter)
-        .Next(this.fan_out)
-    )
+    # Consultation: the drafter chooses, one task per agency (fan-out; a silent agency agrees
+    # when its deadline passes), the answers meet, the drafter consolidates.
+    choose_agencies = _task(steps.STEPS_BY_CODE["choose_agencies"])
     fan_out = FanOut(this.consultation_items).IfNone(this.close_consultation).Next(this.consult)
     consult = (
-        Step(task_page)
-        .Annotation(title="Góp ý dự thảo kế hoạch")
-        .Permission(_consult_permission)
+        _for(
+            steps.STEPS_BY_CODE["consult"],
+            Step(task_page).Annotation(title=steps.STEPS_BY_CODE["consult"].title),
+        )
         .OnTimeout(this.consult_deadline, this.agree_by_silence)
         .Next(this.join_answers)
     )
     agree_by_silence = flow.Function(this.record_silence).Next(this.join_answers)
     join_answers = flow.Join().Next(this.close_consultation)
     close_consultation = flow.Function(this.close).Next(this.consolidate)
-    consolidate = (
-        Step(task_page)
-        .Annotation(title="Tổng hợp, tiếp thu, giải trình")
-        .Assign(_drafter)
-        .Next(this.budget_review)
-    )
+    consolidate = _task(steps.STEPS_BY_CODE["consolidate"])
 
-    budget_review = (
-        Step(task_page)
-        .Annotation(title="Thẩm định kinh phí")
-        .Permission(role_permission("finance_reviewer"))
-        .Next(this.vetting)
-        .Branch(_returned, this.revise_budget)
-    )
-    revise_budget = (
-        Step(task_page)
-        .Annotation(title="Chỉnh sửa theo ý kiến Sở Tài chính")
-        .Assign(_drafter)
-        .Next(this.budget_review)
-    )
-
-    vetting = (
-        Step(task_page)
-        .Annotation(title="Thẩm tra")
-        .Permission(role_permission("office_vetter"))
-        .Next(this.sign)
-        .Branch(_returned, this.revise_vetting)
-    )
-    revise_vetting = (
-        Step(task_page)
-        .Annotation(title="Chỉnh sửa theo ý kiến Văn phòng")
-        .Assign(_drafter)
-        .Next(this.vetting)
-    )
-
-    sign = (
-        Step(task_page)
-        .Annotation(title="Ký số")
-        .Assign(_signer)
-        .Next(this.issue)
-        .Branch(_returned, this.revise_sign)
-    )
-    revise_sign = (
-        Step(task_page)
-        .Annotation(title="Chỉnh sửa theo ý kiến người ký")
-        .Assign(_drafter)
-        .Next(this.sign)
-    )
-
-    issue = (
-        Step(task_page)
-        .Annotation(title="Phát hành")
-        .Permission(role_permission("clerk"))
-        .Next(this.end)
-    )
+    issue = _task(steps.STEPS_BY_CODE["issue"])
     end = flow.End()
 
     # -- callbacks: orchestration only; the documents services hold the rules -------------------
 
     def start_process(self, activation: Any, *, plan: Plan, actor: Any) -> Any:
-        activation.process.artifact = plan
-        documents.plan_submit_to_agency(plan=plan, actor=actor)
+        # The artifact is the submitted plan (its new status routes the first step).
+        activation.process.artifact = documents.plan_submit_draft(plan=plan, actor=actor)
         return activation.process
 
     def consultation_items(self, activation: Any) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -22,8 +22,10 @@ from agencies.backends import role_permissions
 from agencies.errors import InvalidInput, NotFound, PermissionDenied, StateError
 from agencies.keyset import keyset_page
 from agencies.models import User
+from agencies.selectors import user_list_with_permission
 from agencies.validation import clean_comment
 from documents import services as documents
+from documents import steps
 from documents.models import ConsultationRequest, Plan
 from signing import services as signing
 
@@ -48,48 +50,38 @@ class StepCall:
 
 
 @dataclass(frozen=True)
-class Action:
-    """One button of a task: its code, label, whether a comment is required, and its service."""
-
-    code: str
-    label: str
-    handler: Callable[[StepCall], Any]
-    comment_required: bool = False
-    style: str = "primary"
-
-
-@dataclass(frozen=True)
 class TaskSpec:
-    title: str
-    actions: tuple[Action, ...]
+    """What a task is (from its step's declaration, documents/steps.py): its title, its actions
+    and the form the page shows, and slow work to do before the lock (`prepare`)."""
+
+    step: steps.Step | None
+    title: Any
+    actions: tuple[steps.Action, ...]
+    form: str
     #: Slow work before the lock is taken, `prepare(plan, actor) -> prepared` (not for "return").
     prepare: Callable[[Plan, User], Any] | None = None
-    data_fields: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def data_fields(self) -> tuple[str, ...]:
+        return tuple(
+            dict.fromkeys(name for a in self.actions for name in DATA_FIELDS.get(a.data_schema, ()))
+        )
 
 
-def _approve_release(call: StepCall) -> None:
-    documents.plan_approve_release(plan=call.plan, actor=call.actor, comment=call.comment)
+#: The fields of each `data` schema (web/api_schema.py describes them).
+DATA_FIELDS = {
+    "ChooseAgenciesData": ("unit_ids", "deadline"),
+    "ConsolidateData": ("resolutions", "content"),
+    "SignData": ("session_id", "signature"),
+    "ReviseData": ("content",),
+}
 
 
-def _return(call: StepCall) -> None:
-    documents.plan_return_to_drafter(plan=call.plan, actor=call.actor, comment=call.comment)
-
-
-def _resubmit(call: StepCall) -> None:
+def _edit(call: StepCall) -> None:
     if "content" in call.data:
         documents.plan_update_content(
             plan=call.plan, actor=call.actor, content=call.data["content"]
         )
-    documents.plan_resubmit(plan=call.plan, actor=call.actor, comment=call.comment)
-
-
-def _send_for_consultation(call: StepCall) -> None:
-    documents.plan_send_for_consultation(
-        plan=call.plan,
-        actor=call.actor,
-        unit_ids=call.data.get("unit_ids") or [],
-        deadline=call.data.get("deadline"),
-    )
 
 
 def _answer(verdict: str) -> Callable[[StepCall], None]:
@@ -104,27 +96,6 @@ def _answer(verdict: str) -> Callable[[StepCall], None]:
     return handler
 
 
-def _consolidate(call: StepCall) -> None:
-    if "content" in call.data:
-        documents.plan_update_content(
-            plan=call.plan, actor=call.actor, content=call.data["content"]
-        )
-    documents.plan_send_to_budget_review(
-        plan=call.plan,
-        actor=call.actor,
-        resolutions=call.data.get("resolutions") or {},
-        comment=call.comment,
-    )
-
-
-def _approve_budget(call: StepCall) -> None:
-    documents.plan_approve_budget(plan=call.plan, actor=call.actor, comment=call.comment)
-
-
-def _approve_vetting(call: StepCall) -> None:
-    documents.plan_approve_vetting(plan=call.plan, actor=call.actor, comment=call.comment)
-
-
 def _sign(call: StepCall) -> None:
     # The signature was prepared by plan_sign_prepare; `data` carries the device's answer.
     signature = call.data.get("signature")
@@ -137,75 +108,87 @@ def _sign(call: StepCall) -> None:
     )
 
 
-def _issue(call: StepCall) -> None:
+def _consolidate(call: StepCall) -> None:
+    _edit(call)
+    documents.plan_consolidation_send(
+        plan=call.plan,
+        actor=call.actor,
+        resolutions=call.data.get("resolutions") or {},
+        comment=call.comment,
+    )
+
+
+def _reopen(call: StepCall) -> None:
+    _edit(call)
+    documents.plan_consultation_reopen(
+        plan=call.plan,
+        actor=call.actor,
+        comment=call.comment,
+        resolutions=call.data.get("resolutions") or {},
+    )
+
+
+def _resubmit(call: StepCall) -> None:
+    _edit(call)
+    documents.plan_resubmit(plan=call.plan, actor=call.actor, comment=call.comment)
+
+
+#: What each action does, by (step, action code), "*" for any step: the services own the rules.
+HANDLERS: dict[tuple[str, str], Callable[[StepCall], Any]] = {
+    ("*", "approve"): lambda call: documents.plan_review_approve(
+        plan=call.plan, actor=call.actor, comment=call.comment
+    ),
+    ("*", "return"): lambda call: documents.plan_return_to_drafter(
+        plan=call.plan, actor=call.actor, comment=call.comment
+    ),
+    ("*", "resubmit"): _resubmit,
+    ("choose_agencies", "send"): lambda call: documents.plan_send_for_consultation(
+        plan=call.plan,
+        actor=call.actor,
+        unit_ids=call.data.get("unit_ids") or [],
+        deadline=call.data.get("deadline"),
+    ),
+    ("choose_agencies", "skip"): lambda call: documents.plan_consultation_skip(
+        plan=call.plan, actor=call.actor, comment=call.comment
+    ),
+    ("consult", "agree"): _answer("agree"),
+    ("consult", "agree_with_comments"): _answer("agree_with_comments"),
+    ("consult", "disagree"): _answer("disagree"),
+    ("consolidate", "send"): _consolidate,
+    ("consolidate", "reopen"): _reopen,
+    ("sign", "sign"): _sign,
     # The number was taken and the seal made by plan_issue_prepare, before this transaction.
-    documents.plan_issue_complete(plan=call.plan, actor=call.actor, prepared=call.prepared)
-
-
-RETURN = Action("return", "Trả lại", _return, comment_required=True, style="danger")
-RESUBMIT = Action("resubmit", "Trình lại", _resubmit)
-REVISE = TaskSpec("Chỉnh sửa và trình lại", (RESUBMIT,), data_fields=("content",))
-
-TASKS: dict[str, TaskSpec] = {
-    "agency_review": TaskSpec(
-        "Lãnh đạo đơn vị duyệt dự thảo", (Action("approve", "Duyệt", _approve_release), RETURN)
-    ),
-    "revise_agency": REVISE,
-    "choose_agencies": TaskSpec(
-        "Chọn đơn vị lấy ý kiến và hạn góp ý",
-        (Action("send", "Gửi lấy ý kiến", _send_for_consultation),),
-        data_fields=("unit_ids", "deadline"),
-    ),
-    "consult": TaskSpec(
-        "Góp ý dự thảo kế hoạch",
-        (
-            Action("agree", "Thống nhất", _answer("agree")),
-            Action(
-                "agree_with_comments",
-                "Thống nhất, có ý kiến",
-                _answer("agree_with_comments"),
-                comment_required=True,
-                style="secondary",
-            ),
-            Action(
-                "disagree",
-                "Không thống nhất",
-                _answer("disagree"),
-                comment_required=True,
-                style="danger",
-            ),
-        ),
-    ),
-    "consolidate": TaskSpec(
-        "Tổng hợp, tiếp thu, giải trình và trình thẩm định kinh phí",
-        (Action("send", "Trình thẩm định kinh phí", _consolidate),),
-        data_fields=("resolutions", "content"),
-    ),
-    "budget_review": TaskSpec(
-        "Thẩm định kinh phí", (Action("approve", "Đồng ý kinh phí", _approve_budget), RETURN)
-    ),
-    "revise_budget": REVISE,
-    "vetting": TaskSpec(
-        "Thẩm tra", (Action("approve", "Đồng ý, trình ký", _approve_vetting), RETURN)
-    ),
-    "revise_vetting": REVISE,
-    "sign": TaskSpec(
-        "Ký số kế hoạch",
-        (Action("sign", "Ký số", _sign), RETURN),
-        prepare=lambda plan, actor: documents.plan_prepare_signature(plan=plan),
-        data_fields=("session_id", "signature"),
-    ),
-    "revise_sign": REVISE,
-    "issue": TaskSpec(
-        "Cấp số và phát hành",
-        (Action("issue", "Cấp số, đóng dấu và phát hành", _issue),),
-        prepare=lambda plan, actor: documents.plan_issue_prepare(plan=plan, actor=actor),
+    ("issue", "issue"): lambda call: documents.plan_issue_complete(
+        plan=call.plan, actor=call.actor, prepared=call.prepared
     ),
 }
 
+#: Slow work a step's actions need before the lock (rendering, the seal).
+PREPARE: dict[str, Callable[[Plan, User], Any]] = {
+    "sign": lambda plan, actor: documents.plan_prepare_signature(plan=plan),
+    "issue": lambda plan, actor: documents.plan_issue_prepare(plan=plan, actor=actor),
+}
+
+
+def handler_for(node: str, action: str) -> Callable[[StepCall], Any]:
+    step = steps.REVISE_OF.get(node)
+    code = node if step is None else "*"
+    return HANDLERS.get((code, action)) or HANDLERS[("*", action)]
+
+
+def spec_for(node: str) -> TaskSpec | None:
+    """The task of flow node `node`, from the declarations; None for a node that is no task."""
+    step = steps.STEPS_BY_CODE.get(node)
+    if step is not None:
+        return TaskSpec(step, step.title, step.actions, step.form, PREPARE.get(node))
+    reviewed = steps.REVISE_OF.get(node)
+    if reviewed is not None:
+        return TaskSpec(None, reviewed.revise_title, steps.REVISE_ACTIONS, "revise")
+    return None
+
 
 def task_spec(task: Task) -> TaskSpec:
-    spec = TASKS.get(task.flow_task.name)
+    spec = spec_for(task.flow_task.name)
     if spec is None:
         raise NotFound("Không có nhiệm vụ này.")
     return spec
@@ -429,7 +412,7 @@ def _complete(
             # Claimed and completed in one UPDATE of the task (viewflow's assign() saves twice).
             task.owner, task.status = actor, STATUS.ASSIGNED
         activation.start(None)
-        chosen.handler(
+        handler_for(task.flow_task.name, chosen.code)(
             StepCall(
                 plan=plan, actor=actor, comment=comment, data=data, task=task, prepared=prepared
             )
@@ -493,6 +476,53 @@ def plan_sign_prepare(*, plan: Plan, actor: User, device_id: int) -> signing.Pen
             "Không có nhiệm vụ ký số đang chờ bạn cho văn bản này.", code="no_sign_task"
         )
     return documents.plan_sign_prepare(plan=plan, actor=actor, device_id=device_id)
+
+
+def _people_with_open_tasks(process: Any) -> set[int]:
+    """Who has an open task of `process`: its owner, or everyone it is offered to."""
+    people: set[int] = set()
+    for owner_id, permission in process.task_set.filter(
+        flow_task_type="HUMAN", status__in=OPEN
+    ).values_list("owner_id", "owner_permission"):
+        if owner_id:
+            people.add(owner_id)
+        elif permission:
+            people |= set(user_list_with_permission(permission).values_list("pk", flat=True))
+    return people
+
+
+def plan_withdraw(*, plan: Plan, actor: User, comment: str = "") -> Plan:
+    """The drafter withdraws a plan at any step before its signature: in one transaction under
+    the flow lock, the plan is withdrawn (documents.plan_withdraw: the reason in its history),
+    everyone who had a task of it is told, and its process is cancelled — no task is left open,
+    no deadline fires any more."""
+    process = process_for(plan)
+    with documents.plan_locked(where=Q(pk=plan.pk)) as locked:
+        if locked is None:
+            raise NotFound("Không tìm thấy văn bản.")
+        told = _people_with_open_tasks(process) if process is not None else set()
+        documents.plan_withdraw(plan=locked, actor=actor, comment=comment, told=told)
+        if process is not None and process.status not in (PROCESS.DONE, PROCESS.CANCELED):
+            PlanFlow.instance.cancel(process)
+    return _plan_reread(plan.pk)
+
+
+def plan_signer_change(*, plan: Plan, actor: User, signer_id: Any, reason: str) -> Plan:
+    """The Chủ tịch hands the signature to a Phó Chủ tịch, or takes it back
+    (documents.plan_signer_change); an open signature task moves to the new signer, in the same
+    transaction under the flow lock."""
+    process = process_for(plan)
+    with documents.plan_locked(where=Q(pk=plan.pk)) as locked:
+        if locked is None:
+            raise NotFound("Không tìm thấy văn bản.")
+        changed = documents.plan_signer_change(
+            plan=locked, actor=actor, signer_id=signer_id, reason=reason
+        )
+        if process is not None:
+            process.task_set.filter(flow_task=PlanFlow.sign, status__in=OPEN).update(
+                owner=changed.signer, status=STATUS.ASSIGNED
+            )
+    return _plan_reread(plan.pk)
 
 
 def process_for(plan: Plan) -> Any:

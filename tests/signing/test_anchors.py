@@ -135,6 +135,7 @@ def _now() -> Any:
 def test_the_rendered_version_keeps_its_anchors_and_preparing_a_signature_reads_no_pdf(
     signer, make_content, monkeypatch: pytest.MonkeyPatch
 ):
+    from documents import selectors as document_selectors
     from documents import services as documents
     from documents.models import RenderedPdf
     from tests.helpers import walk_to_signature
@@ -143,7 +144,7 @@ def test_the_rendered_version_keeps_its_anchors_and_preparing_a_signature_reads_
     # given a plan awaiting its signature, its version rendered (as the sign step does first)
     plan = walk_to_signature(content=make_content(signer=signer))
     documents.plan_prepare_signature(plan=plan)
-    rendered = RenderedPdf.objects.get(version=documents.latest_version(plan))
+    rendered = RenderedPdf.objects.get(version=document_selectors.latest_version(plan))
     key = browser_key_for(signer)
     readings = Readings(monkeypatch)
 

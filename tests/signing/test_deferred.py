@@ -25,6 +25,7 @@ from rest_framework.test import APIClient
 
 from agencies.errors import InvalidInput, NotFound, PermissionDenied, StateError
 from agencies.models import User
+from documents import selectors as document_selectors
 from documents import services as documents
 from documents.models import Plan
 from signing import ca as ca_lib
@@ -275,7 +276,7 @@ def test_the_signer_signs_the_approved_version_with_their_browser_key(
     pending = prepare(plan_to_sign, signer, key)
     # then nothing of the plan changed yet, and the session binds the latest version
     unchanged(plan_to_sign, events)
-    version = documents.latest_version(plan_to_sign)
+    version = document_selectors.latest_version(plan_to_sign)
     assert (pending.session.version_id, pending.session.content_sha256) == (
         version.pk,
         version.content_sha256,
@@ -522,7 +523,7 @@ def test_api_prepare_and_complete(plan_to_sign: Plan, signer: User, drafter: Use
     }
     assert body["algorithm"] == "ECDSA-P256-SHA256"
     assert base64.b64decode(body["to_be_signed"])[0] == 0x31
-    version = documents.latest_version(plan_to_sign)
+    version = document_selectors.latest_version(plan_to_sign)
     assert (body["version"], body["content_sha256"]) == (version.number, version.content_sha256)
 
     # complete with a bad signature, then with the browser's answer

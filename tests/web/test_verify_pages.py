@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
+from documents import selectors as document_selectors
 from documents import services as documents
 from documents.content import PlanContent
 from documents.models import Plan, sha256_hex
@@ -34,7 +35,7 @@ def _rendered(plan: Plan) -> bytes:
     """The plan's PDF; LibreOffice takes a second, so each content is rendered once per run."""
     key = sha256_hex(str(plan.content))
     if key not in _RENDERED:
-        _RENDERED[key] = documents.plan_pdf(plan=plan)[0]
+        _RENDERED[key] = document_selectors.plan_pdf(plan=plan)[0]
     return _RENDERED[key]
 
 

@@ -100,28 +100,39 @@ def test_approving_a_draft_takes_a_bounded_number_of_statements_and_answers_brie
     assert open_task(drafter, submitted, "choose_agencies")
 
 
-def test_the_next_task_of_the_same_user_is_named_in_the_answer(submitted, agency_head, drafter):
-    # given an approved plan, whose drafter chooses the agencies to consult
+def test_the_next_task_of_the_same_user_is_named_in_the_answer(
+    submitted, agency_head, drafter, foreign_affairs
+):
+    # given a plan consulted and answered, waiting for its drafter to consolidate
     complete(agency_head, submitted, "agency_review", "approve")
+    unit = foreign_affairs.unit_id
+    complete(
+        drafter,
+        submitted,
+        "choose_agencies",
+        "send",
+        data={"unit_ids": [unit], "deadline": in_days(3)},
+    )
+    complete(foreign_affairs, submitted, "consult", "agree")
 
-    # when the drafter consults no agency, so that consolidation is theirs at once
+    # when the drafter asks the agencies again, so that choosing them is theirs at once
     response, _sent = complete_over_api(
-        drafter, submitted, "choose_agencies", "send", data={"unit_ids": [], "deadline": in_days(3)}
+        drafter, submitted, "consolidate", "reopen", comment="Sửa nhiều, xin ý kiến lại."
     )
 
     # then the answer names that task and sends them there
     answer = response.json()
-    consolidate = open_task(drafter, submitted, "consolidate")
-    assert answer["plan"]["status"] == Plan.Status.CONSOLIDATING
+    choose = open_task(drafter, submitted, "choose_agencies")
+    assert answer["plan"]["status"] == Plan.Status.APPROVED
     assert answer["next_tasks"] == [
         {
-            "id": consolidate.pk,
-            "step": "consolidate",
-            "title": "Tổng hợp, tiếp thu, giải trình và trình thẩm định kinh phí",
-            "url": f"/api/v1/tasks/{consolidate.pk}/",
+            "id": choose.pk,
+            "step": "choose_agencies",
+            "title": "Chọn đơn vị lấy ý kiến và hạn góp ý",
+            "url": f"/api/v1/tasks/{choose.pk}/",
         }
     ]
-    assert answer["next"] == f"/api/v1/tasks/{consolidate.pk}/"
+    assert answer["next"] == f"/api/v1/tasks/{choose.pk}/"
 
 
 def test_a_return_takes_a_bounded_number_of_statements(

@@ -1,0 +1,343 @@
+"""A plan's content and its life outside the review steps: create, edit, import, submit,
+withdraw, change of signer, and what a user has seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from agencies.errors import InvalidInput, PermissionDenied, StateError
+from agencies.models import Unit, User
+from agencies.validation import clean_comment, parse_id
+from signing import services as signing
+
+from ..content import ContentError, PlanContent
+from ..models import (
+    Plan,
+    PlanVersionSeen,
+    sha256_hex,
+)
+from ..steps import next_step, path_of
+from .base import (
+    CHAIN_HEAD,
+    Kind,
+    Status,
+    _arrive,
+    _ensure_drafter,
+    _ensure_role,
+    _grant,
+    _lock,
+    _notify,
+    _record,
+    _require,
+    _require_signer,
+    _snapshot,
+    _unit_of_work,
+)
+
+# ---------------------------------------------------------------------------------------------
+# Content
+
+
+def province_issuer() -> Unit:
+    """The UBND tỉnh, issuer of every plan of the province."""
+    issuer = (
+        Unit.objects.filter(kind=Unit.Kind.PEOPLES_COMMITTEE, is_active=True).order_by("id").first()
+    )
+    if issuer is None:
+        raise StateError("Chưa khai báo Ủy ban nhân dân tỉnh trong danh mục đơn vị.")
+    return issuer
+
+
+def _signature_for(signer: User, given: dict[str, Any]) -> dict[str, Any]:
+    """The signature block derived from who signs: a Phó Chủ tịch signs "KT. CHỦ TỊCH"."""
+    position = (signer.position or "Chủ tịch").strip()
+    is_deputy = position.lower().startswith("phó")
+    return {
+        "authority": given.get("authority") or "TM.",
+        "collective": given.get("collective") or "ỦY BAN NHÂN DÂN",
+        "deputy_for": "CHỦ TỊCH" if is_deputy else "",
+        "position": position.upper(),
+        "signer_name": signer.display_name,
+        "signer_id": signer.pk,
+    }
+
+
+def _clean_content(data: Any) -> tuple[dict[str, Any], User | None]:
+    """Validate `data` as plan content; resolve the signer and directory units it names."""
+    if not isinstance(data, dict):
+        raise InvalidInput("Nội dung kế hoạch phải là một đối tượng JSON.")
+    try:
+        content = PlanContent.from_dict(data)
+    except ContentError as exc:
+        raise InvalidInput(str(exc)) from exc
+    result = content.to_dict()
+    signer = None
+    if content.signature.signer_id is not None:
+        signer = User.objects.filter(
+            pk=content.signature.signer_id, role=User.Role.SIGNER, is_active=True
+        ).first()
+        if signer is None:
+            raise InvalidInput("Người ký đã chọn không phải là lãnh đạo có thẩm quyền ký.")
+        result["signature"] = _signature_for(signer, result["signature"])
+    unit_ids = {u["unit_id"] for u in result["recipients"]["units"] if u["unit_id"] is not None}
+    for task in content.all_tasks():
+        unit_ids |= {u.unit_id for u in [*task.lead_units, *task.coordinating_units] if u.unit_id}
+    known = set(Unit.objects.filter(pk__in=unit_ids).values_list("pk", flat=True))
+    if unknown := unit_ids - known:
+        raise InvalidInput(f"Đơn vị không có trong danh mục: {sorted(unknown)}.")
+    return result, signer
+
+
+@_unit_of_work
+def plan_create(
+    *,
+    actor: User,
+    content: dict[str, Any],
+    kind: str = Kind.CREATED,
+    data: dict[str, Any] | None = None,
+) -> Plan:
+    """A drafter (chuyên viên) starts a new plan of their unit."""
+    _ensure_role(actor, User.Role.DRAFTER, "Chỉ chuyên viên soạn thảo mới được tạo kế hoạch.")
+    if actor.unit_id is None:
+        raise InvalidInput("Tài khoản của bạn chưa thuộc đơn vị nào.")
+    cleaned, signer = _clean_content(content)
+    plan = Plan.objects.create(
+        title=cleaned["title"],
+        doc_type=cleaned["doc_type"],
+        year=cleaned["year"],
+        issuer=province_issuer(),
+        drafting_unit_id=actor.unit_id,
+        drafter=actor,
+        signer=signer,
+        content=cleaned,
+    )
+    _record(plan, actor=actor, kind=kind, data=data)
+    return plan
+
+
+@_unit_of_work
+def plan_update_content(*, plan: Plan, actor: User, content: dict[str, Any]) -> Plan:
+    """The drafter edits the plan while it is a draft, returned, or being consolidated."""
+    plan = _lock(plan)
+    _ensure_drafter(plan, actor)
+    if not plan.is_editable:
+        raise StateError(
+            "Chỉ được sửa nội dung khi văn bản là dự thảo, bị trả lại hoặc đang tổng hợp ý kiến."
+        )
+    cleaned, signer = _clean_content(content)
+    if cleaned == plan.content:
+        return plan
+    plan.content = cleaned
+    plan.title, plan.year, plan.doc_type = cleaned["title"], cleaned["year"], cleaned["doc_type"]
+    plan.signer = signer
+    _record(plan, actor=actor, kind=Kind.EDITED, from_status=plan.status, save=False)
+    plan.save(
+        update_fields=["content", "title", "year", "doc_type", "signer", "updated_at", *CHAIN_HEAD]
+    )
+    return plan
+
+
+def plan_import_docx(*, actor: User, data: bytes, progress: Any = None) -> tuple[Plan, Any]:
+    """Start a plan from a Word file or a PDF (importing.import_plan_file; a scan is read by
+    OCR, `progress(pages_done, pages_total)` following it). A bad file, or one over the page or
+    time limit, raises InvalidInput and creates nothing; what could not be placed, the issues
+    and the header read from the file are kept in the audit event for the drafter to place."""
+    from ..importing import import_plan_file
+
+    directory = list(Unit.objects.filter(is_active=True).values_list("pk", "name", "short_name"))
+    result = import_plan_file(
+        data, directory=directory, place=settings.PROVINCE_NAME, progress=progress
+    )
+    plan = plan_create(
+        actor=actor,
+        content=result.content,
+        kind=Kind.IMPORTED,
+        data={
+            "unplaced": result.unplaced,
+            "warnings": result.warnings,
+            "issues": result.issues,
+            "needs_review": result.needs_review,
+            "source": result.source,
+            "file_sha256": sha256_hex(bytes(data)),
+        },
+    )
+    return plan, result
+
+
+# ---------------------------------------------------------------------------------------------
+# Versions seen
+
+
+def plan_version_seen_record(
+    *, plan: Plan, user: User, version_number: int
+) -> PlanVersionSeen | None:
+    """Remember that `user` opened version `version_number` of `plan`.
+
+    Only moves forward; the version seen before is kept in `previous_version_number`, so the page
+    can still say what changed once the newest version has been seen. Nothing is stored before
+    the first submission (version 0). Pages call this on every view: when nothing is new it only
+    reads, so it takes no write lock.
+    """
+    if not user.is_authenticated or version_number < 1:
+        return None
+    seen = PlanVersionSeen.objects.filter(user=user, plan=plan).first()
+    if seen is not None and seen.version_number >= version_number:
+        return seen
+    with transaction.atomic():
+        seen, created = PlanVersionSeen.objects.select_for_update().get_or_create(
+            user=user, plan=plan, defaults={"version_number": version_number}
+        )
+        if created or seen.version_number >= version_number:
+            return seen
+        seen.previous_version_number = seen.version_number
+        seen.version_number = version_number
+        seen.save(update_fields=["previous_version_number", "version_number", "seen_at"])
+    return seen
+
+
+# ---------------------------------------------------------------------------------------------
+# Submission, withdrawal, change of signer
+
+
+@_unit_of_work
+def plan_submit_draft(*, plan: Plan, actor: User) -> Plan:
+    """The drafter submits the draft to the first step of its type's path (the head of the
+    drafting agency), as its first version."""
+    plan = _lock(plan)
+    _ensure_drafter(plan, actor)
+    if plan.status != Status.DRAFT:
+        raise StateError("Chỉ trình được văn bản đang là dự thảo.")
+    if not path_of(plan):
+        raise InvalidInput("Hệ thống không ban hành loại văn bản này; hãy chọn loại khác.")
+    _require_signer(plan)
+    version = _snapshot(plan, actor=actor, reason="submitted")
+    _arrive(
+        plan,
+        next_step(plan, after=None),
+        actor=actor,
+        kind=Kind.SUBMITTED,
+        from_status=Status.DRAFT,
+        data={"version": version.number},
+        fields=["version_number"],
+    )
+    return plan
+
+
+def may_withdraw(plan: Plan, user: User) -> bool:
+    """The drafter may withdraw the plan until it is signed."""
+    return user.pk == plan.drafter_id and plan.status in Plan.WITHDRAWABLE
+
+
+@_unit_of_work
+def plan_withdraw(*, plan: Plan, actor: User, comment: str = "", told: Iterable[int] = ()) -> Plan:
+    """The drafter abandons the plan at any step before its signature, saying why; `told` (who had
+    a task of it: the workflow knows) are notified. The workflow closes the tasks."""
+    plan = _lock(plan)
+    _ensure_drafter(plan, actor)
+    _require(plan, plan.withdraw, "Chỉ rút được văn bản chưa được ký.")
+    comment = clean_comment(comment, label="lý do rút", required=plan.status != Status.DRAFT)
+    from_status = plan.status
+    plan.withdraw()
+    _record(
+        plan, actor=actor, kind=Kind.WITHDRAWN, from_status=from_status, comment=comment, save=False
+    )
+    plan.save(update_fields=["status", "updated_at", *CHAIN_HEAD])
+    _notify(
+        plan,
+        [i for i in set(told) if i != actor.pk],
+        kind="plan.withdrawn",
+        title=f"{actor.display_name} đã rút kế hoạch",
+        body=comment or plan.title,
+    )
+    return plan
+
+
+def is_chairman(user: User) -> bool:
+    """The Chủ tịch: a signer whose position is not a deputy's (Phó Chủ tịch)."""
+    position = (user.position or "").strip().lower()
+    return user.role == User.Role.SIGNER and not position.startswith("phó")
+
+
+def may_change_signer(plan: Plan, user: User) -> bool:
+    """The Chủ tịch hands the signature of a plan to a Phó Chủ tịch, or takes it back, until it
+    is signed."""
+    return (
+        is_chairman(user)
+        and user.is_active
+        and plan.status not in (Status.SIGNED, Status.ISSUED, Status.WITHDRAWN)
+    )
+
+
+@_unit_of_work
+def plan_signer_change(*, plan: Plan, actor: User, signer_id: Any, reason: str) -> Plan:
+    """The Chủ tịch gives the signature of `plan` to another leader (a Phó Chủ tịch, who signs
+    "KT. CHỦ TỊCH"), or takes it back, saying why.
+
+    The signature block is derived again from who signs; a plan under review gets a new version
+    (what the signer signs is always the latest version), so no signature prepared before can
+    be finished, and the open signature sessions are ended too. The history says who and why;
+    the new signer is granted access and told. The workflow moves an open signature task.
+    """
+    plan = _lock(plan)
+    if not may_change_signer(plan, actor):
+        raise PermissionDenied(
+            "Chỉ Chủ tịch Ủy ban nhân dân tỉnh mới giao hoặc nhận lại việc ký văn bản, trước khi "
+            "văn bản được ký.",
+            code="not_the_chairman",
+        )
+    reason = clean_comment(reason, label="lý do", required=True)
+    signer = (
+        User.objects.filter(pk=parse_id(signer_id, label="Người ký"), role=User.Role.SIGNER)
+        .filter(is_active=True)
+        .first()
+    )
+    if signer is None:
+        raise InvalidInput("Người được giao ký không phải là lãnh đạo có thẩm quyền ký.")
+    if signer.pk == plan.signer_id:
+        raise InvalidInput(f"{signer.display_name} đã là người ký văn bản này.")
+    previous = plan.signer
+    content = {**plan.content, "signature": _signature_for(signer, {})}
+    plan.content, plan.signer = content, signer
+    fields = ["content", "signer"]
+    data: dict[str, Any] = {
+        "from": previous.display_name if previous else "",
+        "to": signer.display_name,
+        "to_id": signer.pk,
+    }
+    if plan.version_number and not plan.is_editable:
+        data["version"] = _snapshot(plan, actor=actor, reason="signer_changed").number
+        fields.append("version_number")
+    _record(
+        plan,
+        actor=actor,
+        kind=Kind.SIGNER_CHANGED,
+        from_status=plan.status,
+        comment=reason,
+        data=data,
+        save=False,
+    )
+    plan.save(update_fields=[*fields, "updated_at", *CHAIN_HEAD])
+    signing.signing_sessions_expire(document_id=plan.pk)
+    if plan.status != Status.DRAFT:
+        _grant(plan, reason="signature", user=signer)
+    _notify(
+        plan,
+        [signer.pk],
+        kind="task.assigned",
+        title=f"{actor.display_name} giao đồng chí ký kế hoạch",
+        body=reason,
+    )
+    if previous is not None and previous.pk != actor.pk:
+        _notify(
+            plan,
+            [previous.pk, plan.drafter_id],
+            kind="plan.signer_changed",
+            title=f"Người ký kế hoạch: {signer.display_name}",
+            body=reason,
+        )
+    return plan

@@ -1,0 +1,108 @@
+"""Every review step, from its declaration (documents/steps.py): approve, return, resubmit.
+
+Agency approval, budget review, vetting — and any review a province adds — are the same three
+actions: the step's actor approves (the plan goes to the next stage of its path, skipping those it
+does not need), or returns it with a reason to the drafter, who revises and resubmits it as a new
+version to the step that returned it.
+"""
+
+from __future__ import annotations
+
+from agencies.errors import PermissionDenied, StateError
+from agencies.models import User
+from agencies.validation import clean_comment
+
+from ..models import Plan
+from ..steps import STEP_OF_STATUS, next_step
+from .base import (
+    CHAIN_HEAD,
+    Kind,
+    Status,
+    _arrive,
+    _comment_required,
+    _ensure_drafter,
+    _ensure_step_actor,
+    _lock,
+    _notify,
+    _record,
+    _require,
+    _require_signer,
+    _snapshot,
+    _unit_of_work,
+)
+
+
+@_unit_of_work
+def plan_review_approve(*, plan: Plan, actor: User, comment: str = "") -> Plan:
+    """The actor of the review step the plan waits at approves it: on to the next stage."""
+    plan = _lock(plan)
+    step = _ensure_step_actor(plan, actor)
+    if not step.is_review or step.action("approve") is None:
+        raise StateError("Bước này không duyệt bằng thao tác “Duyệt”.", code="not_a_review")
+    if step.requires_signer:
+        _require_signer(plan)
+    _arrive(
+        plan,
+        next_step(plan, after=step.stage),
+        actor=actor,
+        kind=step.passed_event,
+        from_status=step.status,
+        comment=clean_comment(comment),
+        data=step.passed_data(plan) if step.passed_data else None,
+    )
+    return plan
+
+
+@_unit_of_work
+def plan_return_to_drafter(*, plan: Plan, actor: User, comment: str) -> Plan:
+    """A reviewer returns the plan to the drafter with a reason; it comes back to that step."""
+    plan = _lock(plan)
+    _require(plan, plan.return_to_drafter)
+    step = _ensure_step_actor(plan, actor)
+    if not step.is_review:
+        raise PermissionDenied("Bạn không có thẩm quyền xử lý văn bản ở bước này.")
+    comment = _comment_required(comment)
+    plan.return_to_drafter()
+    _record(
+        plan, actor=actor, kind=Kind.RETURNED, from_status=step.status, comment=comment, save=False
+    )
+    plan.save(update_fields=["status", "returned_from", "updated_at", *CHAIN_HEAD])
+    _notify(
+        plan,
+        [plan.drafter_id],
+        kind="plan.returned",
+        title=f"Kế hoạch bị trả lại bởi {actor.display_name}",
+        body=comment,
+    )
+    return plan
+
+
+@_unit_of_work
+def plan_resubmit(*, plan: Plan, actor: User, comment: str = "") -> Plan:
+    """The drafter sends a returned plan back to the step that returned it, as a new version."""
+    plan = _lock(plan)
+    _ensure_drafter(plan, actor)
+    _require(plan, plan.resubmit)
+    _require_signer(plan)
+    plan.resubmit()
+    version = _snapshot(plan, actor=actor, reason="resubmitted")
+    _record(
+        plan,
+        actor=actor,
+        kind=Kind.RESUBMITTED,
+        from_status=Status.RETURNED,
+        comment=clean_comment(comment),
+        data={"version": version.number},
+        save=False,
+    )
+    plan.save(
+        update_fields=["status", "returned_from", "version_number", "updated_at", *CHAIN_HEAD]
+    )
+    step = STEP_OF_STATUS[plan.status]
+    _notify(
+        plan,
+        step.actor.user_ids(plan),
+        kind="task.assigned",
+        title="Kế hoạch được trình lại sau khi chỉnh sửa",
+    )
+    return plan
