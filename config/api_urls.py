@@ -10,6 +10,7 @@ from agencies.api import (
     TokenRevokeView,
     UnitListView,
 )
+from agencies.api_calendar import CalendarDayView, CalendarView
 from documents.api import (
     DocumentDetailView,
     DocumentDocxView,
@@ -55,6 +56,8 @@ urlpatterns = [
     path("auth/socket-ticket/", SocketTicketView.as_view(), name="api-socket-ticket"),
     path("me/", MeView.as_view(), name="api-me"),
     path("units/", UnitListView.as_view(), name="api-units"),
+    path("calendar/", CalendarView.as_view(), name="api-calendar"),
+    path("calendar/<str:day>/", CalendarDayView.as_view(), name="api-calendar-day"),
     path("people/", PeopleView.as_view(), name="api-people"),
     path("documents/", DocumentListView.as_view(), name="api-documents"),
     path("documents/import/", DocumentImportView.as_view(), name="api-document-import"),
