@@ -33,6 +33,7 @@ from documents.api_incoming import (
     IncomingStartPlanView,
 )
 from documents.api_registers import RegisterEntryListView, RegisterListView
+from documents.api_search import SearchView
 from documents.api_verify import VerifyView
 from signing.api import (
     ChallengeView,
@@ -132,6 +133,7 @@ urlpatterns = [
         name="api-register-entries",
     ),
     path("verify/", VerifyView.as_view(), name="api-verify"),
+    path("search/", SearchView.as_view(), name="api-search"),
     path("tasks/", TaskListView.as_view(), name="api-tasks"),
     path("tasks/<id:task_id>/", TaskDetailView.as_view(), name="api-task"),
     path("tasks/<id:task_id>/complete/", TaskCompleteView.as_view(), name="api-task-complete"),

@@ -48,6 +48,7 @@ from .models import (
     canonical_json,
     sha256_hex,
 )
+from .search import search_index_update, search_index_update_incoming
 from .selectors import incoming_is_visible
 from .types import TYPES_BY_ABBREVIATION
 from .verification import plan_verify_url, public_address_check
@@ -323,6 +324,7 @@ def plan_create(
         content=cleaned,
     )
     _record(plan, actor=actor, kind=kind, data=data)
+    search_index_update(plan)
     return plan
 
 
@@ -345,6 +347,7 @@ def plan_update_content(*, plan: Plan, actor: User, content: dict[str, Any]) -> 
     plan.save(
         update_fields=["content", "title", "year", "doc_type", "signer", "updated_at", *CHAIN_HEAD]
     )
+    search_index_update(plan)
     return plan
 
 
@@ -1264,6 +1267,7 @@ def plan_issue_complete(*, plan: Plan, actor: User, prepared: PreparedIssue) -> 
         [PlanAccess(plan=plan, unit_id=u, reason="recipient") for u in unit_ids],
         ignore_conflicts=True,
     )
+    search_index_update(plan)
     _notify(
         plan,
         user_list_of_units(unit_ids).values_list("pk", flat=True),
@@ -1515,7 +1519,7 @@ def _incoming_register(
     )
     register.last_number += 1
     register.save(update_fields=["last_number"])
-    return IncomingDocument.objects.create(
+    incoming = IncomingDocument.objects.create(
         sender=letter.sender[:255] or "(chưa rõ cơ quan ban hành)",
         parent_sender=letter.parent_sender[:255],
         number=letter.number_text[:80],
@@ -1545,6 +1549,8 @@ def _incoming_register(
         assigned_unit=assigned,
         deadline=deadline,
     )
+    search_index_update_incoming(incoming)
+    return incoming
 
 
 def incoming_original(*, incoming: IncomingDocument) -> tuple[str, str, bytes]:
