@@ -665,7 +665,8 @@ class IncomingDocument(models.Model):
 
 class SearchEntry(models.Model):
     """One searchable document — a plan (draft or issued) or an incoming document — as search
-    reads it (documents/search.py): display fields, folded fields for the filters, and the text.
+    reads it (documents/search.py): display fields and folded fields for the filters. Its text
+    is only in the full-text index (and in the document, where snippets read it).
 
     Written only by documents.search.search_index_update*, in the transaction of the service that
     changed the document. The full-text index beside it depends on the database: on PostgreSQL a
@@ -695,7 +696,6 @@ class SearchEntry(models.Model):
     units = models.TextField(blank=True)
     signer = models.CharField(max_length=255, blank=True)
     date = models.DateField(null=True, blank=True, db_index=True)
-    body = models.TextField(blank=True)
     #: Folded (no diacritics, đ → d, lower case, punctuation as spaces) for the filters.
     number_folded = models.CharField(max_length=120, blank=True)
     units_folded = models.TextField(blank=True)

@@ -34,8 +34,14 @@ POSTGRESQL_REVERSE = [
 SQLITE = [
     "CREATE VIRTUAL TABLE documents_searchentry_fts USING fts5("
     "title, meta, body, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')",
+    # Title and number, units, signer only: small, ranked for every match.
+    "CREATE VIRTUAL TABLE documents_searchentry_fts_head USING fts5("
+    "title, meta, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')",
 ]
-SQLITE_REVERSE = ["DROP TABLE IF EXISTS documents_searchentry_fts"]
+SQLITE_REVERSE = [
+    "DROP TABLE IF EXISTS documents_searchentry_fts",
+    "DROP TABLE IF EXISTS documents_searchentry_fts_head",
+]
 
 
 def _run(statements_by_vendor):
@@ -75,7 +81,6 @@ class Migration(migrations.Migration):
                 ('units', models.TextField(blank=True)),
                 ('signer', models.CharField(blank=True, max_length=255)),
                 ('date', models.DateField(blank=True, db_index=True, null=True)),
-                ('body', models.TextField(blank=True)),
                 ('number_folded', models.CharField(blank=True, max_length=120)),
                 ('units_folded', models.TextField(blank=True)),
                 ('signer_folded', models.CharField(blank=True, max_length=255)),
