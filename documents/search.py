@@ -2,8 +2,8 @@
 diacritics: "ke hoach thong tin doi ngoai" finds "Kế hoạch thông tin đối ngoại" (đ/Đ read as d).
 
 The index is a table, `SearchEntry`: one row per document with what the results show (title,
-number "262/KH-UBND", units, signer, date, status, the text) and folded copies for the filters.
-Beside it, a full-text index chosen by the database:
+number "262/KH-UBND", units, signer, date) and folded copies for the filters. Beside it, a
+full-text index of the title, number/units/signer and text, chosen by the database:
 
 - PostgreSQL: a `search_vector` tsvector column with a GIN index, built with the text search
   configuration `kehoach_vi` (the `simple` parser and dictionary after the `unaccent` extension,
@@ -15,8 +15,9 @@ Beside it, a full-text index chosen by the database:
   in TOAST) and reading it for every match was the whole cost of a search.
 - SQLite (the embedded default): an FTS5 table `documents_searchentry_fts` (title, meta, body)
   whose rowid is the SearchEntry id, given text already folded here (FTS5's unicode61 tokenizer
-  removes diacritics but keeps đ as it is). Ranked by bm25 (title 10, number/units/signer 4,
-  text 1).
+  removes diacritics but keeps đ as it is), and a small one of the title and meta alone
+  (`documents_searchentry_fts_head`), ranked by bm25 (title 10, number/units/signer 4), then
+  newest first: the same order as on PostgreSQL.
 
 Kept in sync by the service that writes, not by triggers: `search_index_update(plan)` and
 `search_index_update_incoming(incoming)` run in the transaction of the service that created or
@@ -359,14 +360,20 @@ def search_index_update_incoming(incoming: IncomingDocument) -> SearchEntry:
 
 
 def search_index_rebuild(*, batch_size: int = 500, apps: Any = None) -> int:
-    """Index every plan and incoming document again (after a restore; migration 0010 with its
-    historical models as `apps`); returns how many. A few statements per `batch_size` documents."""
+    """Index every plan and incoming document again, from nothing (after a restore; migration
+    0010 with its historical models as `apps`); returns how many. A few statements per
+    `batch_size` documents."""
     models = (
         (apps.get_model("documents", m) for m in ("Plan", "IncomingDocument", "SearchEntry"))
         if apps is not None
         else (Plan, IncomingDocument, SearchEntry)
     )
     plan_model, incoming_model, entry_model = models
+    entry_model.objects.all().delete()
+    if _vendor() != "postgresql":
+        with connection.cursor() as cursor:
+            for table in (FTS_TABLE, FTS_HEAD_TABLE):
+                cursor.execute(f"DELETE FROM {table}")
     count = 0
     plans = plan_model.objects.select_related("drafting_unit", "issuer", "signer").order_by("pk")
     incoming = incoming_model.objects.select_related("registering_unit", "assigned_unit").order_by(
@@ -386,17 +393,6 @@ def search_index_rebuild(*, batch_size: int = 500, apps: Any = None) -> int:
 def _save_batch(batch: list[dict[str, Any]], model: Any = SearchEntry) -> int:
     if not batch:
         return 0
-    plan_ids = [f["plan_id"] for f in batch if f["plan_id"]]
-    incoming_ids = [f["incoming_id"] for f in batch if f["incoming_id"]]
-    old = list(
-        model.objects.filter(Q(plan_id__in=plan_ids) | Q(incoming_id__in=incoming_ids)).values_list(
-            "pk", flat=True
-        )
-    )
-    if old and _vendor() != "postgresql":
-        with connection.cursor() as cursor:
-            _fts_delete(cursor, old)
-    model.objects.filter(pk__in=old).delete()
     bodies = [fields["body"] for fields in batch]
     entries = model.objects.bulk_create(
         [
