@@ -353,8 +353,10 @@ def search_index_update(plan: Plan) -> SearchEntry:
 
 def search_index_update_incoming(incoming: IncomingDocument) -> SearchEntry:
     """Index an incoming document as it is now; call it where one is registered or changed."""
-    incoming = IncomingDocument.objects.select_related("registering_unit", "assigned_unit").get(
-        pk=incoming.pk
+    incoming = (
+        IncomingDocument.objects.select_related("registering_unit", "assigned_unit")
+        .defer("original", "reading", "signatures")
+        .get(pk=incoming.pk)
     )
     return _entry_save(_incoming_fields(incoming))
 
@@ -376,8 +378,10 @@ def search_index_rebuild(*, batch_size: int = 500, apps: Any = None) -> int:
                 cursor.execute(f"DELETE FROM {table}")
     count = 0
     plans = plan_model.objects.select_related("drafting_unit", "issuer", "signer").order_by("pk")
-    incoming = incoming_model.objects.select_related("registering_unit", "assigned_unit").order_by(
-        "pk"
+    incoming = (
+        incoming_model.objects.select_related("registering_unit", "assigned_unit")
+        .defer("original", "reading", "signatures")
+        .order_by("pk")
     )
     for queryset, fields_of in ((plans, _plan_fields), (incoming, _incoming_fields)):
         batch: list[dict[str, Any]] = []
