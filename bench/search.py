@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import os
 import random
+import statistics
 import time
+from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
@@ -25,8 +27,8 @@ django.setup()
 
 from django.test.utils import setup_test_environment  # noqa: E402
 
-from bench.run import RUNS, SEED, report  # noqa: E402
-
+RUNS = int(os.environ.get("BENCH_RUNS", "5"))
+SEED = Path(__file__).resolve().parent.parent / "documents/seeds/dongnai-262-KH-UBND-2023.docx"
 PLANS = int(os.environ.get("SEARCH_PLANS", "10000"))
 INCOMING = PLANS // 10
 SUBJECTS = [
@@ -255,6 +257,13 @@ def run_all() -> None:
             samples.append((time.perf_counter() - start) * 1000)
         label = f"{username}: “{query}” {filters or ''} p{page} → {result.total}"
         report(label[:58], samples)
+
+
+def report(name: str, samples: list[float]) -> None:
+    print(
+        f"| {name:<58} | {statistics.median(samples):9.1f} | {min(samples):9.1f} | "
+        f"{max(samples):9.1f} | {len(samples):4d} |"
+    )
 
 
 def _date(year: int, month: int, day: int) -> Any:
