@@ -229,6 +229,7 @@ def run_all() -> None:
         ("vanphong", "thong tin doi ngoai", {}, 1),
         ("vanphong", "phong chong thien tai 2019", {}, 1),
         ("vanphong", "chuyen doi s", {}, 1),
+        ("vanphong", "chuyen doi so", {}, 1),
         ("chuyenvien", "thong tin doi ngoai 2024", {}, 1),
         ("chuyenvien", "ke hoach", {}, 1),
         (

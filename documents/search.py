@@ -134,6 +134,12 @@ def _spaced(text: str) -> str:
     return _nfc(text).translate(_SPACE)
 
 
+def _is_prefix(terms: list[str], index: int) -> bool:
+    """The last word of a query is matched as the beginning of a word (a search as it is typed),
+    from two characters on: one letter would match most of the index."""
+    return index == len(terms) - 1 and len(terms[index]) >= 2
+
+
 def search_terms(query: str) -> list[str]:
     """The folded words of a query, at most MAX_TERMS of at most MAX_TERM_LENGTH characters."""
     words = search_fold(query[:MAX_QUERY_LENGTH]).split()
@@ -518,8 +524,8 @@ def _ranked_ids(
     The same order on both databases."""
     if _vendor() == "postgresql":
         return _ranked_ids_postgresql(terms, entries, limit, offset)
-    every = " AND ".join([*(f'"{t}"' for t in terms[:-1]), f'"{terms[-1]}" *'])
-    some = " OR ".join([*(f'"{t}"' for t in terms[:-1]), f'"{terms[-1]}" *'])
+    words = [f'"{t}"' + (" *" if _is_prefix(terms, i) else "") for i, t in enumerate(terms)]
+    every, some = " AND ".join(words), " OR ".join(words)
     visible_sql, visible_params = entries.values("id", "date").query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [every])
@@ -559,8 +565,8 @@ def _ranked_ids_postgresql(
     """In two statements: the matches, ranked on the small `rank_vector` (title A; number,
     units, signer B), through the GIN index; then which of them the user may see and the
     filters keep."""
-    every = " & ".join([*terms[:-1], f"{terms[-1]}:*"])
-    some = " | ".join([*terms[:-1], f"{terms[-1]}:*"])
+    words = [t + (":*" if _is_prefix(terms, i) else "") for i, t in enumerate(terms)]
+    every, some = " & ".join(words), " | ".join(words)
     with connection.cursor() as cursor:
         with _index_scans(cursor):
             cursor.execute(
@@ -609,7 +615,7 @@ def search(
     page_size: int = DEFAULT_PAGE_SIZE,
 ) -> SearchPage:
     """One page of the documents `user` may see that match `query` (every word, diacritics
-    optional, the last word as a prefix) and `filters`: ranked by relevance (title first, then
+    optional, the last word of two letters or more as a prefix) and `filters`: ranked by relevance (title first, then
     number, units and signer, then text), or newest first without a query."""
     filters = filters or SearchFilters()
     _check(filters, page, page_size)
@@ -673,7 +679,7 @@ def _page_texts(
 
 def _pattern(terms: list[str]) -> re.Pattern[str]:
     alternatives = "|".join(
-        f"(?P<t{i}>{re.escape(term)}{'[^ ]*' if i == len(terms) - 1 else ''})"
+        f"(?P<t{i}>{re.escape(term)}{'[^ ]*' if _is_prefix(terms, i) else ''})"
         for i, term in enumerate(terms)
     )
     return re.compile(rf"(?<![^ ])(?:{alternatives})(?![^ ])")

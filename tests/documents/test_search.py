@@ -376,3 +376,11 @@ def test_incoming_rows_of_the_index_point_at_their_document(drafter, directory):
     entry = SearchEntry.objects.get()
     assert entry.incoming_id == incoming.pk and entry.plan_id is None
     assert IncomingDocument.objects.count() == 1
+
+
+def test_a_last_word_of_one_letter_is_matched_whole(plan_of, drafter):
+    plan_of("Chuyển đổi số")
+    plan_of("Chuyển đổi xanh")
+    assert search(user=drafter, query="chuyen doi s").total == 0
+    assert search(user=drafter, query="chuyen doi x").total == 0
+    assert titles(search(user=drafter, query="chuyen doi xa")) == ["Chuyển đổi xanh"]
