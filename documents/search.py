@@ -622,6 +622,9 @@ def search(
     if not user.is_authenticated:
         return SearchPage(page=page, page_size=page_size)
     terms = search_terms(query)
+    if len(terms) > 1 and len(terms[-1]) == 1:
+        # A letter just typed after other words narrows nothing yet (see _is_prefix).
+        terms = terms[:-1]
     entries = _filtered(user, filters)
     offset = (page - 1) * page_size
     if terms:
