@@ -9,7 +9,7 @@ BENCH_PG_URL ?= postgres://postgres@127.0.0.1:5432/kehoach
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/15
 SECTIONS ?=
 
-.PHONY: install run serve-prod migrate demo serve test test-pg test-e2e test-serve test-fuzz test-fuzz-pg lint check bench messages
+.PHONY: install run serve-prod migrate demo serve test test-pg test-e2e test-serve test-fuzz test-fuzz-pg lint check bench bench-search messages
 
 install:
 	@bash scripts/install.sh
@@ -58,6 +58,10 @@ check: lint test
 bench: install
 	@bash scripts/unoserver.sh --install
 	BENCH_PG_URL=$(BENCH_PG_URL) BENCH_REDIS_URL=$(BENCH_REDIS_URL) $(PY) -m bench.run $(SECTIONS)
+
+# Search at 10,000 plans (SEARCH_PLANS), on SQLite or DATABASE_URL; a few minutes.
+bench-search: install
+	$(PY) -m bench.search
 
 # Refresh the English catalogues in locale/ after changing texts, then translate the new or
 # fuzzy entries and run it again to compile. The .mo files are committed, so serving English

@@ -1,7 +1,11 @@
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.db import transaction
 
-from .models import Unit, User
+from .models import CalendarDay, Unit, User
+from .working_days import working_days_cache_clear
 
 
 @admin.register(Unit)
@@ -17,3 +21,28 @@ class PersonAdmin(UserAdmin):
         *UserAdmin.fieldsets,
         ("Đơn vị", {"fields": ("full_name", "unit", "role", "position")}),
     )
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(admin.ModelAdmin):
+    """The Government's yearly swaps and added days off. Every process's working-day tables
+    follow an edit (agencies.working_days): this one when it commits, others by its revision."""
+
+    list_display = ["date", "is_working_day", "reason", "updated_by", "updated_at"]
+    list_filter = ["is_working_day"]
+    search_fields = ["reason"]
+    date_hierarchy = "date"
+    fields = ["date", "is_working_day", "reason"]
+
+    def save_model(self, request: Any, obj: CalendarDay, form: Any, change: bool) -> None:
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)
+        transaction.on_commit(working_days_cache_clear)
+
+    def delete_model(self, request: Any, obj: CalendarDay) -> None:
+        super().delete_model(request, obj)
+        transaction.on_commit(working_days_cache_clear)
+
+    def delete_queryset(self, request: Any, queryset: Any) -> None:
+        super().delete_queryset(request, queryset)
+        transaction.on_commit(working_days_cache_clear)

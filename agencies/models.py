@@ -136,3 +136,28 @@ class SecurityEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.username}"
+
+
+class CalendarDay(models.Model):
+    """A day whose status the Government set apart from the usual calendar (agencies.working_days):
+    a day swapped or added off (nghỉ bù, nghỉ thêm: `is_working_day=False`) or a weekend day worked
+    in exchange (làm bù: `is_working_day=True`). Edited by staff each year when the Government
+    announces its schedule; weekends and the public holidays of the Labour Code come from the
+    `holidays` package and need no row."""
+
+    date = models.DateField(_("ngày"), unique=True)
+    is_working_day = models.BooleanField(_("là ngày làm việc"))
+    reason = models.CharField(_("lý do"), max_length=255)
+    updated_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("cập nhật lúc"), auto_now=True)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("ngày hoán đổi, nghỉ bù")
+        verbose_name_plural = _("lịch ngày làm việc (hoán đổi, nghỉ bù)")
+
+    def __str__(self) -> str:
+        kind = _("làm việc") if self.is_working_day else _("nghỉ")
+        return f"{self.date:%d/%m/%Y}: {kind} — {self.reason}"

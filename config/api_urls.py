@@ -10,6 +10,7 @@ from agencies.api import (
     TokenRevokeView,
     UnitListView,
 )
+from agencies.api_calendar import CalendarDayView, CalendarView
 from documents.api import (
     DocumentDetailView,
     DocumentDocxView,
@@ -32,6 +33,7 @@ from documents.api_incoming import (
     IncomingStartPlanView,
 )
 from documents.api_registers import RegisterEntryListView, RegisterListView
+from documents.api_search import SearchView
 from documents.api_verify import VerifyView
 from signing.api import (
     ChallengeView,
@@ -55,6 +57,8 @@ urlpatterns = [
     path("auth/socket-ticket/", SocketTicketView.as_view(), name="api-socket-ticket"),
     path("me/", MeView.as_view(), name="api-me"),
     path("units/", UnitListView.as_view(), name="api-units"),
+    path("calendar/", CalendarView.as_view(), name="api-calendar"),
+    path("calendar/<str:day>/", CalendarDayView.as_view(), name="api-calendar-day"),
     path("people/", PeopleView.as_view(), name="api-people"),
     path("documents/", DocumentListView.as_view(), name="api-documents"),
     path("documents/import/", DocumentImportView.as_view(), name="api-document-import"),
@@ -129,6 +133,7 @@ urlpatterns = [
         name="api-register-entries",
     ),
     path("verify/", VerifyView.as_view(), name="api-verify"),
+    path("search/", SearchView.as_view(), name="api-search"),
     path("tasks/", TaskListView.as_view(), name="api-tasks"),
     path("tasks/<id:task_id>/", TaskDetailView.as_view(), name="api-task"),
     path("tasks/<id:task_id>/complete/", TaskCompleteView.as_view(), name="api-task-complete"),

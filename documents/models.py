@@ -668,3 +668,55 @@ class IncomingDocument(models.Model):
     @property
     def is_pdf(self) -> bool:
         return self.content_type == "application/pdf"
+
+
+class SearchEntry(models.Model):
+    """One searchable document — a plan (draft or issued) or an incoming document — as search
+    reads it (documents/search.py): display fields and folded fields for the filters. Its text
+    is only in the full-text index (and in the document, where snippets read it).
+
+    Written only by documents.search.search_index_update*, in the transaction of the service that
+    changed the document. The full-text index beside it depends on the database: on PostgreSQL a
+    `search_vector` tsvector column with a GIN index (added by migration 0010, not a model field);
+    on SQLite the FTS5 table `documents_searchentry_fts` whose rowid is this row's id.
+    """
+
+    class Kind(models.TextChoices):
+        PLAN = "plan", _("Dự thảo kế hoạch")
+        ISSUED = "issued", _("Văn bản đã phát hành")
+        INCOMING = "incoming", _("Văn bản đến")
+
+    kind = models.CharField(max_length=10, choices=Kind.choices, db_index=True)
+    plan = models.OneToOneField(
+        Plan, on_delete=models.CASCADE, null=True, blank=True, related_name="search_entry"
+    )
+    incoming = models.OneToOneField(
+        IncomingDocument,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="search_entry",
+    )
+    doc_type = models.CharField(max_length=8, blank=True)  # "" for a công văn
+    title = models.TextField()
+    number = models.CharField(max_length=120, blank=True)
+    units = models.TextField(blank=True)
+    signer = models.CharField(max_length=255, blank=True)
+    date = models.DateField(null=True, blank=True, db_index=True)
+    #: Folded (no diacritics, đ → d, lower case, punctuation as spaces) for the filters.
+    number_folded = models.CharField(max_length=120, blank=True)
+    units_folded = models.TextField(blank=True)
+    signer_folded = models.CharField(max_length=255, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(plan__isnull=False, incoming__isnull=True)
+                | models.Q(plan__isnull=True, incoming__isnull=False),
+                name="search_entry_of_one_document",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.title[:60]}"

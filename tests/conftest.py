@@ -34,6 +34,17 @@ def _connection_pools_closed(django_db_setup: Any, django_db_blocker: Any) -> An
                 close_pool()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_working_days() -> Any:
+    """The working-day tables live in the process: a test's rolled-back calendar edits must not
+    leak into the next test."""
+    from agencies.working_days import working_days_cache_clear
+
+    working_days_cache_clear()
+    yield
+    working_days_cache_clear()
+
+
 @pytest.fixture
 def directory(db: Any) -> dict[str, Unit]:
     directory_seed()

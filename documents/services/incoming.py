@@ -23,6 +23,7 @@ from ..models import (
     Plan,
     sha256_hex,
 )
+from ..search import search_index_update_incoming
 from ..selectors import incoming_is_visible
 from ..types import TYPES_BY_ABBREVIATION
 from .base import (
@@ -154,7 +155,7 @@ def _incoming_register(
     )
     register.last_number += 1
     register.save(update_fields=["last_number"])
-    return IncomingDocument.objects.create(
+    incoming = IncomingDocument.objects.create(
         sender=letter.sender[:255] or "(chưa rõ cơ quan ban hành)",
         parent_sender=letter.parent_sender[:255],
         number=letter.number_text[:80],
@@ -184,6 +185,8 @@ def _incoming_register(
         assigned_unit=assigned,
         deadline=deadline,
     )
+    search_index_update_incoming(incoming)
+    return incoming
 
 
 def incoming_original(*, incoming: IncomingDocument) -> tuple[str, str, bytes]:

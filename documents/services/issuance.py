@@ -23,6 +23,7 @@ from ..models import (
     Receipt,
     sha256_hex,
 )
+from ..search import search_index_update
 from ..selectors import header_for, plan_number_text, version_pdf_anchors
 from ..verification import plan_verify_url, public_address_check
 from .base import (
@@ -217,6 +218,7 @@ def plan_issue_complete(*, plan: Plan, actor: User, prepared: PreparedIssue) -> 
         [PlanAccess(plan=plan, unit_id=u, reason="recipient") for u in unit_ids],
         ignore_conflicts=True,
     )
+    search_index_update(plan)
     _notify(
         plan,
         user_list_of_units(unit_ids).values_list("pk", flat=True),

@@ -21,6 +21,7 @@ from ..models import (
     PlanVersionSeen,
     sha256_hex,
 )
+from ..search import search_index_update
 from ..steps import next_step, path_of
 from .base import (
     CHAIN_HEAD,
@@ -117,6 +118,7 @@ def plan_create(
         content=cleaned,
     )
     _record(plan, actor=actor, kind=kind, data=data)
+    search_index_update(plan)
     return plan
 
 
@@ -139,6 +141,7 @@ def plan_update_content(*, plan: Plan, actor: User, content: dict[str, Any]) -> 
     plan.save(
         update_fields=["content", "title", "year", "doc_type", "signer", "updated_at", *CHAIN_HEAD]
     )
+    search_index_update(plan)
     return plan
 
 
@@ -322,6 +325,7 @@ def plan_signer_change(*, plan: Plan, actor: User, signer_id: Any, reason: str) 
         save=False,
     )
     plan.save(update_fields=[*fields, "updated_at", *CHAIN_HEAD])
+    search_index_update(plan)
     signing.signing_sessions_expire(document_id=plan.pk)
     if plan.status != Status.DRAFT:
         _grant(plan, reason="signature", user=signer)
