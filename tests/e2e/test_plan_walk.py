@@ -287,7 +287,7 @@ def test_seed_plan_walks_from_draft_to_receipt_in_the_browser(walk: Any, tmp_pat
     resolution.get_by_label("Nội dung tiếp thu / giải trình").fill(
         "Đã bổ sung vào mục Truyền thông, quảng bá."
     )
-    complete_task(drafter, "Trình thẩm định kinh phí")
+    complete_task(drafter, "Trình bước tiếp theo")
     expect(status(drafter)).to_have_text("Chờ thẩm định kinh phí")
     expect(consultation_row(drafter, "Sở Ngoại vụ")).to_contain_text("Tiếp thu")
 
