@@ -152,6 +152,15 @@ def _copies(data: dict[str, Any]) -> int | None:
     return value
 
 
+def _flag(data: dict[str, Any], key: str, *, default: bool) -> bool:
+    value = data.get(key, default)
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise ContentError(f"Trường “{key}” phải là true hoặc false.")
+    return value
+
+
 def _dict(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ContentError(f"“{where}” phải là một đối tượng.")
@@ -430,6 +439,9 @@ class PlanContent:
     copies: int | None = None
     #: Ô 13: address, phone, e-mail, website of the issuer, at the bottom of page 1 only.
     contact_line: str = ""
+    #: Does carrying the plan out spend state budget? Without, the plan skips budget review
+    #: (thẩm định kinh phí); Sở Tài chính can still be consulted as an agency.
+    uses_state_budget: bool = True
 
     @classmethod
     def from_dict(cls, data: Any) -> PlanContent:
@@ -504,6 +516,7 @@ class PlanContent:
             contact_line=_line(
                 data, "contact_line", label="Thông tin liên hệ", limit=MAX_CONTACT_LINE
             ),
+            uses_state_budget=_flag(data, "uses_state_budget", default=True),
         )
 
     def to_dict(self) -> dict[str, Any]:

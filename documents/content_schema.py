@@ -159,3 +159,8 @@ class PlanContentSchema(serializers.Serializer):
         required=False, allow_null=True, min_value=1, max_value=MAX_COPIES
     )
     contact_line = _text("Ô 13: địa chỉ, điện thoại, thư điện tử.", max_length=MAX_CONTACT_LINE)
+    uses_state_budget = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        help_text="Dùng ngân sách nhà nước (mặc định: có). Không: bỏ qua bước thẩm định kinh phí.",
+    )

@@ -145,11 +145,6 @@ class Plan(ThreadSafeFSMModelMixin, models.Model):
     returned_from = models.CharField(max_length=30, blank=True, default="")
     version_number = models.PositiveIntegerField(_("phiên bản"), default=0)
     consultation_round = models.PositiveIntegerField(default=0)
-    uses_state_budget = models.BooleanField(
-        _("dùng ngân sách nhà nước"),
-        default=True,
-        help_text=_("Không dùng ngân sách nhà nước: bỏ qua bước thẩm định kinh phí."),
-    )
     number = models.PositiveIntegerField(_("số"), null=True, blank=True)
     register_year = models.PositiveIntegerField(_("năm của sổ văn bản đi"), null=True, blank=True)
     issued_on = models.DateField(_("ngày ban hành"), null=True, blank=True)
@@ -190,6 +185,11 @@ class Plan(ThreadSafeFSMModelMixin, models.Model):
     @property
     def is_editable(self) -> bool:
         return self.status in self.EDITABLE
+
+    @property
+    def uses_state_budget(self) -> bool:
+        """Does the plan spend state budget (its content says)? Without, no budget review."""
+        return bool((self.content or {}).get("uses_state_budget", True))
 
     # Transitions only move the state; the services do everything else, and the step
     # declarations (documents/steps.py) say where a plan goes next.
@@ -305,7 +305,10 @@ class PlanEvent(ImmutableModel):
         )
         CONSULTATION_CLOSED = "consultation_closed", _("Kết thúc lấy ý kiến")
         COMMENT_RESOLVED = "comment_resolved", _("Tiếp thu, giải trình ý kiến")
-        SENT_TO_BUDGET_REVIEW = "sent_to_budget_review", _("Trình thẩm định kinh phí")
+        SENT_TO_BUDGET_REVIEW = (
+            "sent_to_budget_review",
+            _("Hoàn thành tổng hợp ý kiến, trình bước tiếp theo"),
+        )
         BUDGET_APPROVED = "budget_approved", _("Thẩm định kinh phí: đồng ý")
         VETTING_APPROVED = "vetting_approved", _("Văn phòng thẩm tra: đồng ý")
         RETURNED = "returned", _("Trả lại")

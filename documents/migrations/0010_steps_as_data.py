@@ -10,14 +10,9 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddField(
-            model_name='plan',
-            name='uses_state_budget',
-            field=models.BooleanField(default=True, help_text='Không dùng ngân sách nhà nước: bỏ qua bước thẩm định kinh phí.', verbose_name='dùng ngân sách nhà nước'),
-        ),
         migrations.AlterField(
             model_name='planevent',
             name='kind',
-            field=models.CharField(choices=[('created', 'Tạo dự thảo'), ('imported', 'Nhập từ tệp Word'), ('edited', 'Chỉnh sửa nội dung'), ('submitted', 'Trình lãnh đạo đơn vị'), ('resubmitted', 'Trình lại'), ('approved_release', 'Lãnh đạo đơn vị duyệt'), ('sent_for_consultation', 'Gửi lấy ý kiến'), ('consultation_answered', 'Đơn vị góp ý'), ('consultation_silent', 'Quá hạn không có ý kiến (xem như thống nhất)'), ('consultation_closed', 'Kết thúc lấy ý kiến'), ('comment_resolved', 'Tiếp thu, giải trình ý kiến'), ('sent_to_budget_review', 'Trình thẩm định kinh phí'), ('budget_approved', 'Thẩm định kinh phí: đồng ý'), ('vetting_approved', 'Văn phòng thẩm tra: đồng ý'), ('returned', 'Trả lại'), ('signed', 'Ký số'), ('issued', 'Phát hành'), ('receipt_acknowledged', 'Xác nhận đã nhận'), ('withdrawn', 'Rút dự thảo'), ('budget_review_skipped', 'Không thẩm định kinh phí (không dùng ngân sách nhà nước)'), ('consultation_skipped', 'Không lấy ý kiến'), ('consultation_reopened', 'Lấy ý kiến lại'), ('signer_changed', 'Thay đổi người ký')], max_length=40),
+            field=models.CharField(choices=[('created', 'Tạo dự thảo'), ('imported', 'Nhập từ tệp Word'), ('edited', 'Chỉnh sửa nội dung'), ('submitted', 'Trình lãnh đạo đơn vị'), ('resubmitted', 'Trình lại'), ('approved_release', 'Lãnh đạo đơn vị duyệt'), ('sent_for_consultation', 'Gửi lấy ý kiến'), ('consultation_answered', 'Đơn vị góp ý'), ('consultation_silent', 'Quá hạn không có ý kiến (xem như thống nhất)'), ('consultation_closed', 'Kết thúc lấy ý kiến'), ('comment_resolved', 'Tiếp thu, giải trình ý kiến'), ('sent_to_budget_review', 'Hoàn thành tổng hợp ý kiến, trình bước tiếp theo'), ('budget_approved', 'Thẩm định kinh phí: đồng ý'), ('vetting_approved', 'Văn phòng thẩm tra: đồng ý'), ('returned', 'Trả lại'), ('signed', 'Ký số'), ('issued', 'Phát hành'), ('receipt_acknowledged', 'Xác nhận đã nhận'), ('withdrawn', 'Rút dự thảo'), ('budget_review_skipped', 'Không thẩm định kinh phí (không dùng ngân sách nhà nước)'), ('consultation_skipped', 'Không lấy ý kiến'), ('consultation_reopened', 'Lấy ý kiến lại'), ('signer_changed', 'Thay đổi người ký')], max_length=40),
         ),
     ]

@@ -134,6 +134,12 @@
       issued_by: str(content.issued_by),
       drafting_unit_abbreviation: str(content.drafting_unit_abbreviation),
       appendices: Array.isArray(content.appendices) ? content.appendices.map(normalizeAppendix) : [],
+      // Not edited here, kept as they are (ô 11-13 of ND30, set by import or the API).
+      circulation_note: str(content.circulation_note),
+      drafter_initials: str(content.drafter_initials),
+      copies: Number.isInteger(content.copies) ? content.copies : null,
+      contact_line: str(content.contact_line),
+      uses_state_budget: content.uses_state_budget !== false,
     };
   }
 
@@ -194,6 +200,11 @@
       issued_by: content.issued_by,
       drafting_unit_abbreviation: content.drafting_unit_abbreviation.trim(),
       appendices: content.appendices.map((a) => ({ title: a.title, sections: a.sections.map(block) })),
+      circulation_note: content.circulation_note,
+      drafter_initials: content.drafter_initials,
+      copies: content.copies,
+      contact_line: content.contact_line,
+      uses_state_budget: content.uses_state_budget,
     };
   }
 
@@ -277,6 +288,17 @@
     return textArea(labelText, () => list.join("\n"), (value) => {
       list.splice(0, list.length, ...value.split("\n"));
     }, { rows: opts.rows || Math.min(10, Math.max(2, list.length + 1)), help: opts.help, placeholder: opts.placeholder });
+  }
+
+  function checkbox(labelText, get, set, opts) {
+    const input = h("input", {
+      type: "checkbox",
+      checked: get(),
+      onchange: (e) => { set(e.target.checked); markDirty(); },
+    });
+    return h("div", { class: "field" },
+      h("label", { class: "checkbox" }, input, " " + labelText),
+      opts && opts.help ? h("p", { class: "help", text: opts.help }) : null);
   }
 
   function select(labelText, options, get, set, opts) {
@@ -545,6 +567,9 @@
       h("div", { class: "grid-3" },
         select(t("Độ khẩn"), levelOptions(URGENCY), () => state.urgency, (v) => { state.urgency = v; }),
         select(t("Độ mật"), levelOptions(SECRECY), () => state.secrecy, (v) => { state.secrecy = v; }),
+        checkbox(t("Dùng ngân sách nhà nước"), () => state.uses_state_budget, (v) => { state.uses_state_budget = v; }, {
+          help: t("Bỏ chọn nếu kế hoạch không dùng ngân sách nhà nước: bỏ qua bước thẩm định kinh phí."),
+        }),
         isLetter()
           ? textInput(t("Viết tắt đơn vị soạn thảo"), () => state.drafting_unit_abbreviation, (v) => { state.drafting_unit_abbreviation = v; }, {
             placeholder: "VX", help: t("Số công văn: 12/UBND-VX."),
