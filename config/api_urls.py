@@ -47,7 +47,14 @@ from signing.api import (
     TrustView,
 )
 from web.api_signing import DocumentSignPrepareView
-from web.api_tasks import DocumentSubmitView, TaskCompleteView, TaskDetailView, TaskListView
+from web.api_tasks import (
+    DocumentSignerView,
+    DocumentSubmitView,
+    DocumentWithdrawView,
+    TaskCompleteView,
+    TaskDetailView,
+    TaskListView,
+)
 
 urlpatterns = [
     path("auth/token/", TokenObtainView.as_view(), name="api-token"),
@@ -67,6 +74,14 @@ urlpatterns = [
     path("documents/<id:plan_id>/pdf/", DocumentPdfView.as_view(), name="api-document-pdf"),
     path(
         "documents/<id:plan_id>/submit/", DocumentSubmitView.as_view(), name="api-document-submit"
+    ),
+    path(
+        "documents/<id:plan_id>/withdraw/",
+        DocumentWithdrawView.as_view(),
+        name="api-document-withdraw",
+    ),
+    path(
+        "documents/<id:plan_id>/signer/", DocumentSignerView.as_view(), name="api-document-signer"
     ),
     path(
         "documents/<id:plan_id>/acknowledge/",

@@ -14,6 +14,8 @@ from django_fsm import RETURN_VALUE, FSMField, FSMFieldDescriptor, FSMModelMixin
 
 from agencies.models import Unit
 
+from . import permissions
+
 
 def canonical_json(data: Any) -> str:
     """The one serialisation that hashes use: sorted keys, no spaces, UTF-8 kept."""
@@ -193,7 +195,12 @@ class Plan(ThreadSafeFSMModelMixin, models.Model):
 
     # Transitions only move the state; the services do everything else, and the step
     # declarations (documents/steps.py) say where a plan goes next.
-    @transition(field=status, source=Status.DRAFT, target=RETURN_VALUE(*WAITING))
+    @transition(
+        field=status,
+        source=Status.DRAFT,
+        target=RETURN_VALUE(*WAITING),
+        permission=permissions.may_submit,
+    )
     def submit(self, to: str) -> str:
         """Send the draft to the first step of its path."""
         return to
@@ -207,6 +214,7 @@ class Plan(ThreadSafeFSMModelMixin, models.Model):
         field=status,
         source=Status.RETURNED,
         target=RETURN_VALUE(*[s.value for s in RETURNABLE]),
+        permission=permissions.may_resubmit,
     )
     def resubmit(self) -> str:
         """Send a returned plan back to the step that returned it."""
@@ -219,11 +227,21 @@ class Plan(ThreadSafeFSMModelMixin, models.Model):
         """A reviewer returns the plan; remember where it must come back to."""
         self.returned_from = self.status
 
-    @transition(field=status, source=Status.CONSOLIDATING, target=Status.APPROVED)
+    @transition(
+        field=status,
+        source=Status.CONSOLIDATING,
+        target=Status.APPROVED,
+        permission=permissions.may_reopen_consultation,
+    )
     def reopen_consultation(self) -> None:
         """After major changes, the drafter asks the agencies again (a new round)."""
 
-    @transition(field=status, source=list(WITHDRAWABLE), target=Status.WITHDRAWN)
+    @transition(
+        field=status,
+        source=list(WITHDRAWABLE),
+        target=Status.WITHDRAWN,
+        permission=permissions.may_withdraw,
+    )
     def withdraw(self) -> None:
         """The drafter abandons the plan, at any step before the signature."""
 

@@ -274,6 +274,7 @@ STEPS: tuple[Step, ...] = (
         actions=(Action("sign", _("Ký số"), data_schema="SignData"), RETURN),
         form="sign",
         arrival_notice=_("Kế hoạch chờ ký số"),
+        passed_event=Kind.SIGNED,
         revise_node="revise_sign",
         revise_title=_("Chỉnh sửa theo ý kiến người ký"),
     ),
@@ -286,6 +287,7 @@ STEPS: tuple[Step, ...] = (
         actions=(Action("issue", _("Cấp số, đóng dấu và phát hành")),),
         form="issue",
         arrival_notice=_("Văn bản đã ký, chờ cấp số và phát hành"),
+        passed_event=Kind.ISSUED,
     ),
 )
 

@@ -302,3 +302,60 @@ class DocumentSubmitView(APIView):
         plan = document_selectors.plan_get_visible(user=request.user, plan_id=plan_id)
         plan = services.plan_submit(plan=plan, actor=request.user)
         return Response(PlanDetailSerializer(plan).data)
+
+
+class WithdrawSerializer(serializers.Serializer):
+    comment = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=MAX_COMMENT,
+        help_text="Lý do rút (bắt buộc sau khi đã trình).",
+    )
+
+
+class SignerChangeSerializer(serializers.Serializer):
+    signer_id = serializers.IntegerField(
+        min_value=1, help_text="Người ký mới (GET /api/v1/people/?can_sign=true)."
+    )
+    reason = serializers.CharField(max_length=MAX_COMMENT, help_text="Lý do giao ký / nhận lại.")
+
+
+class DocumentWithdrawView(APIView):
+    parser_classes = [StrictJSONParser]
+
+    @extend_schema(
+        request=WithdrawSerializer,
+        responses={200: PlanDetailSerializer, **ERRORS},
+        summary="Rút văn bản (người soạn thảo, trước khi ký): đóng mọi nhiệm vụ đang mở",
+    )
+    def post(self, request: Request, plan_id: int) -> Response:
+        plan = document_selectors.plan_get_visible(user=request.user, plan_id=plan_id)
+        body = WithdrawSerializer(data=request.data if isinstance(request.data, dict) else {})
+        if not body.is_valid():
+            raise InvalidInput("Lý do rút không hợp lệ.")
+        plan = services.plan_withdraw(
+            plan=plan, actor=request.user, comment=body.validated_data.get("comment", "")
+        )
+        return Response(PlanDetailSerializer(plan).data)
+
+
+class DocumentSignerView(APIView):
+    parser_classes = [StrictJSONParser]
+
+    @extend_schema(
+        request=SignerChangeSerializer,
+        responses={200: PlanDetailSerializer, **ERRORS},
+        summary="Chủ tịch giao ký cho Phó Chủ tịch (KT. CHỦ TỊCH) hoặc nhận lại việc ký",
+    )
+    def post(self, request: Request, plan_id: int) -> Response:
+        plan = document_selectors.plan_get_visible(user=request.user, plan_id=plan_id)
+        body = SignerChangeSerializer(data=request.data if isinstance(request.data, dict) else {})
+        if not body.is_valid():
+            raise InvalidInput("Thiếu người ký (signer_id) hoặc lý do (reason).")
+        plan = services.plan_signer_change(
+            plan=plan,
+            actor=request.user,
+            signer_id=body.validated_data["signer_id"],
+            reason=body.validated_data["reason"],
+        )
+        return Response(PlanDetailSerializer(plan).data)

@@ -27,6 +27,8 @@ urlpatterns = [
     path("ke-hoach/<id:plan_id>/sua/", views.plan_edit, name="plan-edit"),
     path("ke-hoach/<id:plan_id>/y-kien/", views.plan_consultations, name="plan-consultations"),
     path("ke-hoach/<id:plan_id>/trinh/", views.plan_submit, name="plan-submit"),
+    path("ke-hoach/<id:plan_id>/rut/", views.plan_withdraw, name="plan-withdraw"),
+    path("ke-hoach/<id:plan_id>/nguoi-ky/", views.plan_signer, name="plan-signer"),
     path(
         "ke-hoach/<id:plan_id>/xac-nhan-da-nhan/", views.plan_acknowledge, name="plan-acknowledge"
     ),

@@ -32,6 +32,7 @@ from documents import selectors as document_selectors
 from documents import services as documents
 from documents.content import SECTION_KINDS, Block, ContentError, PlanContent, UnitRef
 from documents.models import ConsultationRequest, Plan, PlanEvent, Receipt
+from documents.permissions import plan_permissions
 from documents.rendering import format_vnd, point_letter, roman
 from documents.selectors import (
     consultation_list,
@@ -596,8 +597,12 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
             "number_text": plan_number_text(plan),
             "doc": content_view(plan),
             "is_drafter": is_drafter,
-            "can_edit": is_drafter and plan.is_editable,
-            "can_submit": is_drafter and plan.status == Plan.Status.DRAFT,
+            **plan_permissions(plan, user),
+            "signers": [
+                u
+                for u in user_list_with_role(User.Role.SIGNER).order_by("full_name")
+                if u.pk != plan.signer_id
+            ],
             "task_panels": [task_panel(t, plan) for t in _open_tasks_for_plan(user, plan)],
             "consultation_rows": _consultation_rows(plan),
             "receipts": list(receipt_list(plan=plan)) if show_receipts else None,
@@ -634,6 +639,44 @@ def plan_submit(request: HttpRequest, plan_id: int) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("Đã trình lãnh đạo đơn vị duyệt dự thảo."))
+    return redirect("plan-detail", plan_id=plan.pk)
+
+
+@login_required
+@require_POST
+def plan_withdraw(request: HttpRequest, plan_id: int) -> HttpResponse:
+    """The drafter withdraws the plan, saying why (any step before the signature)."""
+    plan = plan_get_visible(user=request.user, plan_id=plan_id)
+    try:
+        workflows.plan_withdraw(
+            plan=plan, actor=request.user, comment=request.POST.get("comment") or ""
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Đã rút văn bản; các nhiệm vụ đang mở đã được đóng."))
+    return redirect("plan-detail", plan_id=plan.pk)
+
+
+@login_required
+@require_POST
+def plan_signer(request: HttpRequest, plan_id: int) -> HttpResponse:
+    """The Chủ tịch hands the signature to a Phó Chủ tịch, or takes it back."""
+    plan = plan_get_visible(user=request.user, plan_id=plan_id)
+    try:
+        changed = workflows.plan_signer_change(
+            plan=plan,
+            actor=request.user,
+            signer_id=request.POST.get("signer_id") or "",
+            reason=request.POST.get("reason") or "",
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("Đã giao ký văn bản cho %(name)s.") % {"name": changed.signer.display_name},
+        )
     return redirect("plan-detail", plan_id=plan.pk)
 
 

@@ -66,7 +66,8 @@ def _for(step: steps.Step, node: Any) -> Any:
 ROUTES: dict[str, str] = {
     Plan.Status.APPROVED: "choose_agencies",
     Plan.Status.IN_CONSULTATION: "fan_out",
-    **{s.status: s.code for s in steps.STEPS if s.stage not in ("consultation",)},
+    **{s.status: s.code for s in steps.STEPS if s.stage != "consultation"},
+    Plan.Status.CONSOLIDATING: "consolidate",
     Plan.Status.ISSUED: "end",
     Plan.Status.WITHDRAWN: "end",
 }

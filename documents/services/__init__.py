@@ -33,9 +33,6 @@ from .issuance import (
     receipt_acknowledge,
 )
 from .plans import (
-    is_chairman,
-    may_change_signer,
-    may_withdraw,
     plan_create,
     plan_import_docx,
     plan_signer_change,
@@ -60,9 +57,6 @@ __all__ = [
     "incoming_original",
     "incoming_plan_content",
     "incoming_verify_signatures",
-    "is_chairman",
-    "may_change_signer",
-    "may_withdraw",
     "plan_close_consultation",
     "plan_consolidation_send",
     "plan_consultation_reopen",

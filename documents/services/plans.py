@@ -21,6 +21,7 @@ from ..models import (
     PlanVersionSeen,
     sha256_hex,
 )
+from ..permissions import may_change_signer, may_edit, may_submit, may_withdraw
 from ..search import search_index_update
 from ..steps import next_step, path_of
 from .base import (
@@ -34,7 +35,6 @@ from .base import (
     _lock,
     _notify,
     _record,
-    _require,
     _require_signer,
     _snapshot,
     _unit_of_work,
@@ -127,7 +127,7 @@ def plan_update_content(*, plan: Plan, actor: User, content: dict[str, Any]) -> 
     """The drafter edits the plan while it is a draft, returned, or being consolidated."""
     plan = _lock(plan)
     _ensure_drafter(plan, actor)
-    if not plan.is_editable:
+    if not may_edit(plan, actor):
         raise StateError(
             "Chỉ được sửa nội dung khi văn bản là dự thảo, bị trả lại hoặc đang tổng hợp ý kiến."
         )
@@ -213,7 +213,7 @@ def plan_submit_draft(*, plan: Plan, actor: User) -> Plan:
     drafting agency), as its first version."""
     plan = _lock(plan)
     _ensure_drafter(plan, actor)
-    if plan.status != Status.DRAFT:
+    if not may_submit(plan, actor):
         raise StateError("Chỉ trình được văn bản đang là dự thảo.")
     if not path_of(plan):
         raise InvalidInput("Hệ thống không ban hành loại văn bản này; hãy chọn loại khác.")
@@ -231,18 +231,14 @@ def plan_submit_draft(*, plan: Plan, actor: User) -> Plan:
     return plan
 
 
-def may_withdraw(plan: Plan, user: User) -> bool:
-    """The drafter may withdraw the plan until it is signed."""
-    return user.pk == plan.drafter_id and plan.status in Plan.WITHDRAWABLE
-
-
 @_unit_of_work
 def plan_withdraw(*, plan: Plan, actor: User, comment: str = "", told: Iterable[int] = ()) -> Plan:
     """The drafter abandons the plan at any step before its signature, saying why; `told` (who had
     a task of it: the workflow knows) are notified. The workflow closes the tasks."""
     plan = _lock(plan)
     _ensure_drafter(plan, actor)
-    _require(plan, plan.withdraw, "Chỉ rút được văn bản chưa được ký.")
+    if not may_withdraw(plan, actor):
+        raise StateError("Chỉ rút được văn bản chưa được ký.", code="not_withdrawable")
     comment = clean_comment(comment, label="lý do rút", required=plan.status != Status.DRAFT)
     from_status = plan.status
     plan.withdraw()
@@ -258,22 +254,6 @@ def plan_withdraw(*, plan: Plan, actor: User, comment: str = "", told: Iterable[
         body=comment or plan.title,
     )
     return plan
-
-
-def is_chairman(user: User) -> bool:
-    """The Chủ tịch: a signer whose position is not a deputy's (Phó Chủ tịch)."""
-    position = (user.position or "").strip().lower()
-    return user.role == User.Role.SIGNER and not position.startswith("phó")
-
-
-def may_change_signer(plan: Plan, user: User) -> bool:
-    """The Chủ tịch hands the signature of a plan to a Phó Chủ tịch, or takes it back, until it
-    is signed."""
-    return (
-        is_chairman(user)
-        and user.is_active
-        and plan.status not in (Status.SIGNED, Status.ISSUED, Status.WITHDRAWN)
-    )
 
 
 @_unit_of_work
