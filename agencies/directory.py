@@ -44,6 +44,8 @@ UNITS: list[tuple[str, str, str, str, str]] = [
         "UBND",
         Unit.Kind.DISTRICT,
     ),
+    # Added with the legal review (thẩm định pháp lý); last, so the other units keep their ids.
+    ("so-tp", "Sở Tư pháp", "STP", "STP", Unit.Kind.DEPARTMENT),
 ]
 
 # (username, full name, unit code, role, position)
@@ -55,6 +57,13 @@ USERS: list[tuple[str, str, str, str, str]] = [
     ("congan", "Đỗ Quang Huy", "cong-an", User.Role.AGENCY_STAFF, "Cán bộ"),
     ("taichinh", "Võ Thị Giang", "so-tc", User.Role.FINANCE_REVIEWER, "Trưởng phòng Ngân sách"),
     ("vanphong", "Hoàng Minh Khang", "vp-ubnd", User.Role.OFFICE_VETTER, "Phó Chánh Văn phòng"),
+    (
+        "tuphap",
+        "Đặng Thị Hạnh",
+        "so-tp",
+        User.Role.LEGAL_REVIEWER,
+        "Trưởng phòng Xây dựng và Kiểm tra văn bản",
+    ),
     ("chutich", "Võ Tấn Đức", "ubnd-tinh", User.Role.SIGNER, "Chủ tịch"),
     ("phochutich", "Nguyễn Sơn Hùng", "ubnd-tinh", User.Role.SIGNER, "Phó Chủ tịch"),
     ("vanthu", "Bùi Thị Lan", "vp-ubnd", User.Role.CLERK, "Văn thư"),

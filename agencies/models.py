@@ -46,6 +46,7 @@ class User(AbstractUser):
         AGENCY_STAFF = "agency_staff", _("Cán bộ đơn vị")
         FINANCE_REVIEWER = "finance_reviewer", _("Thẩm định kinh phí (Sở Tài chính)")
         OFFICE_VETTER = "office_vetter", _("Thẩm tra (Văn phòng UBND tỉnh)")
+        LEGAL_REVIEWER = "legal_reviewer", _("Thẩm định pháp lý (Sở Tư pháp)")
         SIGNER = "signer", _("Người ký (Chủ tịch, Phó Chủ tịch)")
         CLERK = "clerk", _("Văn thư")
 

@@ -48,6 +48,7 @@ from signing.api import (
 )
 from web.api_signing import DocumentSignPrepareView
 from web.api_tasks import (
+    DocumentLegalReviewView,
     DocumentSignerView,
     DocumentSubmitView,
     DocumentWithdrawView,
@@ -82,6 +83,11 @@ urlpatterns = [
     ),
     path(
         "documents/<id:plan_id>/signer/", DocumentSignerView.as_view(), name="api-document-signer"
+    ),
+    path(
+        "documents/<id:plan_id>/legal-review/",
+        DocumentLegalReviewView.as_view(),
+        name="api-document-legal-review",
     ),
     path(
         "documents/<id:plan_id>/acknowledge/",

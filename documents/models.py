@@ -80,6 +80,7 @@ class Plan(ThreadSafeFSMModelMixin, models.Model):
         IN_CONSULTATION = "in_consultation", _("Đang lấy ý kiến")
         CONSOLIDATING = "consolidating", _("Đang tổng hợp, tiếp thu, giải trình")
         BUDGET_REVIEW = "budget_review", _("Chờ thẩm định kinh phí")
+        LEGAL_REVIEW = "legal_review", _("Chờ Sở Tư pháp thẩm định")
         VETTING = "vetting", _("Chờ Văn phòng thẩm tra")
         AWAITING_SIGNATURE = "awaiting_signature", _("Chờ ký")
         SIGNED = "signed", _("Đã ký, chờ phát hành")
@@ -95,6 +96,7 @@ class Plan(ThreadSafeFSMModelMixin, models.Model):
         Status.IN_CONSULTATION,
         Status.CONSOLIDATING,
         Status.BUDGET_REVIEW,
+        Status.LEGAL_REVIEW,
         Status.VETTING,
         Status.AWAITING_SIGNATURE,
         Status.SIGNED,
@@ -105,6 +107,7 @@ class Plan(ThreadSafeFSMModelMixin, models.Model):
     RETURNABLE = (
         Status.AGENCY_REVIEW,
         Status.BUDGET_REVIEW,
+        Status.LEGAL_REVIEW,
         Status.VETTING,
         Status.AWAITING_SIGNATURE,
     )
@@ -147,6 +150,13 @@ class Plan(ThreadSafeFSMModelMixin, models.Model):
     returned_from = models.CharField(max_length=30, blank=True, default="")
     version_number = models.PositiveIntegerField(_("phiên bản"), default=0)
     consultation_round = models.PositiveIntegerField(default=0)
+    legal_review_requested = models.BooleanField(
+        _("đề nghị Sở Tư pháp thẩm định"),
+        default=False,
+        help_text=_(
+            "Do người soạn thảo hoặc Văn phòng đề nghị; giữa thẩm định kinh phí và thẩm tra."
+        ),
+    )
     number = models.PositiveIntegerField(_("số"), null=True, blank=True)
     register_year = models.PositiveIntegerField(_("năm của sổ văn bản đi"), null=True, blank=True)
     issued_on = models.DateField(_("ngày ban hành"), null=True, blank=True)
@@ -341,6 +351,8 @@ class PlanEvent(ImmutableModel):
         CONSULTATION_SKIPPED = "consultation_skipped", _("Không lấy ý kiến")
         CONSULTATION_REOPENED = "consultation_reopened", _("Lấy ý kiến lại")
         SIGNER_CHANGED = "signer_changed", _("Thay đổi người ký")
+        LEGAL_REVIEW_REQUESTED = "legal_review_requested", _("Đề nghị Sở Tư pháp thẩm định")
+        LEGAL_REVIEW_APPROVED = "legal_review_approved", _("Sở Tư pháp thẩm định: đồng ý")
 
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="events")
     sequence = models.PositiveIntegerField()

@@ -50,6 +50,19 @@ def may_change_signer(plan: Any, user: User) -> bool:
     )
 
 
+def may_choose_legal_review(plan: Any, user: User) -> bool:
+    """The drafter asks for (or drops) Sở Tư pháp's review until the plan reaches vetting."""
+    return user.pk == plan.drafter_id and plan.status in (
+        plan.Status.DRAFT,
+        plan.Status.RETURNED,
+        plan.Status.AGENCY_REVIEW,
+        plan.Status.APPROVED,
+        plan.Status.IN_CONSULTATION,
+        plan.Status.CONSOLIDATING,
+        plan.Status.BUDGET_REVIEW,
+    )
+
+
 def plan_permissions(plan: Any, user: User) -> dict[str, bool]:
     """The flags the plan's page shows its buttons by."""
     return {
@@ -57,4 +70,5 @@ def plan_permissions(plan: Any, user: User) -> dict[str, bool]:
         "can_submit": may_submit(plan, user),
         "can_withdraw": may_withdraw(plan, user),
         "can_change_signer": may_change_signer(plan, user),
+        "can_choose_legal_review": may_choose_legal_review(plan, user),
     }

@@ -150,6 +150,9 @@ class Step:
     #: Does the plan need this stage? When it does not, it is skipped, and the history says so.
     applies: Callable[[Plan], bool] | None = None
     skipped_event: str = ""
+    #: Taken only when someone asks for it (the legal review): not taking it is the rule, so it
+    #: leaves no "skipped" entry.
+    on_request: bool = False
     #: The step refuses to pass without a designated signer (the next one is the signature).
     requires_signer: bool = False
     #: What the passed event records of the plan (e.g. the budget's total).
@@ -171,6 +174,10 @@ def _budget_total(plan: Plan) -> dict[str, Any]:
 
 def _uses_state_budget(plan: Plan) -> bool:
     return plan.uses_state_budget
+
+
+def _legal_review_requested(plan: Plan) -> bool:
+    return plan.legal_review_requested
 
 
 STEPS: tuple[Step, ...] = (
@@ -253,12 +260,35 @@ STEPS: tuple[Step, ...] = (
         passed_data=_budget_total,
     ),
     Step(
+        code="legal_review",
+        stage="legal_review",
+        status=Status.LEGAL_REVIEW,
+        title=_("Thẩm định pháp lý"),
+        actor=role(User.Role.LEGAL_REVIEWER),
+        actions=(Action("approve", _("Đồng ý về pháp lý")), RETURN),
+        arrival_notice=_("Kế hoạch chờ Sở Tư pháp thẩm định"),
+        passed_event=Kind.LEGAL_REVIEW_APPROVED,
+        revise_node="revise_legal",
+        revise_title=_("Chỉnh sửa theo ý kiến Sở Tư pháp"),
+        applies=_legal_review_requested,
+        on_request=True,
+    ),
+    Step(
         code="vetting",
         stage="vetting",
         status=Status.VETTING,
         title=_("Thẩm tra"),
         actor=role(User.Role.OFFICE_VETTER),
-        actions=(Action("approve", _("Đồng ý, trình ký")), RETURN),
+        actions=(
+            Action("approve", _("Đồng ý, trình ký")),
+            RETURN,
+            Action(
+                "request_legal_review",
+                _("Đề nghị Sở Tư pháp thẩm định"),
+                comment_required=True,
+                style="secondary",
+            ),
+        ),
         arrival_notice=_("Kế hoạch chờ Văn phòng thẩm tra"),
         passed_event=Kind.VETTING_APPROVED,
         revise_node="revise_vetting",

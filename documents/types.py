@@ -28,6 +28,7 @@ FULL_PATH = (
     "agency_review",
     "consultation",
     "budget_review",
+    "legal_review",
     "vetting",
     "signature",
     "issuance",

@@ -88,6 +88,12 @@ def finance_reviewer(directory: Any) -> User:
 
 
 @pytest.fixture
+def legal_reviewer(directory: Any) -> User:
+    """Sở Tư pháp's reviewer (thẩm định pháp lý)."""
+    return _user("tuphap")
+
+
+@pytest.fixture
 def office_vetter(directory: Any) -> User:
     return _user("vanphong")
 

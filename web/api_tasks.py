@@ -20,6 +20,7 @@ from agencies.pagination import KeysetPagination
 from agencies.parsers import StrictJSONParser
 from agencies.validation import MAX_COMMENT
 from documents import selectors as document_selectors
+from documents import services as documents
 from documents.api import ERRORS, PlanDetailSerializer
 from documents.models import Plan
 from workflows import services
@@ -318,6 +319,35 @@ class SignerChangeSerializer(serializers.Serializer):
         min_value=1, help_text="Người ký mới (GET /api/v1/people/?can_sign=true)."
     )
     reason = serializers.CharField(max_length=MAX_COMMENT, help_text="Lý do giao ký / nhận lại.")
+
+
+class LegalReviewSerializer(serializers.Serializer):
+    requested = serializers.BooleanField(
+        default=True, help_text="Người soạn thảo đề nghị (true) hoặc thôi đề nghị (false)."
+    )
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=MAX_COMMENT)
+
+
+class DocumentLegalReviewView(APIView):
+    parser_classes = [StrictJSONParser]
+
+    @extend_schema(
+        request=LegalReviewSerializer,
+        responses={200: PlanDetailSerializer, **ERRORS},
+        summary="Đề nghị Sở Tư pháp thẩm định (người soạn thảo, trước bước thẩm tra)",
+    )
+    def post(self, request: Request, plan_id: int) -> Response:
+        plan = document_selectors.plan_get_visible(user=request.user, plan_id=plan_id)
+        body = LegalReviewSerializer(data=request.data if isinstance(request.data, dict) else {})
+        if not body.is_valid():
+            raise InvalidInput("“requested” phải là true hoặc false.")
+        plan = documents.plan_legal_review_request(
+            plan=plan,
+            actor=request.user,
+            requested=body.validated_data["requested"],
+            comment=body.validated_data.get("comment", ""),
+        )
+        return Response(PlanDetailSerializer(services.task_plan_of(plan.pk)).data)
 
 
 class DocumentWithdrawView(APIView):

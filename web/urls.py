@@ -29,6 +29,7 @@ urlpatterns = [
     path("ke-hoach/<id:plan_id>/trinh/", views.plan_submit, name="plan-submit"),
     path("ke-hoach/<id:plan_id>/rut/", views.plan_withdraw, name="plan-withdraw"),
     path("ke-hoach/<id:plan_id>/nguoi-ky/", views.plan_signer, name="plan-signer"),
+    path("ke-hoach/<id:plan_id>/tham-dinh/", views.plan_legal_review, name="plan-legal-review"),
     path(
         "ke-hoach/<id:plan_id>/xac-nhan-da-nhan/", views.plan_acknowledge, name="plan-acknowledge"
     ),

@@ -660,6 +660,26 @@ def plan_withdraw(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def plan_legal_review(request: HttpRequest, plan_id: int) -> HttpResponse:
+    """The drafter asks Sở Tư pháp to review the plan, or drops the request (before vetting)."""
+    plan = plan_get_visible(user=request.user, plan_id=plan_id)
+    requested = request.POST.get("requested") == "1"
+    try:
+        documents.plan_legal_review_request(plan=plan, actor=request.user, requested=requested)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("Đã đề nghị Sở Tư pháp thẩm định.")
+            if requested
+            else _("Đã thôi đề nghị Sở Tư pháp thẩm định."),
+        )
+    return redirect("plan-detail", plan_id=plan.pk)
+
+
+@login_required
+@require_POST
 def plan_signer(request: HttpRequest, plan_id: int) -> HttpResponse:
     """The Chủ tịch hands the signature to a Phó Chủ tịch, or takes it back."""
     plan = plan_get_visible(user=request.user, plan_id=plan_id)

@@ -147,6 +147,7 @@ class PlanFlow(flow.Flow):
     # One line per review step (documents/steps.py declares it).
     agency_review, revise_agency = review(steps.STEPS_BY_CODE["agency_review"])
     budget_review, revise_budget = review(steps.STEPS_BY_CODE["budget_review"])
+    legal_review, revise_legal = review(steps.STEPS_BY_CODE["legal_review"])
     vetting, revise_vetting = review(steps.STEPS_BY_CODE["vetting"])
     sign, revise_sign = review(steps.STEPS_BY_CODE["sign"])
 

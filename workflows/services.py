@@ -142,6 +142,9 @@ HANDLERS: dict[tuple[str, str], Callable[[StepCall], Any]] = {
         plan=call.plan, actor=call.actor, comment=call.comment
     ),
     ("*", "resubmit"): _resubmit,
+    ("vetting", "request_legal_review"): lambda call: documents.plan_legal_review_request(
+        plan=call.plan, actor=call.actor, comment=call.comment
+    ),
     ("choose_agencies", "send"): lambda call: documents.plan_send_for_consultation(
         plan=call.plan,
         actor=call.actor,
@@ -294,6 +297,11 @@ def _plan_reread(plan_id: int) -> Plan:
     return Plan.objects.select_related("drafter", "drafting_unit", "issuer", "signer").get(
         pk=plan_id
     )
+
+
+def task_plan_of(plan_id: int) -> Plan:
+    """A fresh instance of a plan, with what its pages and answers read."""
+    return _plan_reread(plan_id)
 
 
 def task_plan(task: Task) -> Plan:

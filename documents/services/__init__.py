@@ -42,7 +42,12 @@ from .plans import (
     plan_withdraw,
     province_issuer,
 )
-from .review import plan_resubmit, plan_return_to_drafter, plan_review_approve
+from .review import (
+    plan_legal_review_request,
+    plan_resubmit,
+    plan_return_to_drafter,
+    plan_review_approve,
+)
 from .signature import ALREADY_SIGNED, plan_prepare_signature, plan_sign, plan_sign_prepare
 
 __all__ = [
@@ -66,6 +71,7 @@ __all__ = [
     "plan_issue",
     "plan_issue_complete",
     "plan_issue_prepare",
+    "plan_legal_review_request",
     "plan_locked",
     "plan_prepare_signature",
     "plan_resubmit",

@@ -249,6 +249,8 @@ def _arrive(
     """
     target = arrival.step.status if arrival.step is not None else Status.ISSUED
     for skipped in arrival.skipped:
+        if skipped.on_request:
+            continue
         _record(
             plan,
             actor=None,

@@ -13,7 +13,8 @@ from agencies.models import User
 from agencies.validation import clean_comment
 
 from ..models import Plan
-from ..steps import STEP_OF_STATUS, next_step
+from ..permissions import may_choose_legal_review
+from ..steps import STEP_OF_STATUS, STEPS_BY_CODE, NextStep, next_step
 from .base import (
     CHAIN_HEAD,
     Kind,
@@ -105,4 +106,48 @@ def plan_resubmit(*, plan: Plan, actor: User, comment: str = "") -> Plan:
         kind="task.assigned",
         title="Kế hoạch được trình lại sau khi chỉnh sửa",
     )
+    return plan
+
+
+@_unit_of_work
+def plan_legal_review_request(
+    *, plan: Plan, actor: User, comment: str = "", requested: bool = True
+) -> Plan:
+    """Ask Sở Tư pháp to review the plan (thẩm định), between budget review and vetting.
+
+    The drafter chooses it (or drops it) until the plan reaches vetting; the vetter asks for it
+    during vetting, saying why: the plan then goes to the legal review at once and comes back to
+    vetting once approved.
+    """
+    plan = _lock(plan)
+    step = STEP_OF_STATUS.get(plan.status)
+    if step is not None and step.code == "vetting" and step.actor.may_act(plan, actor):
+        comment = clean_comment(comment, label="lý do đề nghị thẩm định", required=True)
+        plan.legal_review_requested = True
+        _arrive(
+            plan,
+            NextStep(STEPS_BY_CODE["legal_review"]),
+            actor=actor,
+            kind=Kind.LEGAL_REVIEW_REQUESTED,
+            from_status=Status.VETTING,
+            comment=comment,
+            fields=["legal_review_requested"],
+        )
+        return plan
+    _ensure_drafter(plan, actor)
+    if not may_choose_legal_review(plan, actor):
+        raise StateError("Chỉ đề nghị thẩm định pháp lý trước bước thẩm tra.")
+    if plan.legal_review_requested == requested:
+        return plan
+    plan.legal_review_requested = requested
+    _record(
+        plan,
+        actor=actor,
+        kind=Kind.LEGAL_REVIEW_REQUESTED,
+        from_status=plan.status,
+        comment=clean_comment(comment),
+        data={"requested": requested},
+        save=False,
+    )
+    plan.save(update_fields=["legal_review_requested", "updated_at", *CHAIN_HEAD])
     return plan

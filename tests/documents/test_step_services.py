@@ -28,6 +28,7 @@ WALK: list[tuple[str, str, str, dict[str, Any]]] = [
     ("consult", "ngoaivu", "agree", {}),
     ("consolidate", "chuyenvien", "send", {}),
     ("budget_review", "taichinh", "approve", {}),
+    ("legal_review", "tuphap", "approve", {}),
     ("vetting", "vanphong", "approve", {}),
     ("sign", "phochutich", "sign", {}),
 ]
@@ -42,6 +43,7 @@ def _walk_to(step: str, make_content: Any, directory: Any) -> Plan:
     plan = documents.plan_create(
         actor=users["chuyenvien"], content=make_content(signer=users["phochutich"])
     )
+    plan = documents.plan_legal_review_request(plan=plan, actor=users["chuyenvien"])
     plan = plan_submit(plan=plan, actor=users["chuyenvien"])
     for name, who, action, options in WALK:
         if name == step:

@@ -18,6 +18,7 @@ from documents import selectors
 from documents import services as documents
 from documents.content import PlanContent
 from documents.models import ConsultationRequest, Plan, PlanEvent
+from documents.selectors import plan_is_visible
 from notifications.models import Notification
 from signing.models import SigningSession
 from tests.helpers import complete, has_task, in_days, open_task, sign_as, sign_data
@@ -476,3 +477,81 @@ def test_the_pages_withdraw_and_hand_the_signature(
     response = client.post(f"/ke-hoach/{plan.pk}/rut/", {"comment": "Dừng lại."}, follow=True)
     assert "Đã rút văn bản" in response.content.decode()
     assert fresh(plan).status == Plan.Status.WITHDRAWN
+
+
+# ---------------------------------------------------------------------------------------------
+# Legal review by Sở Tư pháp, chosen by the drafter or the vetter
+
+
+def test_the_drafter_asks_for_legal_review_between_budget_review_and_vetting(
+    approved, drafter, foreign_affairs, finance_reviewer, legal_reviewer, office_vetter, directory
+):
+    plan = approved()
+    documents.plan_legal_review_request(plan=plan, actor=drafter)
+    plan = consult_and_consolidate(fresh(plan), drafter, foreign_affairs, directory["so-nv"].pk)
+    plan = complete(drafter, plan, "consolidate", "send")
+    plan = complete(finance_reviewer, plan, "budget_review", "approve")
+    # the legal review comes before vetting, and returns like any review
+    assert plan.status == Plan.Status.LEGAL_REVIEW
+    assert has_task(legal_reviewer, plan, "legal_review")
+    assert plan_is_visible(user=legal_reviewer, plan=plan)
+    plan = complete(
+        legal_reviewer, plan, "legal_review", "return", comment="Căn cứ số 2 đã hết hiệu lực."
+    )
+    assert plan.status == Plan.Status.RETURNED
+    plan = complete(drafter, plan, "revise_legal", "resubmit")
+    assert plan.status == Plan.Status.LEGAL_REVIEW
+    plan = complete(legal_reviewer, plan, "legal_review", "approve")
+    assert plan.status == Plan.Status.VETTING
+    assert has_task(office_vetter, plan, "vetting")
+    history = kinds(plan)
+    assert "legal_review_requested" in history and "legal_review_approved" in history
+
+
+def test_without_a_request_there_is_no_legal_review(
+    approved, drafter, foreign_affairs, finance_reviewer, legal_reviewer, directory
+):
+    plan = consult_and_consolidate(approved(), drafter, foreign_affairs, directory["so-nv"].pk)
+    plan = complete(drafter, plan, "consolidate", "send")
+    plan = complete(finance_reviewer, plan, "budget_review", "approve")
+    assert plan.status == Plan.Status.VETTING
+    assert not has_task(legal_reviewer, plan, "legal_review")
+
+
+def test_the_vetter_sends_the_plan_to_legal_review_and_it_comes_back(
+    approved, drafter, foreign_affairs, finance_reviewer, legal_reviewer, office_vetter, directory
+):
+    plan = consult_and_consolidate(approved(), drafter, foreign_affairs, directory["so-nv"].pk)
+    plan = complete(drafter, plan, "consolidate", "send")
+    plan = complete(finance_reviewer, plan, "budget_review", "approve")
+    with pytest.raises(InvalidInput):  # a reason is required
+        complete(office_vetter, plan, "vetting", "request_legal_review")
+    plan = complete(
+        office_vetter, plan, "vetting", "request_legal_review", comment="Có nội dung xử phạt."
+    )
+    assert plan.status == Plan.Status.LEGAL_REVIEW
+    plan = complete(legal_reviewer, plan, "legal_review", "approve")
+    assert plan.status == Plan.Status.VETTING
+    assert has_task(office_vetter, plan, "vetting")
+
+
+def test_the_drafter_cannot_ask_for_legal_review_once_vetting_started(
+    approved, drafter, foreign_affairs, finance_reviewer, directory
+):
+    plan = consult_and_consolidate(approved(), drafter, foreign_affairs, directory["so-nv"].pk)
+    plan = complete(drafter, plan, "consolidate", "send")
+    plan = complete(finance_reviewer, plan, "budget_review", "approve")
+    with pytest.raises(StateError):
+        documents.plan_legal_review_request(plan=plan, actor=drafter)
+    assert fresh(plan).legal_review_requested is False
+
+
+def test_the_api_and_the_page_ask_for_legal_review(approved, drafter, client):
+    plan = approved()
+    answer = api_as(drafter).post(
+        f"/api/v1/documents/{plan.pk}/legal-review/", {"requested": True}, format="json"
+    )
+    assert answer.status_code == 200 and fresh(plan).legal_review_requested
+    client.force_login(drafter)
+    client.post(f"/ke-hoach/{plan.pk}/tham-dinh/", {"requested": "0"})
+    assert not fresh(plan).legal_review_requested
