@@ -10,6 +10,7 @@ from django.db import connection, transaction
 
 from documents import services as documents
 from documents.models import Plan
+from documents.services.base import _lock
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -25,7 +26,7 @@ def test_locking_one_plan_does_not_block_another_of_the_same_issuer(drafter, sig
     def hold_first() -> None:
         try:
             with transaction.atomic():
-                documents._lock(first)
+                _lock(first)
                 locked.set()
                 release.wait(10)
         finally:
@@ -39,7 +40,7 @@ def test_locking_one_plan_does_not_block_another_of_the_same_issuer(drafter, sig
         with transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL lock_timeout = '500ms'")
-            again = documents._lock(second)
+            again = _lock(second)
         # then it got it at once: the issuer's unit row was not locked with the first plan
         assert again.pk == second.pk
         assert again.issuer_id == first.issuer_id
