@@ -149,10 +149,32 @@ def plan_event_list(*, plan: Plan) -> QuerySet[PlanEvent]:
 
 
 def consultation_list(*, plan: Plan, round: int | None = None) -> QuerySet[ConsultationRequest]:
-    qs = plan.consultations.select_related("unit", "answered_by", "resolved_by")
+    qs = plan.consultations.select_related("unit", "answered_by", "resolved_by", "version")
     if round is not None:
         qs = qs.filter(round=round)
     return qs.order_by("-round", "unit__name")
+
+
+def consultation_rounds(*, plan: Plan) -> dict[str, Any]:
+    """Every round's answers side by side: one row per consulted unit, one cell per round (None
+    where the unit was not asked in that round), the rounds oldest first with their version."""
+    requests = list(consultation_list(plan=plan).order_by("round", "unit__name"))
+    rounds = sorted({r.round for r in requests})
+    versions: dict[int, int | None] = {}
+    rows: dict[int, dict[str, Any]] = {}
+    for request in requests:
+        versions.setdefault(request.round, request.version.number if request.version_id else None)
+        row = rows.setdefault(
+            request.unit_id, {"unit": request.unit, "cells": dict.fromkeys(rounds)}
+        )
+        row["cells"][request.round] = request
+    ordered = sorted(rows.values(), key=lambda row: row["unit"].name)
+    for row in ordered:
+        row["cells"] = [row["cells"][n] for n in rounds]
+    return {
+        "rounds": [{"number": n, "version": versions.get(n)} for n in rounds],
+        "rows": ordered,
+    }
 
 
 def receipt_list(*, plan: Plan) -> QuerySet[Receipt]:

@@ -36,6 +36,7 @@ from documents.permissions import plan_permissions
 from documents.rendering import format_vnd, point_letter, roman
 from documents.selectors import (
     consultation_list,
+    consultation_rounds,
     plan_event_list,
     plan_get_visible,
     plan_import_notes,
@@ -605,6 +606,9 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
             ],
             "task_panels": [task_panel(t, plan) for t in _open_tasks_for_plan(user, plan)],
             "consultation_rows": _consultation_rows(plan),
+            "consultation_rounds": (
+                consultation_rounds(plan=plan) if plan.consultation_round > 1 else None
+            ),
             "receipts": list(receipt_list(plan=plan)) if show_receipts else None,
             "can_acknowledge": receipt is not None and receipt.acknowledged_at is None,
             "own_receipt": receipt,

@@ -193,6 +193,50 @@ def test_a_second_round_keeps_the_answers_of_both_rounds(
     assert "consultation_reopened" in kinds(plan)
 
 
+def test_the_plan_page_puts_the_rounds_side_by_side(
+    approved, drafter, foreign_affairs, culture, directory, client
+):
+    # given a unit that disagreed in round 1 and agreed in round 2, and one asked only in round 2
+    plan = approved()
+    plan = complete(
+        drafter,
+        plan,
+        "choose_agencies",
+        "send",
+        data={"unit_ids": [directory["so-vhttdl"].pk], "deadline": in_days(5)},
+    )
+    plan = complete(culture, plan, "consult", "disagree", comment="Cần viết lại mục II.")
+    first = ConsultationRequest.objects.get(plan=plan)
+    plan = complete(
+        drafter,
+        plan,
+        "consolidate",
+        "reopen",
+        comment="Xin ý kiến lần 2.",
+        data={"resolutions": {str(first.pk): {"resolution": "accepted", "note": "Đã sửa."}}},
+    )
+    ids = [directory["so-vhttdl"].pk, directory["so-nv"].pk]
+    plan = complete(
+        drafter, plan, "choose_agencies", "send", data={"unit_ids": ids, "deadline": in_days(5)}
+    )
+    plan = complete(culture, plan, "consult", "agree")
+
+    # when the drafter opens the plan
+    client.force_login(drafter)
+    page = client.get(f"/ke-hoach/{plan.pk}/").content.decode()
+
+    # then one row per unit, one column per round: the round-1 comment beside the round-2 answer
+    table = page[page.index('id="consultation-rounds"') :]
+    table = table[: table.index("</table>")]
+    culture_row = table[table.index(directory["so-vhttdl"].name) :]
+    culture_row = culture_row[: culture_row.index("</tr>")]
+    assert culture_row.index("Cần viết lại mục II.") < culture_row.index("Thống nhất")
+    foreign_row = table[table.index(directory["so-nv"].name) :]
+    foreign_row = foreign_row[: foreign_row.index("</tr>")]
+    assert "Không lấy ý kiến" in foreign_row and "Chưa trả lời" in foreign_row
+    assert "Đợt 1" in table and "Đợt 2" in table
+
+
 def test_reopening_needs_a_reason(approved, drafter, foreign_affairs, directory):
     plan = consult_and_consolidate(approved(), drafter, foreign_affairs, directory["so-nv"].pk)
     with pytest.raises(InvalidInput):
