@@ -51,7 +51,7 @@ test-serve: install
 	$(PYTEST) -q -m serve
 
 lint: install
-	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/lint-imports
+	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/lint-imports && .venv/bin/mypy
 
 check: lint test
 

@@ -51,8 +51,8 @@ def consolidation_build(*, plan: Plan, prepared_on: dt.date | None = None) -> Co
         ).only("data", "created_at")
     }
     rounds = []
-    for number, rows in groupby(requests, key=lambda r: r.round):
-        rows = list(rows)
+    for number, grouped in groupby(requests, key=lambda r: r.round):
+        rows = list(grouped)
         rounds.append(
             ConsultationRound(
                 number=number,

@@ -81,6 +81,7 @@ def notify_on_commit(
 
 def _unread_counts_of(user_ids: Iterable[int] | QuerySet[Any]) -> dict[int, int]:
     """The recipients' unread counts before this notification, in one statement."""
+    recipients: QuerySet[Any] | list[int]
     if isinstance(user_ids, QuerySet):
         recipients = user_ids
     else:

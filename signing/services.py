@@ -152,10 +152,18 @@ def _ca_create() -> CertificateAuthority:
             "private_key_encrypted": key_encrypt(authority.private_key),
             "crl_pem": crl.public_bytes(serialization.Encoding.PEM).decode("ascii"),
             "crl_number": 1,
-            "crl_next_update": crl.next_update_utc,
+            "crl_next_update": _next_update(crl),
         },
     )
     return ca
+
+
+def _next_update(crl: x509.CertificateRevocationList) -> datetime:
+    """Our CRLs always say when the next one comes (ca_lib.ca_build_crl sets it)."""
+    next_update = crl.next_update_utc
+    if next_update is None:
+        raise RuntimeError("A CRL of the system's CA without nextUpdate.")
+    return next_update
 
 
 @transaction.atomic
@@ -180,11 +188,12 @@ def _crl_reissue(*, force: bool = False) -> CertificateAuthority:
                 revoked_at__isnull=False, kind=SigningDevice.Kind.BROWSER
             ).values_list("serial", "revoked_at"),
         ]
+        if revoked_at is not None
     ]
     crl = ca_lib.ca_build_crl(ca=_authority(ca), number=ca.crl_number + 1, now=now, revoked=revoked)
     ca.crl_pem = crl.public_bytes(serialization.Encoding.PEM).decode("ascii")
     ca.crl_number += 1
-    ca.crl_next_update = crl.next_update_utc
+    ca.crl_next_update = _next_update(crl)
     ca.save(update_fields=["crl_pem", "crl_number", "crl_next_update"])
     return ca
 

@@ -89,6 +89,8 @@ def plan_send_for_consultation(
     plan.advance(Status.IN_CONSULTATION)
     plan.consultation_round += 1
     version = latest_version(plan)
+    if version is None:  # every submitted plan has one
+        raise StateError("Kế hoạch chưa có phiên bản nào để lấy ý kiến.")
     requests = [
         ConsultationRequest.objects.create(
             plan=plan, round=plan.consultation_round, unit=unit, deadline=deadline, version=version

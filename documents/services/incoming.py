@@ -148,10 +148,13 @@ def _incoming_register(
     register row is locked until the transaction ends, so numbers are taken one at a time and
     a failure gives its number back (no gaps)."""
     _refuse_registered(actor, sha256_hex(data))
+    unit_id = actor.unit_id
+    if unit_id is None:  # incoming_register refused it already
+        raise PermissionDenied("Tài khoản của bạn chưa thuộc đơn vị nào.")
     now = timezone.now()
     year = timezone.localdate(now).year
     register, _ = IncomingRegister.objects.select_for_update().get_or_create(
-        unit_id=actor.unit_id, year=year
+        unit_id=unit_id, year=year
     )
     register.last_number += 1
     register.save(update_fields=["last_number"])
@@ -180,7 +183,7 @@ def _incoming_register(
         arrival_number=register.last_number,
         arrival_year=year,
         registered_by=actor,
-        registering_unit_id=actor.unit_id,
+        registering_unit_id=unit_id,
         registered_at=now,
         assigned_unit=assigned,
         deadline=deadline,

@@ -90,7 +90,7 @@ def plan_issue_prepare(
     plan = Plan.objects.select_related("issuer", "signed_version").get(pk=plan.pk)
     _ensure_issuer(plan, actor)
     public_address_check()  # before a number is taken: the PDF will print this address
-    signed = bytes(plan.signed_pdf)
+    signed = bytes(plan.signed_pdf or b"")  # _ensure_issuer refused a plan without one
     signing.pdf_issue_check(pdf=signed)
     reservation = _number_reserve(plan, actor, issued_on or timezone.localdate())
     number, year = reservation.number, reservation.register.year
@@ -240,6 +240,8 @@ def receipt_acknowledge(*, plan: Plan, actor: User) -> Receipt:
     plan = _lock(plan)
     if plan.status != Status.ISSUED:
         raise StateError("Văn bản chưa được phát hành.")
+    if actor.unit_id is None:
+        raise PermissionDenied("Tài khoản của bạn chưa thuộc đơn vị nào.")
     receipt = Receipt.objects.select_for_update().filter(plan=plan, unit_id=actor.unit_id).first()
     if receipt is None:
         raise PermissionDenied("Đơn vị của bạn không có trong danh sách nơi nhận.")
