@@ -8,8 +8,11 @@ REDIS ?= redis://127.0.0.1:6379/0
 BENCH_PG_URL ?= postgres://postgres@127.0.0.1:5432/kehoach
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/15
 SECTIONS ?=
+# The suite runs in TEST_WORKERS processes (pytest-xdist; 0 = one process): one per core here.
+TEST_WORKERS ?= 2
+UNIT := -n $(TEST_WORKERS) -m "not e2e and not serve and not fuzz"
 
-.PHONY: install run serve-prod migrate demo serve test test-pg test-e2e test-serve test-fuzz test-fuzz-pg lint check bench bench-search messages
+.PHONY: install run serve-prod migrate demo serve test test-fast test-pg test-e2e test-serve test-fuzz test-fuzz-pg lint check bench bench-search messages
 
 install:
 	@bash scripts/install.sh
@@ -30,10 +33,14 @@ serve-prod: install
 	DJANGO_SETTINGS_MODULE=config.settings.production WORKERS=$(WORKERS) bash scripts/serve.sh
 
 test: install
-	$(PYTEST) -q -m "not e2e and not serve and not fuzz"
+	$(PYTEST) -q $(UNIT)
+
+# The inner loop: what needs no LibreOffice conversion or browser (tests marked slow are left).
+test-fast: install
+	$(PYTEST) -q -n $(TEST_WORKERS) -m "not e2e and not serve and not fuzz and not slow"
 
 test-pg: install
-	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) $(PYTEST) -q -m "not e2e and not serve and not fuzz"
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) $(PYTEST) -q $(UNIT)
 
 test-e2e: install
 	$(PYTEST) -q -m e2e

@@ -26,3 +26,19 @@ if "sqlite" in DATABASES["default"]["ENGINE"]:
         tempfile.mkdtemp(prefix="kehoach-db-"), "db.sqlite3"
     )
     DATABASES["default"]["TEST"] = {"NAME": DATABASES["default"]["NAME"]}
+
+# pytest-xdist: each worker has its own test database (pytest-django suffixes the name), and its
+# own Redis database: the same user ids exist in every worker's database, and each test empties
+# the cache (FLUSHDB) — it must not empty another worker's rate counts or channel queues.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if XDIST_WORKER and os.environ.get("REDIS_URL"):
+    from urllib.parse import urlsplit, urlunsplit
+
+    from .base import CACHES, CHANNEL_LAYERS
+
+    _url = urlsplit(os.environ["REDIS_URL"])
+    _db = int(_url.path.strip("/") or 0) + 1 + int(XDIST_WORKER.removeprefix("gw"))
+    REDIS_URL = urlunsplit(_url._replace(path=f"/{_db % 16}"))
+    CACHES["default"]["LOCATION"] = REDIS_URL
+    for _host in CHANNEL_LAYERS["default"]["CONFIG"]["hosts"]:
+        _host["address"] = REDIS_URL
