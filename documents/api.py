@@ -19,11 +19,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agencies.api import ErrorSerializer
-from agencies.errors import InvalidInput
+from agencies.errors import InvalidInput, NotFound
 from agencies.pagination import KeysetPagination
 from agencies.parsers import StrictJSONParser
 
 from . import selectors, services
+from .consolidation_selectors import version_consolidation_docx, version_consolidation_pdf
 from .content_schema import PlanContentSchema, RecipientsSchema
 from .importing import max_import_bytes, too_large_message
 from .models import ConsultationRequest, Plan, PlanEvent, PlanVersion, Receipt
@@ -57,9 +58,26 @@ class EventSerializer(serializers.ModelSerializer):
 
 
 class VersionSerializer(serializers.ModelSerializer):
+    has_consolidation = serializers.SerializerMethodField(
+        help_text=(
+            "Phiên bản được trình sau khi tổng hợp ý kiến, kèm bảng tổng hợp, tiếp thu, giải "
+            "trình ý kiến: versions/{number}/consolidation/docx/ và /pdf/."
+        )
+    )
+
     class Meta:
         model = PlanVersion
-        fields = ["number", "reason", "content_sha256", "created_by", "created_at"]
+        fields = [
+            "number",
+            "reason",
+            "content_sha256",
+            "created_by",
+            "created_at",
+            "has_consolidation",
+        ]
+
+    def get_has_consolidation(self, version: PlanVersion) -> bool:
+        return version.consolidation is not None
 
 
 class ConsultationSerializer(serializers.ModelSerializer):
@@ -249,6 +267,54 @@ class DocumentPdfView(APIView):
         pdf, kind = selectors.plan_pdf(plan=plan)
         response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="ke-hoach-{plan.pk}-{kind}.pdf"'
+        return response
+
+
+def _consolidated_version(request: Request, plan_id: int, number: int) -> PlanVersion:
+    """The version `number` of a plan the user may see, if it carries a consolidation."""
+    plan = selectors.plan_get_visible(user=request.user, plan_id=plan_id)
+    version = selectors.plan_version_get(plan=plan, number=number)
+    if version.consolidation is None:
+        raise NotFound("Phiên bản này không kèm bảng tổng hợp ý kiến.")
+    return version
+
+
+class VersionConsolidationDocxView(APIView):
+    @extend_schema(
+        responses={
+            (
+                200,
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            ): OpenApiTypes.BINARY,
+            **ERRORS,
+        },
+        summary="Bảng tổng hợp, tiếp thu, giải trình ý kiến của một phiên bản (.docx)",
+    )
+    def get(self, request: Request, plan_id: int, number: int) -> HttpResponse:
+        version = _consolidated_version(request, plan_id, number)
+        response = HttpResponse(
+            version_consolidation_docx(version=version),
+            content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="tong-hop-y-kien-{plan_id}-v{number}.docx"'
+        )
+        return response
+
+
+class VersionConsolidationPdfView(APIView):
+    @extend_schema(
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY, **ERRORS},
+        summary="Bảng tổng hợp, tiếp thu, giải trình ý kiến của một phiên bản (PDF)",
+    )
+    def get(self, request: Request, plan_id: int, number: int) -> HttpResponse:
+        version = _consolidated_version(request, plan_id, number)
+        response = HttpResponse(
+            version_consolidation_pdf(version=version), content_type="application/pdf"
+        )
+        response["Content-Disposition"] = (
+            f'inline; filename="tong-hop-y-kien-{plan_id}-v{number}.pdf"'
+        )
         return response
 
 

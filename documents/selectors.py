@@ -402,6 +402,16 @@ def header_for(plan: Plan) -> DocumentHeader:
     )
 
 
+def version_with_consolidation(*, plan: Plan) -> PlanVersion | None:
+    """The latest version sent on with a consolidation (bảng tổng hợp ý kiến), if any."""
+    return (
+        plan.versions.filter(consolidation__isnull=False)
+        .order_by("-number")
+        .defer("content", "consolidation")
+        .first()
+    )
+
+
 def plan_number_text(plan: Plan, *, number: int | None = None) -> str:
     """ "Số: 05/KH-UBND" (or "Số: 12/UBND-VX" for a công văn); "" while the plan has no number."""
     number = plan.number if number is None else number

@@ -30,6 +30,8 @@ from agencies.parsers import loads_strict
 from agencies.selectors import unit_list_active, user_list_with_role
 from documents import selectors as document_selectors
 from documents import services as documents
+from documents.consolidation_selectors import version_consolidation_docx as consolidation_docx
+from documents.consolidation_selectors import version_consolidation_pdf as consolidation_pdf
 from documents.content import SECTION_KINDS, Block, ContentError, PlanContent, UnitRef
 from documents.models import ConsultationRequest, Plan, PlanEvent, Receipt
 from documents.permissions import plan_permissions
@@ -46,6 +48,7 @@ from documents.selectors import (
     plan_version_list,
     receipt_list,
     receipt_page_of_unit,
+    version_with_consolidation,
 )
 from documents.types import issuable_types
 from workflows import services as workflows
@@ -614,6 +617,7 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
             "own_receipt": receipt,
             "versions": versions,
             "events": events,
+            "consolidated_version": version_with_consolidation(plan=plan),
             "process_rows": _process_rows(plan),
             "since_seen": views_compare.since_last_seen(user=user, plan=plan),
         },
@@ -738,6 +742,35 @@ def plan_pdf(request: HttpRequest, plan_id: int) -> HttpResponse:
     return response
 
 
+def _consolidated_version(request: HttpRequest, plan_id: int, number: int) -> Any:
+    plan = plan_get_visible(user=request.user, plan_id=plan_id)
+    version = document_selectors.plan_version_get(plan=plan, number=number)
+    if version.consolidation is None:
+        raise NotFound(_("Phiên bản này không kèm bảng tổng hợp ý kiến."))
+    return version
+
+
+@login_required
+@require_GET
+def version_consolidation_docx(request: HttpRequest, plan_id: int, number: int) -> HttpResponse:
+    """The consolidation (bảng tổng hợp, tiếp thu, giải trình ý kiến) sent on with a version."""
+    version = _consolidated_version(request, plan_id, number)
+    response = HttpResponse(consolidation_docx(version=version), content_type=DOCX_TYPE)
+    response["Content-Disposition"] = (
+        f'attachment; filename="tong-hop-y-kien-{plan_id}-v{number}.docx"'
+    )
+    return response
+
+
+@login_required
+@require_GET
+def version_consolidation_pdf(request: HttpRequest, plan_id: int, number: int) -> HttpResponse:
+    version = _consolidated_version(request, plan_id, number)
+    response = HttpResponse(consolidation_pdf(version=version), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="tong-hop-y-kien-{plan_id}-v{number}.pdf"'
+    return response
+
+
 def _file_stem(plan: Plan) -> str:
     """An ASCII file name: ke-hoach-12, or ke-hoach-262-2023 once issued."""
     if plan.number is not None and plan.issued_on is not None:
@@ -762,6 +795,7 @@ def _render_task(request: HttpRequest, task_id: int, *, status: int = 200) -> Ht
             "number_text": plan_number_text(plan),
             "consultation_rows": _consultation_rows(plan) if plan.consultation_round else [],
             "since_seen": views_compare.since_last_seen(user=request.user, plan=plan),
+            "consolidated_version": version_with_consolidation(plan=plan),
         },
         status=status,
     )
