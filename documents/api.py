@@ -25,6 +25,7 @@ from agencies.parsers import StrictJSONParser
 
 from . import selectors, services
 from .consolidation_selectors import version_consolidation_docx, version_consolidation_pdf
+from .content import ContentError
 from .content_schema import PlanContentSchema, RecipientsSchema
 from .importing import max_import_bytes, too_large_message
 from .models import ConsultationRequest, Plan, PlanEvent, PlanVersion, Receipt
@@ -78,6 +79,28 @@ class VersionSerializer(serializers.ModelSerializer):
 
     def get_has_consolidation(self, version: PlanVersion) -> bool:
         return version.consolidation is not None
+
+
+class BudgetLineSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="Thứ tự nhiệm vụ trong mọi nhiệm vụ (từ 0).")
+    title = serializers.CharField()
+    lead_units = serializers.CharField()
+    amount_vnd = serializers.IntegerField(help_text="Dự toán (đồng).")
+    verdict = serializers.CharField(
+        help_text="Ý kiến thẩm định đã duyệt: agree, adjust, question; rỗng khi chưa thẩm định."
+    )
+    adjusted_vnd = serializers.IntegerField(allow_null=True)
+    reviewed_vnd = serializers.IntegerField(
+        allow_null=True, help_text="Số sau thẩm định (null khi chưa thẩm định)."
+    )
+    reason = serializers.CharField()
+
+
+class BudgetSerializer(serializers.Serializer):
+    lines = BudgetLineSerializer(many=True)
+    total_vnd = serializers.IntegerField()
+    reviewed_total_vnd = serializers.IntegerField(allow_null=True)
+    is_reviewed = serializers.BooleanField()
 
 
 class ConsultationSerializer(serializers.ModelSerializer):
@@ -144,6 +167,7 @@ class PlanDetailSerializer(PlanListSerializer):
     consultations = serializers.SerializerMethodField()
     receipts = serializers.SerializerMethodField()
     recipients = serializers.SerializerMethodField()
+    budget = serializers.SerializerMethodField()
 
     class Meta(PlanListSerializer.Meta):
         fields = [
@@ -154,6 +178,7 @@ class PlanDetailSerializer(PlanListSerializer):
             "versions",
             "consultations",
             "receipts",
+            "budget",
             "history",
             "signed_pdf_sha256",
             "issued_pdf_sha256",
@@ -173,6 +198,15 @@ class PlanDetailSerializer(PlanListSerializer):
     @extend_schema_field(ReceiptSerializer(many=True))
     def get_receipts(self, plan: Plan) -> list[dict[str, Any]]:
         return ReceiptSerializer(selectors.receipt_list(plan=plan), many=True).data
+
+    @extend_schema_field(BudgetSerializer(allow_null=True))
+    def get_budget(self, plan: Plan) -> dict[str, Any] | None:
+        """The budget lines and totals, with Sở Tài chính's reviewed figures once approved."""
+        try:
+            summary = selectors.plan_budget_summary(plan=plan)
+        except ContentError:
+            return None
+        return BudgetSerializer(summary).data
 
     @extend_schema_field(RecipientsSchema)
     def get_recipients(self, plan: Plan) -> dict[str, Any]:

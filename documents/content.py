@@ -562,3 +562,6 @@ class DocumentHeader:
     number: int | None = None  # None until issued: rendered as a blank to fill in
     issued_on: Any = None  # datetime.date | None
     place: str = ""
+    #: Sở Tài chính's approved review of the budget, line by line (documents.budget.ReviewedLine):
+    #: the document shows the reviewed figures beside the original ones, and the totals.
+    budget_review: tuple[Any, ...] = ()

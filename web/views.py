@@ -30,6 +30,7 @@ from agencies.parsers import loads_strict
 from agencies.selectors import unit_list_active, user_list_with_role
 from documents import selectors as document_selectors
 from documents import services as documents
+from documents.budget import ADJUST, AGREE, QUESTION, reviewed_figures
 from documents.consolidation_selectors import version_consolidation_docx as consolidation_docx
 from documents.consolidation_selectors import version_consolidation_pdf as consolidation_pdf
 from documents.content import SECTION_KINDS, Block, ContentError, PlanContent, UnitRef
@@ -174,7 +175,17 @@ def content_view(plan: Plan) -> dict[str, Any] | None:
         return None
     tasks = [_task_view(t) for t in content.all_tasks()]
     total = content.budget_total_vnd()
+    # Sở Tài chính's approved review: each line's reviewed figure beside the original one.
+    review = document_selectors.plan_budget_review_lines(plan=plan)
+    figures = reviewed_figures(content, list(review)) if review else None
+    for index, view in enumerate(tasks):
+        line = figures.lines.get(index) if figures else None
+        view["review"] = line
+        view["reviewed_text"] = vnd(line.reviewed_vnd) if line and line.is_adjusted else ""
     return {
+        "budget_reviewed": figures is not None,
+        "budget_is_adjusted": bool(figures and figures.is_adjusted),
+        "budget_reviewed_total_text": vnd(figures.reviewed_total_vnd) if figures else "",
         "content": content,
         "sections": [_block_view(b, 0, i) for i, b in enumerate(content.sections)],
         "tasks": tasks,
@@ -270,6 +281,13 @@ def task_panel(task: Task, plan: Plan) -> dict[str, Any]:
             if r.needs_resolution
         ]
         panel["resolution_choices"] = ConsultationRequest.Resolution.choices
+    elif spec.form == "budget":
+        panel["budget"] = document_selectors.plan_budget_summary(plan=plan)
+        panel["verdict_choices"] = [
+            (AGREE, _("Đồng ý")),
+            (ADJUST, _("Điều chỉnh")),
+            (QUESTION, _("Đề nghị làm rõ")),
+        ]
     elif panel["is_revise"]:
         panel["last_return"] = _last_return(plan)
     return panel
