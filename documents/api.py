@@ -86,6 +86,7 @@ class BudgetLineSerializer(serializers.Serializer):
     title = serializers.CharField()
     lead_units = serializers.CharField()
     amount_vnd = serializers.IntegerField(help_text="Dự toán (đồng).")
+    source = serializers.CharField(help_text="Nguồn kinh phí (có thể rỗng).")
     verdict = serializers.CharField(
         help_text="Ý kiến thẩm định đã duyệt: agree, adjust, question; rỗng khi chưa thẩm định."
     )

@@ -27,6 +27,7 @@ class BudgetLine:
     title: str
     amount_vnd: int
     lead_units: str = ""
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ def budget_lines(content: PlanContent) -> list[BudgetLine]:
             title=task.title,
             amount_vnd=task.budget_vnd,
             lead_units="; ".join(unit.name for unit in task.lead_units),
+            source=task.budget_source,
         )
         for index, task in enumerate(content.all_tasks())
         if task.budget_vnd is not None

@@ -1164,6 +1164,8 @@ class _DocumentRenderer:
             if line is not None and line.is_adjusted:
                 text += f"; Sở Tài chính thẩm định: {format_vnd(line.reviewed_vnd)}"
             self._paragraph(text)
+        if task.budget_source:
+            self._paragraph(f"{bullet} Nguồn kinh phí: {task.budget_source}")
 
     def _budget_totals(self) -> None:
         """The budget section's totals once Sở Tài chính has reviewed the budget: the estimate,

@@ -427,6 +427,7 @@ class BudgetRow:
     title: str
     lead_units: str
     amount_vnd: int
+    source: str = ""
     verdict: str = ""
     adjusted_vnd: int | None = None
     reviewed_vnd: int | None = None
@@ -457,6 +458,7 @@ def plan_budget_summary(*, plan: Plan, content: PlanContent | None = None) -> Bu
                 title=line.title,
                 lead_units=line.lead_units,
                 amount_vnd=line.amount_vnd,
+                source=line.source,
                 verdict=reviewed.verdict if reviewed else "",
                 adjusted_vnd=reviewed.adjusted_vnd if reviewed else None,
                 reviewed_vnd=reviewed.reviewed_vnd if reviewed else None,

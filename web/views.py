@@ -150,6 +150,7 @@ def _task_view(task: Any) -> dict[str, Any]:
         "timeline": task.timeline,
         "budget_vnd": task.budget_vnd,
         "budget_text": vnd(task.budget_vnd),
+        "budget_source": task.budget_source,
     }
 
 

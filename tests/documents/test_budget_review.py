@@ -26,7 +26,12 @@ def budget_content(make_content: Any, signer: Any) -> dict[str, Any]:
     content = make_content(signer=signer)
     tasks = content["sections"][1]["children"][0]["tasks"]
     tasks.append(
-        {"title": "Hội nghị xúc tiến đầu tư", "timeline": "Quý III", "budget_vnd": 80_000_000}
+        {
+            "title": "Hội nghị xúc tiến đầu tư",
+            "timeline": "Quý III",
+            "budget_vnd": 80_000_000,
+            "budget_source": "Ngân sách tỉnh",
+        }
     )
     return copy.deepcopy(content)
 
@@ -83,6 +88,7 @@ def test_the_document_shows_original_and_adjusted_figures_and_both_totals(
     assert "Sở Tài chính thẩm định" not in before
     assert "- Dự toán kinh phí: 80.000.000 đồng; Sở Tài chính thẩm định: 60.000.000 đồng" in text
     assert "- Dự toán kinh phí: 150.000.000 đồng\n" in text  # an agreed line as it was
+    assert "- Nguồn kinh phí: Ngân sách tỉnh" in text
     assert "Tổng dự toán kinh phí: 230.000.000 đồng." in text
     assert "Tổng kinh phí theo thẩm định của Sở Tài chính: 210.000.000 đồng." in text
 
@@ -197,3 +203,12 @@ def test_a_return_lists_the_lines_in_question_for_the_drafter(
     assert open_task(drafter, plan, "revise_budget") is not None
     # a returned review changes none of the document's figures
     assert "Sở Tài chính thẩm định" not in _document_text(plan)
+
+
+def test_a_task_without_a_source_stores_none_and_one_with_a_source_keeps_it(
+    drafter, signer, make_content
+):
+    plan = documents.plan_create(actor=drafter, content=budget_content(make_content, signer))
+    tasks = plan.content["sections"][1]["children"][0]["tasks"]
+    assert "budget_source" not in tasks[0]
+    assert tasks[2]["budget_source"] == "Ngân sách tỉnh"

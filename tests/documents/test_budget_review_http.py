@@ -41,6 +41,7 @@ def test_the_task_page_lists_every_budget_line_with_its_verdicts(plan, finance_r
     assert 'name="verdict_1"' not in page  # the task without a budget is no line
     assert "150.000.000 đồng" in page
     assert "230.000.000 đồng" in page
+    assert "Ngân sách tỉnh" in page  # the line's source
 
 
 def test_the_finance_reviewer_adjusts_a_line_on_the_page_and_the_plan_shows_both_figures(
@@ -137,9 +138,9 @@ def test_the_api_tells_the_data_schema_and_takes_the_lines(plan, finance_reviewe
     ]
     assert task["data_schema"] == "BudgetReviewData"
     budget = client.get(f"/api/v1/documents/{plan.pk}/").json()["budget"]
-    assert [(line["index"], line["amount_vnd"]) for line in budget["lines"]] == [
-        (0, 150_000_000),
-        (2, 80_000_000),
+    assert [(line["index"], line["amount_vnd"], line["source"]) for line in budget["lines"]] == [
+        (0, 150_000_000, ""),
+        (2, 80_000_000, "Ngân sách tỉnh"),
     ]
     assert budget["is_reviewed"] is False
     # when
