@@ -18,6 +18,8 @@ from documents.api import (
     DocumentListView,
     DocumentPdfView,
     ReceiptAcknowledgeView,
+    VersionConsolidationDocxView,
+    VersionConsolidationPdfView,
 )
 from documents.api_compare import (
     DocumentCompareDocxView,
@@ -103,6 +105,16 @@ urlpatterns = [
         "documents/<id:plan_id>/versions/<id:number>/",
         DocumentVersionDetailView.as_view(),
         name="api-document-version",
+    ),
+    path(
+        "documents/<id:plan_id>/versions/<id:number>/consolidation/docx/",
+        VersionConsolidationDocxView.as_view(),
+        name="api-version-consolidation-docx",
+    ),
+    path(
+        "documents/<id:plan_id>/versions/<id:number>/consolidation/pdf/",
+        VersionConsolidationPdfView.as_view(),
+        name="api-version-consolidation-pdf",
     ),
     path(
         "documents/<id:plan_id>/compare/",

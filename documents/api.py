@@ -19,11 +19,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agencies.api import ErrorSerializer
-from agencies.errors import InvalidInput
+from agencies.errors import InvalidInput, NotFound
 from agencies.pagination import KeysetPagination
 from agencies.parsers import StrictJSONParser
 
 from . import selectors, services
+from .consolidation_selectors import version_consolidation_docx, version_consolidation_pdf
+from .content import ContentError
 from .content_schema import PlanContentSchema, RecipientsSchema
 from .importing import max_import_bytes, too_large_message
 from .models import ConsultationRequest, Plan, PlanEvent, PlanVersion, Receipt
@@ -57,9 +59,49 @@ class EventSerializer(serializers.ModelSerializer):
 
 
 class VersionSerializer(serializers.ModelSerializer):
+    has_consolidation = serializers.SerializerMethodField(
+        help_text=(
+            "Phiên bản được trình sau khi tổng hợp ý kiến, kèm bảng tổng hợp, tiếp thu, giải "
+            "trình ý kiến: versions/{number}/consolidation/docx/ và /pdf/."
+        )
+    )
+
     class Meta:
         model = PlanVersion
-        fields = ["number", "reason", "content_sha256", "created_by", "created_at"]
+        fields = [
+            "number",
+            "reason",
+            "content_sha256",
+            "created_by",
+            "created_at",
+            "has_consolidation",
+        ]
+
+    def get_has_consolidation(self, version: PlanVersion) -> bool:
+        return version.consolidation is not None
+
+
+class BudgetLineSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="Thứ tự nhiệm vụ trong mọi nhiệm vụ (từ 0).")
+    title = serializers.CharField()
+    lead_units = serializers.CharField()
+    amount_vnd = serializers.IntegerField(help_text="Dự toán (đồng).")
+    source = serializers.CharField(help_text="Nguồn kinh phí (có thể rỗng).")
+    verdict = serializers.CharField(
+        help_text="Ý kiến thẩm định đã duyệt: agree, adjust, question; rỗng khi chưa thẩm định."
+    )
+    adjusted_vnd = serializers.IntegerField(allow_null=True)
+    reviewed_vnd = serializers.IntegerField(
+        allow_null=True, help_text="Số sau thẩm định (null khi chưa thẩm định)."
+    )
+    reason = serializers.CharField()
+
+
+class BudgetSerializer(serializers.Serializer):
+    lines = BudgetLineSerializer(many=True)
+    total_vnd = serializers.IntegerField()
+    reviewed_total_vnd = serializers.IntegerField(allow_null=True)
+    is_reviewed = serializers.BooleanField()
 
 
 class ConsultationSerializer(serializers.ModelSerializer):
@@ -126,6 +168,7 @@ class PlanDetailSerializer(PlanListSerializer):
     consultations = serializers.SerializerMethodField()
     receipts = serializers.SerializerMethodField()
     recipients = serializers.SerializerMethodField()
+    budget = serializers.SerializerMethodField()
 
     class Meta(PlanListSerializer.Meta):
         fields = [
@@ -136,6 +179,7 @@ class PlanDetailSerializer(PlanListSerializer):
             "versions",
             "consultations",
             "receipts",
+            "budget",
             "history",
             "signed_pdf_sha256",
             "issued_pdf_sha256",
@@ -155,6 +199,15 @@ class PlanDetailSerializer(PlanListSerializer):
     @extend_schema_field(ReceiptSerializer(many=True))
     def get_receipts(self, plan: Plan) -> list[dict[str, Any]]:
         return ReceiptSerializer(selectors.receipt_list(plan=plan), many=True).data
+
+    @extend_schema_field(BudgetSerializer(allow_null=True))
+    def get_budget(self, plan: Plan) -> dict[str, Any] | None:
+        """The budget lines and totals, with Sở Tài chính's reviewed figures once approved."""
+        try:
+            summary = selectors.plan_budget_summary(plan=plan)
+        except ContentError:
+            return None
+        return BudgetSerializer(summary).data
 
     @extend_schema_field(RecipientsSchema)
     def get_recipients(self, plan: Plan) -> dict[str, Any]:
@@ -249,6 +302,54 @@ class DocumentPdfView(APIView):
         pdf, kind = selectors.plan_pdf(plan=plan)
         response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="ke-hoach-{plan.pk}-{kind}.pdf"'
+        return response
+
+
+def _consolidated_version(request: Request, plan_id: int, number: int) -> PlanVersion:
+    """The version `number` of a plan the user may see, if it carries a consolidation."""
+    plan = selectors.plan_get_visible(user=request.user, plan_id=plan_id)
+    version = selectors.plan_version_get(plan=plan, number=number)
+    if version.consolidation is None:
+        raise NotFound("Phiên bản này không kèm bảng tổng hợp ý kiến.")
+    return version
+
+
+class VersionConsolidationDocxView(APIView):
+    @extend_schema(
+        responses={
+            (
+                200,
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            ): OpenApiTypes.BINARY,
+            **ERRORS,
+        },
+        summary="Bảng tổng hợp, tiếp thu, giải trình ý kiến của một phiên bản (.docx)",
+    )
+    def get(self, request: Request, plan_id: int, number: int) -> HttpResponse:
+        version = _consolidated_version(request, plan_id, number)
+        response = HttpResponse(
+            version_consolidation_docx(version=version),
+            content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="tong-hop-y-kien-{plan_id}-v{number}.docx"'
+        )
+        return response
+
+
+class VersionConsolidationPdfView(APIView):
+    @extend_schema(
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY, **ERRORS},
+        summary="Bảng tổng hợp, tiếp thu, giải trình ý kiến của một phiên bản (PDF)",
+    )
+    def get(self, request: Request, plan_id: int, number: int) -> HttpResponse:
+        version = _consolidated_version(request, plan_id, number)
+        response = HttpResponse(
+            version_consolidation_pdf(version=version), content_type="application/pdf"
+        )
+        response["Content-Disposition"] = (
+            f'inline; filename="tong-hop-y-kien-{plan_id}-v{number}.pdf"'
+        )
         return response
 
 

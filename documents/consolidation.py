@@ -19,7 +19,8 @@ documents/consolidation_selectors.py builds the data from a plan's ConsultationR
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -230,6 +231,49 @@ def round_heading(round_: ConsultationRound, *, several: bool) -> str:
         facts.append(f"hạn góp ý {_date(round_.deadline)}")
     label = f"Lần {round_.number}" if several else "Lấy ý kiến"
     return f"{label}: {', '.join(facts)}" if facts else label
+
+
+def _date_or_none(value: Any) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+def consolidation_to_dict(data: Consolidation) -> dict[str, Any]:
+    """`data` as JSON-ready values (dates as YYYY-MM-DD): what a version keeps."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        return value
+
+    return plain(asdict(data))  # type: ignore[no-any-return]
+
+
+def consolidation_from_dict(data: dict[str, Any]) -> Consolidation:
+    """The inverse of `consolidation_to_dict`."""
+    rounds = [
+        ConsultationRound(
+            number=r["number"],
+            sent_on=_date_or_none(r.get("sent_on")),
+            deadline=_date_or_none(r.get("deadline")),
+            version=r.get("version"),
+            answers=[
+                AgencyAnswer(**{**a, "answered_on": _date_or_none(a.get("answered_on"))})
+                for a in r.get("answers", [])
+            ],
+        )
+        for r in data.get("rounds", [])
+    ]
+    return Consolidation(
+        **{
+            **data,
+            "rounds": rounds,
+            "prepared_on": _date_or_none(data.get("prepared_on")),
+        }
+    )
 
 
 def render_consolidation_docx(data: Consolidation) -> bytes:

@@ -20,9 +20,10 @@ from .consolidation import (
     ConsultationRound,
     Resolution,
     Verdict,
+    consolidation_from_dict,
     render_consolidation_docx,
 )
-from .models import ConsultationRequest, Plan, PlanEvent
+from .models import ConsultationRequest, Plan, PlanEvent, PlanVersion
 
 
 def _local_date(moment: dt.datetime | None) -> dt.date | None:
@@ -35,7 +36,9 @@ def _verdict(request: ConsultationRequest) -> str:
     return request.verdict or Verdict.PENDING
 
 
-def consolidation_build(*, plan: Plan, prepared_on: dt.date | None = None) -> Consolidation:
+def consolidation_build(
+    *, plan: Plan, prepared_on: dt.date | None = None, version: int | None = None
+) -> Consolidation:
     """The consolidation of every round of `plan`'s consultation, as it stands now: each agency's
     verdict and comment, the drafter's answer (tiếp thu / giải trình) and note. `version` is the
     version made by the consolidation, once the plan was sent on (reason "consolidated")."""
@@ -72,13 +75,14 @@ def consolidation_build(*, plan: Plan, prepared_on: dt.date | None = None) -> Co
                 ],
             )
         )
-    consulted = max((r.version.number for r in requests), default=0)
-    version = (
-        plan.versions.filter(reason="consolidated", number__gt=consulted)
-        .order_by("-number")
-        .values_list("number", flat=True)
-        .first()
-    )
+    if version is None:
+        consulted = max((r.version.number for r in requests), default=0)
+        version = (
+            plan.versions.filter(reason="consolidated", number__gt=consulted)
+            .order_by("-number")
+            .values_list("number", flat=True)
+            .first()
+        )
     drafting_unit = plan.drafting_unit
     parent = plan.issuer.name if plan.issuer_id != plan.drafting_unit_id else ""
     return Consolidation(
@@ -100,3 +104,15 @@ def consolidation_docx(*, plan: Plan, prepared_on: dt.date | None = None) -> byt
 def consolidation_pdf(*, plan: Plan, prepared_on: dt.date | None = None) -> bytes:
     """The PDF of the consolidation (LibreOffice; the same content is converted once)."""
     return conversion.docx_to_pdf(consolidation_docx(plan=plan, prepared_on=prepared_on))
+
+
+def version_consolidation_docx(*, version: PlanVersion) -> bytes:
+    """The .docx of the consolidation kept on `version` (it must have one)."""
+    if version.consolidation is None:
+        raise ValueError(f"version {version.pk} has no consolidation")
+    return render_consolidation_docx(consolidation_from_dict(version.consolidation))
+
+
+def version_consolidation_pdf(*, version: PlanVersion) -> bytes:
+    """The PDF of the consolidation kept on `version` (converted once: cached by content hash)."""
+    return conversion.docx_to_pdf(version_consolidation_docx(version=version))

@@ -197,6 +197,8 @@ class Task:
     coordinating_units: list[UnitRef] = field(default_factory=list)
     timeline: str = ""
     budget_vnd: int | None = None
+    #: Where the money comes from (nguồn kinh phí), as written: "Ngân sách tỉnh", "Xã hội hóa".
+    budget_source: str = ""
 
     @classmethod
     def from_dict(cls, data: Any, where: str) -> Task:
@@ -221,6 +223,7 @@ class Task:
             ],
             timeline=_text(data, "timeline", where=f"{where}."),
             budget_vnd=budget,
+            budget_source=_text(data, "budget_source", where=f"{where}."),
         )
 
 
@@ -520,7 +523,9 @@ class PlanContent:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        data = dataclasses.asdict(self)
+        _drop_empty_budget_sources(data)
+        return data
 
     @property
     def is_letter(self) -> bool:
@@ -552,6 +557,19 @@ class PlanContent:
         return sum(t.budget_vnd or 0 for t in self.all_tasks())
 
 
+def _drop_empty_budget_sources(data: Any) -> None:
+    """Leave `budget_source` out of tasks without one, so that content stored before the field
+    existed and content stored now read the same (and hash the same)."""
+    if isinstance(data, dict):
+        if data.get("budget_source") == "":
+            del data["budget_source"]
+        for value in data.values():
+            _drop_empty_budget_sources(value)
+    elif isinstance(data, list):
+        for item in data:
+            _drop_empty_budget_sources(item)
+
+
 @dataclass(frozen=True)
 class DocumentHeader:
     """What the document adds around the content: issuing body, number and date (after issuance)."""
@@ -562,3 +580,6 @@ class DocumentHeader:
     number: int | None = None  # None until issued: rendered as a blank to fill in
     issued_on: Any = None  # datetime.date | None
     place: str = ""
+    #: Sở Tài chính's approved review of the budget, line by line (documents.budget.ReviewedLine):
+    #: the document shows the reviewed figures beside the original ones, and the totals.
+    budget_review: tuple[Any, ...] = ()

@@ -66,6 +66,7 @@ class TaskSchema(serializers.Serializer):
         max_value=MAX_BUDGET_VND,
         help_text="Dự toán kinh phí (đồng).",
     )
+    budget_source = _text("Nguồn kinh phí, như viết: “Ngân sách tỉnh”, “Xã hội hóa”.")
 
 
 @extend_schema_serializer(component_name="ContentBlock")

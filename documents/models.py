@@ -283,6 +283,10 @@ class PlanVersion(ImmutableModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    #: The version sent on after consolidation carries the consolidation (bảng tổng hợp, tiếp
+    #: thu, giải trình ý kiến) as it stood then: the typed data of documents/consolidation.py
+    #: (`Consolidation.to_dict`), from which its .docx and PDF are rendered, always the same.
+    consolidation = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["plan", "number"]

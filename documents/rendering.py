@@ -43,6 +43,7 @@ from docx.shared import Cm, Mm, Pt, RGBColor
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 
+from .budget import ReviewedFigures, ReviewedLine, reviewed_figures
 from .content import (
     DOC_TYPES,
     LETTER,
@@ -701,6 +702,15 @@ class _DocumentRenderer:
         left = TEXT_WIDTH_MM * LEFT_COLUMN_SHARE
         self.widths = [left, TEXT_WIDTH_MM - left]
         self.last_body_paragraph: Paragraph | None = None
+        # Sở Tài chính's reviewed figures, by task (the same Task objects the body walks).
+        self.budget_figures: ReviewedFigures | None = None
+        self.reviewed_lines: dict[int, ReviewedLine] = {}
+        if header.budget_review:
+            self.budget_figures = reviewed_figures(content, list(header.budget_review))
+            tasks = content.all_tasks()
+            self.reviewed_lines = {
+                id(tasks[index]): line for index, line in self.budget_figures.lines.items()
+            }
 
     def render(self) -> bytes:
         self._setup_page()
@@ -1086,6 +1096,8 @@ class _DocumentRenderer:
                     f"{roman(index)}. {section.title.upper()}", bold=True, keep_with_next=True
                 )
             self._block_contents(section, level=1)
+            if section.kind == "budget":
+                self._budget_totals()
             if section.kind == "implementation" and not implementation_seen:
                 implementation_seen = True
                 self._reporting_deadlines(section)
@@ -1147,7 +1159,26 @@ class _DocumentRenderer:
         if task.timeline:
             self._paragraph(f"{bullet} Thời gian thực hiện: {task.timeline}")
         if task.budget_vnd is not None:
-            self._paragraph(f"{bullet} Dự toán kinh phí: {format_vnd(task.budget_vnd)}")
+            line = self.reviewed_lines.get(id(task))
+            text = f"{bullet} Dự toán kinh phí: {format_vnd(task.budget_vnd)}"
+            if line is not None and line.is_adjusted:
+                text += f"; Sở Tài chính thẩm định: {format_vnd(line.reviewed_vnd)}"
+            self._paragraph(text)
+        if task.budget_source:
+            self._paragraph(f"{bullet} Nguồn kinh phí: {task.budget_source}")
+
+    def _budget_totals(self) -> None:
+        """The budget section's totals once Sở Tài chính has reviewed the budget: the estimate,
+        and the reviewed total where lines were adjusted."""
+        figures = self.budget_figures
+        if figures is None:
+            return
+        self._paragraph(f"Tổng dự toán kinh phí: {format_vnd(figures.total_vnd)}.")
+        if figures.is_adjusted:
+            self._paragraph(
+                "Tổng kinh phí theo thẩm định của Sở Tài chính: "
+                f"{format_vnd(figures.reviewed_total_vnd)}."
+            )
 
     def _closing(self) -> None:
         """The closing lines; the content ends with "./.". A decision or a công văn without a

@@ -18,6 +18,7 @@ from agencies.models import User
 from signing import services as signing
 
 from . import conversion, rendering
+from .budget import ReviewedLine, budget_lines, reviewed_figures
 from .comparison import Comparison, compare_contents
 from .content import DocumentHeader, PlanContent
 from .models import (
@@ -399,6 +400,86 @@ def header_for(plan: Plan) -> DocumentHeader:
         number=plan.number,
         issued_on=plan.issued_on,
         place=content.get("place") or settings.PROVINCE_NAME,
+        budget_review=plan_budget_review_lines(plan=plan),
+    )
+
+
+def plan_budget_review_lines(*, plan: Plan) -> tuple[ReviewedLine, ...]:
+    """The lines of Sở Tài chính's approved review of the plan's budget (its latest approval,
+    kept in the audit event); () before it."""
+    event = (
+        PlanEvent.objects.filter(plan=plan, kind=PlanEvent.Kind.BUDGET_APPROVED)
+        .order_by("-sequence")
+        .only("data")
+        .first()
+    )
+    lines = (event.data or {}).get("lines") if event is not None else None
+    if not isinstance(lines, list):
+        return ()
+    return tuple(ReviewedLine.from_dict(line) for line in lines)
+
+
+@dataclass(frozen=True)
+class BudgetRow:
+    """One budget line of the plan's content, with Sở Tài chính's verdict once approved."""
+
+    index: int
+    title: str
+    lead_units: str
+    amount_vnd: int
+    source: str = ""
+    verdict: str = ""
+    adjusted_vnd: int | None = None
+    reviewed_vnd: int | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class BudgetSummary:
+    """The plan's budget lines and totals, before and after Sở Tài chính's approved review."""
+
+    lines: list[BudgetRow]
+    total_vnd: int
+    reviewed_total_vnd: int | None
+    is_reviewed: bool
+
+
+def plan_budget_summary(*, plan: Plan, content: PlanContent | None = None) -> BudgetSummary:
+    """Every budget line of `content` (default: the plan's) with the reviewed figures."""
+    content = content or PlanContent.from_dict(plan.content)
+    review = plan_budget_review_lines(plan=plan)
+    figures = reviewed_figures(content, list(review)) if review else None
+    rows = []
+    for line in budget_lines(content):
+        reviewed = figures.lines.get(line.index) if figures else None
+        rows.append(
+            BudgetRow(
+                index=line.index,
+                title=line.title,
+                lead_units=line.lead_units,
+                amount_vnd=line.amount_vnd,
+                source=line.source,
+                verdict=reviewed.verdict if reviewed else "",
+                adjusted_vnd=reviewed.adjusted_vnd if reviewed else None,
+                reviewed_vnd=reviewed.reviewed_vnd if reviewed else None,
+                reason=reviewed.reason if reviewed else "",
+            )
+        )
+    return BudgetSummary(
+        lines=rows,
+        total_vnd=content.budget_total_vnd(),
+        reviewed_total_vnd=figures.reviewed_total_vnd if figures else None,
+        is_reviewed=figures is not None,
+    )
+
+
+def version_with_consolidation(*, plan: Plan) -> PlanVersion | None:
+    """The latest version sent on with a consolidation (bảng tổng hợp ý kiến), if any."""
+    return (
+        plan.versions.filter(consolidation__isnull=False)
+        .order_by("-number")
+        .defer("content", "consolidation")
+        .first()
     )
 
 

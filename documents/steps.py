@@ -250,7 +250,19 @@ STEPS: tuple[Step, ...] = (
         status=Status.BUDGET_REVIEW,
         title=_("Thẩm định kinh phí"),
         actor=role(User.Role.FINANCE_REVIEWER),
-        actions=(Action("approve", _("Đồng ý kinh phí")), RETURN),
+        # Line by line: agree, adjust (new amount, reason) or question (reason) each budget line
+        # (documents/services/budget.py); a question is sent back with the return.
+        actions=(
+            Action("approve", _("Đồng ý kinh phí"), data_schema="BudgetReviewData"),
+            Action(
+                "return",
+                RETURN.label,
+                comment_required=True,
+                style="danger",
+                data_schema="BudgetReviewData",
+            ),
+        ),
+        form="budget",
         arrival_notice=_("Kế hoạch chờ thẩm định kinh phí"),
         passed_event=Kind.BUDGET_APPROVED,
         revise_node="revise_budget",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from agencies.validation import MAX_COMMENT, MAX_ID, MAX_IDS
+from documents.content import MAX_BUDGET_VND
 
 CONTENT_REF = {"$ref": "#/components/schemas/PlanContentRequest"}
 
@@ -77,6 +78,46 @@ STEP_DATA: dict[str, dict[str, Any]] = {
         },
         "required": ["session_id", "signature"],
     },
+    "BudgetReviewData": {
+        "type": "object",
+        "description": (
+            "Bước budget_review, thao tác approve hoặc return: ý kiến của Sở Tài chính về từng "
+            "dòng kinh phí (nhiệm vụ có dự toán). Dòng không nêu được xem là đồng ý. Không thể "
+            "approve khi còn dòng question; return liệt kê các dòng question trong lịch sử."
+        ),
+        "properties": {
+            "lines": {
+                "type": "array",
+                "maxItems": 1000,
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "index": {
+                            "type": "integer",
+                            "minimum": 0,
+                            "description": (
+                                "Thứ tự của nhiệm vụ trong mọi nhiệm vụ của nội dung (từ 0), "
+                                "như budget_lines[].index của văn bản."
+                            ),
+                        },
+                        "verdict": {"type": "string", "enum": ["agree", "adjust", "question"]},
+                        "amount": {
+                            "type": "integer",
+                            "minimum": 0,
+                            "maximum": MAX_BUDGET_VND,
+                            "description": "Số kinh phí sau điều chỉnh (đồng), bắt buộc khi adjust.",
+                        },
+                        "reason": {
+                            "type": "string",
+                            "maxLength": MAX_COMMENT,
+                            "description": "Lý do (bắt buộc khi adjust hoặc question).",
+                        },
+                    },
+                    "required": ["index", "verdict"],
+                },
+            },
+        },
+    },
     "ReviseData": {
         "type": "object",
         "description": "Các bước revise_*, thao tác resubmit: (tùy chọn) nội dung đã chỉnh sửa.",
@@ -87,6 +128,7 @@ STEP_DATA: dict[str, dict[str, Any]] = {
 DATA_SCHEMA_OF_STEP = {
     "choose_agencies": "ChooseAgenciesData",
     "consolidate": "ConsolidateData",
+    "budget_review": "BudgetReviewData",
     "sign": "SignData",
     "revise_agency": "ReviseData",
     "revise_budget": "ReviseData",

@@ -119,6 +119,8 @@ def task_input(form: str, post: QueryDict) -> tuple[str, str, dict[str, Any]]:
                     "note": (post.get(f"note_{request_id}") or "").strip(),
                 }
         data = {"resolutions": resolutions}
+    elif form == "budget":
+        data = {"lines": _budget_lines(post)}
     elif form == "sign":
         # Filled in by static/js/signing.js: the prepared session and the key's r‖s (base64).
         data = {
@@ -126,3 +128,31 @@ def task_input(form: str, post: QueryDict) -> tuple[str, str, dict[str, Any]]:
             "signature": (post.get("signature") or "").strip(),
         }
     return action, comment, data
+
+
+def _budget_lines(post: QueryDict) -> list[dict[str, Any]]:
+    """The budget review's lines from `verdict_<index>`, `amount_<index>`, `reason_<index>`."""
+    lines: list[dict[str, Any]] = []
+    for key in post:
+        if not key.startswith("verdict_"):
+            continue
+        index = key.removeprefix("verdict_")
+        if not index.isdigit() or len(index) > 6:
+            raise InvalidInput(gettext("Phần thẩm định kinh phí không hợp lệ."))
+        line: dict[str, Any] = {
+            "index": int(index),
+            "verdict": (post.get(key) or "").strip(),
+            "reason": (post.get(f"reason_{index}") or "").strip(),
+        }
+        if line["verdict"] == "adjust":
+            # "1.250.000.000" or "1 250 000 000" as typed: the digits are the amount.
+            raw = (post.get(f"amount_{index}") or "").strip()
+            digits = raw.replace(".", "").replace(" ", "").replace(",", "")
+            if not digits.isdigit() or len(digits) > 17:
+                raise InvalidInput(
+                    gettext("Dòng %(line)s: số kinh phí điều chỉnh phải là số đồng.")
+                    % {"line": int(index) + 1}
+                )
+            line["amount"] = int(digits)
+        lines.append(line)
+    return lines

@@ -35,5 +35,15 @@ urlpatterns = [
     ),
     path("ke-hoach/<id:plan_id>/docx/", views.plan_docx, name="plan-docx"),
     path("ke-hoach/<id:plan_id>/pdf/", views.plan_pdf, name="plan-pdf"),
+    path(
+        "ke-hoach/<id:plan_id>/phien-ban/<id:number>/tong-hop-y-kien/docx/",
+        views.version_consolidation_docx,
+        name="version-consolidation-docx",
+    ),
+    path(
+        "ke-hoach/<id:plan_id>/phien-ban/<id:number>/tong-hop-y-kien/pdf/",
+        views.version_consolidation_pdf,
+        name="version-consolidation-pdf",
+    ),
     path("nhiem-vu/<id:task_id>/", views.task_detail, name="task-detail"),
 ]

@@ -30,6 +30,9 @@ from agencies.parsers import loads_strict
 from agencies.selectors import unit_list_active, user_list_with_role
 from documents import selectors as document_selectors
 from documents import services as documents
+from documents.budget import ADJUST, AGREE, QUESTION, reviewed_figures
+from documents.consolidation_selectors import version_consolidation_docx as consolidation_docx
+from documents.consolidation_selectors import version_consolidation_pdf as consolidation_pdf
 from documents.content import SECTION_KINDS, Block, ContentError, PlanContent, UnitRef
 from documents.models import ConsultationRequest, Plan, PlanEvent, Receipt
 from documents.permissions import plan_permissions
@@ -46,6 +49,7 @@ from documents.selectors import (
     plan_version_list,
     receipt_list,
     receipt_page_of_unit,
+    version_with_consolidation,
 )
 from documents.types import issuable_types
 from workflows import services as workflows
@@ -146,6 +150,7 @@ def _task_view(task: Any) -> dict[str, Any]:
         "timeline": task.timeline,
         "budget_vnd": task.budget_vnd,
         "budget_text": vnd(task.budget_vnd),
+        "budget_source": task.budget_source,
     }
 
 
@@ -171,7 +176,17 @@ def content_view(plan: Plan) -> dict[str, Any] | None:
         return None
     tasks = [_task_view(t) for t in content.all_tasks()]
     total = content.budget_total_vnd()
+    # Sở Tài chính's approved review: each line's reviewed figure beside the original one.
+    review = document_selectors.plan_budget_review_lines(plan=plan)
+    figures = reviewed_figures(content, list(review)) if review else None
+    for index, view in enumerate(tasks):
+        line = figures.lines.get(index) if figures else None
+        view["review"] = line
+        view["reviewed_text"] = vnd(line.reviewed_vnd) if line and line.is_adjusted else ""
     return {
+        "budget_reviewed": figures is not None,
+        "budget_is_adjusted": bool(figures and figures.is_adjusted),
+        "budget_reviewed_total_text": vnd(figures.reviewed_total_vnd) if figures else "",
         "content": content,
         "sections": [_block_view(b, 0, i) for i, b in enumerate(content.sections)],
         "tasks": tasks,
@@ -267,6 +282,13 @@ def task_panel(task: Task, plan: Plan) -> dict[str, Any]:
             if r.needs_resolution
         ]
         panel["resolution_choices"] = ConsultationRequest.Resolution.choices
+    elif spec.form == "budget":
+        panel["budget"] = document_selectors.plan_budget_summary(plan=plan)
+        panel["verdict_choices"] = [
+            (AGREE, _("Đồng ý")),
+            (ADJUST, _("Điều chỉnh")),
+            (QUESTION, _("Đề nghị làm rõ")),
+        ]
     elif panel["is_revise"]:
         panel["last_return"] = _last_return(plan)
     return panel
@@ -614,6 +636,7 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
             "own_receipt": receipt,
             "versions": versions,
             "events": events,
+            "consolidated_version": version_with_consolidation(plan=plan),
             "process_rows": _process_rows(plan),
             "since_seen": views_compare.since_last_seen(user=user, plan=plan),
         },
@@ -738,6 +761,35 @@ def plan_pdf(request: HttpRequest, plan_id: int) -> HttpResponse:
     return response
 
 
+def _consolidated_version(request: HttpRequest, plan_id: int, number: int) -> Any:
+    plan = plan_get_visible(user=request.user, plan_id=plan_id)
+    version = document_selectors.plan_version_get(plan=plan, number=number)
+    if version.consolidation is None:
+        raise NotFound(_("Phiên bản này không kèm bảng tổng hợp ý kiến."))
+    return version
+
+
+@login_required
+@require_GET
+def version_consolidation_docx(request: HttpRequest, plan_id: int, number: int) -> HttpResponse:
+    """The consolidation (bảng tổng hợp, tiếp thu, giải trình ý kiến) sent on with a version."""
+    version = _consolidated_version(request, plan_id, number)
+    response = HttpResponse(consolidation_docx(version=version), content_type=DOCX_TYPE)
+    response["Content-Disposition"] = (
+        f'attachment; filename="tong-hop-y-kien-{plan_id}-v{number}.docx"'
+    )
+    return response
+
+
+@login_required
+@require_GET
+def version_consolidation_pdf(request: HttpRequest, plan_id: int, number: int) -> HttpResponse:
+    version = _consolidated_version(request, plan_id, number)
+    response = HttpResponse(consolidation_pdf(version=version), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="tong-hop-y-kien-{plan_id}-v{number}.pdf"'
+    return response
+
+
 def _file_stem(plan: Plan) -> str:
     """An ASCII file name: ke-hoach-12, or ke-hoach-262-2023 once issued."""
     if plan.number is not None and plan.issued_on is not None:
@@ -762,6 +814,7 @@ def _render_task(request: HttpRequest, task_id: int, *, status: int = 200) -> Ht
             "number_text": plan_number_text(plan),
             "consultation_rows": _consultation_rows(plan) if plan.consultation_round else [],
             "since_seen": views_compare.since_last_seen(user=request.user, plan=plan),
+            "consolidated_version": version_with_consolidation(plan=plan),
         },
         status=status,
     )

@@ -74,6 +74,7 @@ DATA_FIELDS = {
     "ConsolidateData": ("resolutions", "content"),
     "SignData": ("session_id", "signature"),
     "ReviseData": ("content",),
+    "BudgetReviewData": ("lines",),
 }
 
 
@@ -142,6 +143,12 @@ HANDLERS: dict[tuple[str, str], Callable[[StepCall], Any]] = {
         plan=call.plan, actor=call.actor, comment=call.comment
     ),
     ("*", "resubmit"): _resubmit,
+    ("budget_review", "approve"): lambda call: documents.plan_budget_review_approve(
+        plan=call.plan, actor=call.actor, comment=call.comment, lines=call.data.get("lines")
+    ),
+    ("budget_review", "return"): lambda call: documents.plan_budget_review_return(
+        plan=call.plan, actor=call.actor, comment=call.comment, lines=call.data.get("lines")
+    ),
     ("vetting", "request_legal_review"): lambda call: documents.plan_legal_review_request(
         plan=call.plan, actor=call.actor, comment=call.comment
     ),

@@ -7,6 +7,7 @@ module per stage; reads (the document as it reads, its PDFs) are in documents.se
 
 from .audit import audit_verify
 from .base import plan_locked
+from .budget import plan_budget_review_approve, plan_budget_review_return
 from .consultation import (
     consultation_answer_record,
     consultation_record_silence,
@@ -62,6 +63,8 @@ __all__ = [
     "incoming_original",
     "incoming_plan_content",
     "incoming_verify_signatures",
+    "plan_budget_review_approve",
+    "plan_budget_review_return",
     "plan_close_consultation",
     "plan_consolidation_send",
     "plan_consultation_reopen",

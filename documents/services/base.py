@@ -194,8 +194,11 @@ def _notify(
     )
 
 
-def _snapshot(plan: Plan, *, actor: User, reason: str) -> PlanVersion:
-    """Freeze the current content as the next immutable version."""
+def _snapshot(
+    plan: Plan, *, actor: User, reason: str, consolidation: dict[str, Any] | None = None
+) -> PlanVersion:
+    """Freeze the current content as the next immutable version (with the consolidation it is
+    sent on with, if any)."""
     plan.version_number += 1
     return PlanVersion.objects.create(
         plan=plan,
@@ -204,6 +207,7 @@ def _snapshot(plan: Plan, *, actor: User, reason: str) -> PlanVersion:
         content_sha256=sha256_hex(canonical_json(plan.content)),
         reason=reason,
         created_by=actor,
+        consolidation=consolidation,
     )
 
 

@@ -15,6 +15,8 @@ from agencies.models import Unit, User
 from agencies.selectors import user_list_of_units
 from agencies.validation import clean_comment, parse_ids
 
+from ..consolidation import consolidation_to_dict
+from ..consolidation_selectors import consolidation_build
 from ..models import (
     ConsultationRequest,
     Plan,
@@ -277,7 +279,17 @@ def plan_consolidation_send(
     if plan.status != Status.CONSOLIDATING:
         raise StateError("Văn bản không ở bước tổng hợp ý kiến.")
     requests = _resolve_comments(plan, actor, resolutions)
-    version = _snapshot(plan, actor=actor, reason="consolidated")
+    # The consolidation goes with the version sent on, as it stands now: kept on the version, its
+    # document (documents/consolidation.py) is rendered from it and never changes afterwards.
+    consolidation = consolidation_build(
+        plan=plan, prepared_on=timezone.localdate(), version=plan.version_number + 1
+    )
+    version = _snapshot(
+        plan,
+        actor=actor,
+        reason="consolidated",
+        consolidation=consolidation_to_dict(consolidation),
+    )
     _arrive(
         plan,
         next_step(plan, after="consultation"),

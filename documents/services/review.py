@@ -8,13 +8,15 @@ version to the step that returned it.
 
 from __future__ import annotations
 
+from typing import Any
+
 from agencies.errors import PermissionDenied, StateError
 from agencies.models import User
 from agencies.validation import clean_comment
 
 from ..models import Plan
 from ..permissions import may_choose_legal_review
-from ..steps import STEP_OF_STATUS, STEPS_BY_CODE, NextStep, next_step
+from ..steps import STEP_OF_STATUS, STEPS_BY_CODE, NextStep, Step, next_step
 from .base import (
     CHAIN_HEAD,
     Kind,
@@ -40,8 +42,17 @@ def plan_review_approve(*, plan: Plan, actor: User, comment: str = "") -> Plan:
     step = _ensure_step_actor(plan, actor)
     if not step.is_review or step.action("approve") is None:
         raise StateError("Bước này không duyệt bằng thao tác “Duyệt”.", code="not_a_review")
+    return _review_pass(plan, step, actor=actor, comment=comment)
+
+
+def _review_pass(
+    plan: Plan, step: Step, *, actor: User, comment: str, data: dict[str, Any] | None = None
+) -> Plan:
+    """Pass the locked `plan` on from review `step` to the next stage of its path; the passed
+    event records the step's `passed_data` and `data`."""
     if step.requires_signer:
         _require_signer(plan)
+    recorded = {**(step.passed_data(plan) if step.passed_data else {}), **(data or {})}
     _arrive(
         plan,
         next_step(plan, after=step.stage),
@@ -49,7 +60,7 @@ def plan_review_approve(*, plan: Plan, actor: User, comment: str = "") -> Plan:
         kind=step.passed_event,
         from_status=step.status,
         comment=clean_comment(comment),
-        data=step.passed_data(plan) if step.passed_data else None,
+        data=recorded or None,
     )
     return plan
 
@@ -62,10 +73,28 @@ def plan_return_to_drafter(*, plan: Plan, actor: User, comment: str) -> Plan:
     step = _ensure_step_actor(plan, actor)
     if not step.is_review:
         raise PermissionDenied("Bạn không có thẩm quyền xử lý văn bản ở bước này.")
-    comment = _comment_required(comment)
+    return _review_return(plan, step, actor=actor, comment=_comment_required(comment))
+
+
+def _review_return(
+    plan: Plan,
+    step: Step,
+    *,
+    actor: User,
+    comment: str,
+    data: dict[str, Any] | None = None,
+    body: str = "",
+) -> Plan:
+    """Return the locked `plan` from review `step` to the drafter with `comment` (checked)."""
     plan.return_to_drafter()
     _record(
-        plan, actor=actor, kind=Kind.RETURNED, from_status=step.status, comment=comment, save=False
+        plan,
+        actor=actor,
+        kind=Kind.RETURNED,
+        from_status=step.status,
+        comment=comment,
+        data=data,
+        save=False,
     )
     plan.save(update_fields=["status", "returned_from", "updated_at", *CHAIN_HEAD])
     _notify(
@@ -73,7 +102,7 @@ def plan_return_to_drafter(*, plan: Plan, actor: User, comment: str) -> Plan:
         [plan.drafter_id],
         kind="plan.returned",
         title=f"Kế hoạch bị trả lại bởi {actor.display_name}",
-        body=comment,
+        body=body or comment,
     )
     return plan
 

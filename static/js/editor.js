@@ -74,6 +74,7 @@
       coordinating_units: unitRefs(task.coordinating_units),
       timeline: str(task.timeline),
       budget_vnd: Number.isInteger(task.budget_vnd) ? task.budget_vnd : null,
+      budget_source: str(task.budget_source),
     };
   }
 
@@ -167,6 +168,7 @@
       coordinating_units: refs(x.coordinating_units),
       timeline: x.timeline,
       budget_vnd: x.budget_vnd,
+      budget_source: x.budget_source.trim(),
     });
     const block = (b) => ({
       kind: b.kind,
@@ -634,7 +636,8 @@
           unitPicker(t("Đơn vị phối hợp"), task.coordinating_units)),
         h("div", { class: "grid-2" },
           textInput(t("Thời gian thực hiện"), () => task.timeline, (v) => { task.timeline = v; }, { placeholder: t("Ví dụ: quý II/2024; 01 số/quý; trong năm 2024") }),
-          h("div", { class: "field" }, h("label", { for: budgetId, text: t("Dự toán kinh phí (đồng)") }), budget, budgetHint))));
+          h("div", { class: "field" }, h("label", { for: budgetId, text: t("Dự toán kinh phí (đồng)") }), budget, budgetHint)),
+        textInput(t("Nguồn kinh phí"), () => task.budget_source, (v) => { task.budget_source = v; }, { placeholder: t("Ví dụ: ngân sách tỉnh; xã hội hóa") })));
   }
 
   function renderBlock(block, list, index, depth, articles) {

@@ -4,6 +4,7 @@
  * - forms and buttons with data-confirm ask first;
  * - task forms: a comment is required by some actions (the server checks it too);
  * - choosing agencies: filter the unit list, select a whole group;
+ * - budget review: a line's adjusted amount is asked for only when "adjust" is chosen;
  * - plan and task pages update live: the notification script dispatches an event on `document`
  *   ("notification", or "notifications:received" as notifications.js names it; e.detail is the
  *   payload, e.detail.data.plan_id the plan); when it names this plan,
@@ -19,6 +20,24 @@
     if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", fn);
     else fn();
   }
+
+  // Budget review: the adjusted amount only when the line is adjusted ----------------------------
+  function syncBudgetLine(line) {
+    const amount = line && line.querySelector("[data-budget-amount]");
+    if (!amount) return;
+    const chosen = line.querySelector("[data-budget-verdict]:checked");
+    const adjusting = Boolean(chosen && chosen.value === "adjust");
+    amount.hidden = !adjusting;
+    const input = amount.querySelector("input");
+    if (input) input.required = adjusting;
+  }
+  onReady(() => document.querySelectorAll("[data-budget-line]").forEach(syncBudgetLine));
+  document.addEventListener("change", (event) => {
+    const target = event.target;
+    if (target.matches && target.matches("[data-budget-verdict]")) {
+      syncBudgetLine(target.closest("[data-budget-line]"));
+    }
+  });
 
   // Dismissible flash messages ----------------------------------------------------------------
   document.addEventListener("click", (event) => {
