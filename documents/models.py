@@ -353,6 +353,7 @@ class PlanEvent(ImmutableModel):
         SIGNER_CHANGED = "signer_changed", _("Thay đổi người ký")
         LEGAL_REVIEW_REQUESTED = "legal_review_requested", _("Đề nghị Sở Tư pháp thẩm định")
         LEGAL_REVIEW_APPROVED = "legal_review_approved", _("Sở Tư pháp thẩm định: đồng ý")
+        HANDED_TO_STAND_IN = "handed_to_stand_in", _("Giao người thay mặt người vắng mặt")
 
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="events")
     sequence = models.PositiveIntegerField()
