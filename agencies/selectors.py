@@ -134,7 +134,7 @@ def stands_in_for(user: Any, person_id: int | None, *, on: dt.date | None = None
     return any(r[1] == person_id and r[2] == user.pk for r in _absence_rows(_today(on)))
 
 
-def absence_list_managed(*, user: User, limit: int = 200) -> QuerySet[Absence]:
+def absence_list_managed(*, user: User) -> QuerySet[Absence]:
     """Absences `user` may see and end: their own, those they stand in for, those of their unit
     when they head it, every one for staff; newest first."""
     absences = Absence.objects.select_related("person", "stand_in", "person__unit")
@@ -143,4 +143,23 @@ def absence_list_managed(*, user: User, limit: int = 200) -> QuerySet[Absence]:
         if user.role == User.Role.AGENCY_HEAD and user.unit_id:
             mine |= Q(person__unit_id=user.unit_id)
         absences = absences.filter(mine)
-    return absences.order_by("-start_date", "-id")[:limit]
+    return absences.order_by("-pk")
+
+
+def absence_people_for(*, user: User) -> tuple[list[User], list[User]]:
+    """For the absences page: whose absence `user` may record (themselves; the people of their
+    unit when they head it) and who may stand in (the active people of their unit)."""
+    colleagues = (
+        list(
+            User.objects.filter(is_active=True, unit_id=user.unit_id).order_by("full_name", "pk")[
+                :500
+            ]
+        )
+        if user.unit_id is not None
+        else []
+    )
+    if user.role == User.Role.AGENCY_HEAD or user.is_staff:
+        persons = colleagues or [user]
+    else:
+        persons = [user]
+    return persons, [c for c in colleagues if c.pk != user.pk] or colleagues

@@ -304,9 +304,7 @@ def absence_end(*, actor: User, absence_id: Any, now: dt.datetime | None = None)
         .filter(pk=parse_id(absence_id, label=_("Lịch vắng mặt")))
         .first()
     )
-    if absence is None or not (
-        may_manage_absence_of(actor, absence.person) or actor.pk == absence.stand_in_id
-    ):
+    if absence is None or not may_manage_absence_of(actor, absence.person):
         raise NotFound(_("Không tìm thấy lịch vắng mặt này."))
     if absence.ended_at is None:
         absence.ended_at = now or timezone.now()

@@ -90,6 +90,7 @@ def test_the_deputy_of_line_round_trips_and_is_absent_when_empty():
     assert "deputy_of" not in CHAIRMAN.to_dict()
     content = PlanContent.from_dict({"title": "X", "year": 2024, "signature": data})
     assert content.to_dict()["signature"]["deputy_of"] == "CHÁNH VĂN PHÒNG"
-    assert "deputy_of" not in PlanContent.from_dict({"title": "X", "year": 2024}).to_dict()[
-        "signature"
-    ]
+    assert (
+        "deputy_of"
+        not in PlanContent.from_dict({"title": "X", "year": 2024}).to_dict()["signature"]
+    )
