@@ -143,6 +143,16 @@ class Plan(ThreadSafeFSMModelMixin, models.Model):
         null=True,
         blank=True,
     )
+    #: The signer who was away when the signature passed to `signer`, their stand-in: it goes
+    #: back to them when the plan next arrives at the signature and they are back.
+    signer_stood_in_for = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người ký vắng mặt"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
     content = models.JSONField(_("nội dung"), default=dict)
     status = StatusField(
         _("trạng thái"), default=Status.DRAFT, choices=Status.choices, protected=True

@@ -306,12 +306,15 @@ def _signer_hand_over(
     reason: str,
     notice: str,
     data: dict[str, Any] | None = None,
+    stood_in_for: User | None = None,
 ) -> None:
-    """Make `signer` the signer of the locked `plan` with the block `signature`: a new version if
-    it is under review, open signing sessions ended, the history, access and notices."""
+    """Make `signer` the signer of the locked `plan` with the block `signature` (as the stand-in
+    of the absent `stood_in_for`, if given): a new version if it is under review, open signing
+    sessions ended, the history, access and notices."""
     previous = plan.signer
     plan.content, plan.signer = {**plan.content, "signature": signature}, signer
-    fields = ["content", "signer"]
+    plan.signer_stood_in_for = stood_in_for
+    fields = ["content", "signer", "signer_stood_in_for"]
     data = {
         "from": previous.display_name if previous else "",
         "to": signer.display_name,
@@ -352,18 +355,20 @@ def plan_signer_stand_in(*, plan: Plan) -> User | None:
     stand-in, who signs in their own name with the authority ND30 gives them
     (`content.stand_in_signature`: the Chủ tịch's stand-in, a Phó Chủ tịch, signs "KT. CHỦ
     TỊCH"); the block is derived again, as when the Chủ tịch hands it over himself
-    (`plan_signer_change`). The history says whose stand-in and why.
+    (`plan_signer_change`). The history says whose stand-in and why. Once the absent signer is
+    back, the next arrival at the signature gives it back to them (new tasks go back).
 
-    Returns the new signer, or None when nothing passes: the signer is not away, their stand-in
-    cannot sign (not a signer, the plan's drafter), or the block's authority does not pass (TUQ.:
-    the task stays with the absent signer, whose superior may hand it to another signer).
+    Returns the new signer, or None when nothing changes: the signer is not away (nor was, and
+    is back), their stand-in cannot sign (not a signer, the plan's drafter), or the block's
+    authority does not pass (TUQ.: the task stays with the absent signer, whose superior may
+    hand it to another signer).
     """
     plan = _lock(plan)
     if plan.signer_id is None or plan.status in (Status.SIGNED, Status.ISSUED, Status.WITHDRAWN):
         return None
     absence = absence_current_of(plan.signer_id)
     if absence is None:
-        return None
+        return _signer_back(plan)
     stand_in, absent = absence.stand_in, absence.person
     if (
         not stand_in.is_active
@@ -371,26 +376,62 @@ def plan_signer_stand_in(*, plan: Plan) -> User | None:
         or stand_in.pk == plan.drafter_id
     ):
         return None
-    try:
-        block = stand_in_signature(
-            SignatureBlock.from_dict(plan.content.get("signature")),
-            absent_position=absent.position,
-            stand_in_position=stand_in.position or "Phó Chủ tịch",
-            stand_in_name=stand_in.display_name,
-            stand_in_id=stand_in.pk,
-        )
-    except ContentError:
+    block = _block_for(plan, absent=absent, signer=stand_in)
+    if block is None:
         return None
     _signer_hand_over(
         plan,
         signer=stand_in,
-        signature=block.to_dict(),
+        signature=block,
         actor=None,
         reason=absence.reason,
         notice=f"Đồng chí ký kế hoạch thay mặt {absent.display_name} (vắng mặt)",
         data={**on_behalf_data(absent), "absence": absence.pk},
+        stood_in_for=plan.signer_stood_in_for or absent,
     )
     return stand_in
+
+
+def _block_for(plan: Plan, *, absent: User, signer: User) -> dict[str, Any] | None:
+    """The plan's signature block with `signer` signing where `absent` was (None: not allowed)."""
+    try:
+        block = stand_in_signature(
+            SignatureBlock.from_dict(plan.content.get("signature")),
+            absent_position=absent.position,
+            stand_in_position=signer.position or "Phó Chủ tịch",
+            stand_in_name=signer.display_name,
+            stand_in_id=signer.pk,
+        )
+    except ContentError:
+        return None
+    return block.to_dict()
+
+
+def _signer_back(plan: Plan) -> User | None:
+    """The signature passed to a stand-in goes back to the signer who was away, now back."""
+    if plan.signer_stood_in_for_id is None:
+        return None
+    person = plan.signer_stood_in_for
+    if (
+        person is None
+        or not person.is_active
+        or person.role != User.Role.SIGNER
+        or absence_current_of(person.pk) is not None
+    ):
+        return None
+    block = _block_for(plan, absent=plan.signer, signer=person)
+    if block is None:
+        return None
+    _signer_hand_over(
+        plan,
+        signer=person,
+        signature=block,
+        actor=None,
+        reason="Người ký đã trở lại sau thời gian vắng mặt.",
+        notice="Kế hoạch trở lại đồng chí ký sau thời gian vắng mặt",
+        data={"back_from_absence": True},
+    )
+    return person
 
 
 @_unit_of_work

@@ -279,3 +279,39 @@ def test_a_signature_is_never_taken_as_a_stand_in_task(chairman_plan, chairman, 
     assert workflows.absences_apply_due() == 1
     assert has_task(signer, plan, "sign")
     assert Absence.objects.get().applied_at is not None
+
+
+def test_once_the_chairman_is_back_the_next_signature_is_his_again(chairman_plan, chairman, signer):
+    # given the signature passed to the deputy while the Chủ tịch was away
+    absence = away(chairman, signer)
+    plan = walk_to_signature(content=chairman_plan)
+    assert plan.signer == signer and plan.signer_stood_in_for == chairman
+    # and the deputy returns the plan to the drafter
+    plan = complete(signer, plan, "sign", "return", comment="Bổ sung căn cứ.")
+
+    # when the Chủ tịch is back and the drafter resubmits
+    agencies.absence_end(actor=chairman, absence_id=absence.pk)
+    drafter = plan.drafter
+    plan = complete(drafter, plan, "revise_sign", "resubmit")
+
+    # then the signature is his again, in his own name
+    plan = Plan.objects.get(pk=plan.pk)
+    assert plan.signer == chairman and plan.signer_stood_in_for is None
+    lines = PlanContent.from_dict(plan.content).signature.lines()
+    assert lines == ["TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH"]
+    assert plan.content["signature"]["signer_name"] == chairman.display_name
+    assert has_task(chairman, plan, "sign") and not has_task(signer, plan, "sign")
+    back = last_event(plan)
+    assert back.kind == PlanEvent.Kind.SIGNER_CHANGED and back.data["back_from_absence"] is True
+
+
+def test_while_still_away_a_resubmitted_plan_stays_with_the_deputy(chairman_plan, chairman, signer):
+    away(chairman, signer)
+    plan = walk_to_signature(content=chairman_plan)
+    plan = complete(signer, plan, "sign", "return", comment="Bổ sung căn cứ.")
+    plan = complete(plan.drafter, plan, "revise_sign", "resubmit")
+
+    plan = Plan.objects.get(pk=plan.pk)
+    assert plan.signer == signer and plan.signer_stood_in_for == chairman
+    assert has_task(signer, plan, "sign")
+    assert PlanEvent.objects.filter(plan=plan, kind=PlanEvent.Kind.SIGNER_CHANGED).count() == 1
