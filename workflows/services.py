@@ -319,6 +319,7 @@ def task_page_open(*, user: User, before: int | None, limit: int) -> list[Task]:
 def task_get_open(*, user: User, task_id: int) -> Task:
     task = task_list_open(user=user).filter(pk=task_id).first()
     if task is None:
+        _refuse_own_draft_through_stand_in(user, task_id)
         # Say "already done" only to someone the task was for; to anyone else it does not exist.
         was_mine = Q(owner=user) | Q(owner_permission__in=role_permissions(user))
         closed = (
@@ -331,6 +332,21 @@ def task_get_open(*, user: User, task_id: int) -> Task:
             raise task_closed_error(closed, user=user)
         raise NotFound("Không tìm thấy nhiệm vụ, hoặc nhiệm vụ không dành cho bạn.")
     return task
+
+
+def _refuse_own_draft_through_stand_in(user: User, task_id: int) -> None:
+    """A drafter standing in for a reviewer of their own plan does not get its review; asking
+    for it is refused, saying why (not "not found")."""
+    scope = stand_in_scope(user)
+    if not scope:
+        return
+    task = (
+        Task.objects.filter(pk=task_id, flow_task_type="HUMAN", status__in=OPEN)
+        .filter(process__artifact_object_id__in=_drafted_by(user))
+        .first()
+    )
+    if task is not None and scope.covers(task):
+        raise PermissionDenied(documents.OWN_DRAFT, code="own_draft")
 
 
 def task_closed_error(task: Task, *, user: User) -> StateError:

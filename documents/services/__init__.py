@@ -6,7 +6,7 @@ module per stage; reads (the document as it reads, its PDFs) are in documents.se
 """
 
 from .audit import audit_verify
-from .base import plan_locked
+from .base import OWN_DRAFT, plan_locked
 from .consultation import (
     consultation_answer_record,
     consultation_record_silence,
@@ -55,6 +55,7 @@ from .signature import ALREADY_SIGNED, plan_prepare_signature, plan_sign, plan_s
 __all__ = [
     "ALREADY_SIGNED",
     "DOCX_CONTENT_TYPE",
+    "OWN_DRAFT",
     "PreparedIssue",
     "audit_verify",
     "consultation_answer_record",

@@ -411,15 +411,16 @@ def _signer_back(plan: Plan) -> User | None:
     """The signature passed to a stand-in goes back to the signer who was away, now back."""
     if plan.signer_stood_in_for_id is None:
         return None
-    person = plan.signer_stood_in_for
+    person, current = plan.signer_stood_in_for, plan.signer
     if (
         person is None
+        or current is None
         or not person.is_active
         or person.role != User.Role.SIGNER
         or absence_current_of(person.pk) is not None
     ):
         return None
-    block = _block_for(plan, absent=plan.signer, signer=person)
+    block = _block_for(plan, absent=current, signer=person)
     if block is None:
         return None
     _signer_hand_over(

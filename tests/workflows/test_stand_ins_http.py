@@ -16,7 +16,7 @@ from documents import services as documents
 from documents.content import PlanContent
 from documents.models import Plan, PlanEvent
 from tests.helpers import complete, has_task, sign_as, walk_to_signature
-from workflows.services import plan_submit
+from workflows.services import plan_submit, process_for
 
 pytestmark = pytest.mark.django_db
 
@@ -209,3 +209,49 @@ def test_a_walk_where_the_chairman_is_away_and_the_deputy_signs_kt_over_http(
     block = PlanContent.from_dict(plan.signed_version.content).signature
     assert block.lines() == ["TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"]
     assert block.signer_name == signer.display_name
+
+
+def test_the_stand_in_approves_on_the_task_page_and_the_drafter_is_refused_there(
+    drafter, colleague, agency_head, signer, make_content
+):
+    plan = documents.plan_create(actor=drafter, content=make_content(signer=signer))
+    plan = plan_submit(plan=plan, actor=drafter)
+    task = process_for(plan).task_set.get(flow_task_type="HUMAN", status="NEW")
+
+    # the head is away and the drafter stands in: the page refuses, saying why; nothing changes
+    absence = api(agency_head).post(
+        "/api/v1/absences/",
+        {"stand_in_id": drafter.pk, "start_date": day(0), "end_date": day(1), "reason": "x"},
+        format="json",
+    )
+    assert absence.status_code == 201
+    refused = page(drafter).post(f"/nhiem-vu/{task.pk}/", {"action": "approve"})
+    assert refused.status_code == 403
+    assert "người soạn thảo" in refused.content.decode()
+    assert Plan.objects.get(pk=plan.pk).status == Plan.Status.AGENCY_REVIEW
+    assert (
+        api(drafter)
+        .post(f"/api/v1/tasks/{task.pk}/complete/", {"action": "approve"}, format="json")
+        .json()["error"]
+        == "own_draft"
+    )
+
+    # with a colleague standing in instead, the colleague approves on the page
+    api(agency_head).post(f"/api/v1/absences/{absence.json()['id']}/end/")
+    assert (
+        api(agency_head)
+        .post(
+            "/api/v1/absences/",
+            {"stand_in_id": colleague.pk, "start_date": day(0), "end_date": day(1), "reason": "x"},
+            format="json",
+        )
+        .status_code
+        == 201
+    )
+    client = page(colleague)
+    assert client.get(f"/nhiem-vu/{task.pk}/").status_code == 200
+    done = client.post(f"/nhiem-vu/{task.pk}/", {"action": "approve"})
+    assert done.status_code == 302
+    assert Plan.objects.get(pk=plan.pk).status == Plan.Status.APPROVED
+    detail = client.get(f"/ke-hoach/{plan.pk}/").content.decode()
+    assert f"{colleague.display_name} thay mặt {agency_head.display_name}" in detail
