@@ -315,3 +315,24 @@ def test_while_still_away_a_resubmitted_plan_stays_with_the_deputy(chairman_plan
     assert plan.signer == signer and plan.signer_stood_in_for == chairman
     assert has_task(signer, plan, "sign")
     assert PlanEvent.objects.filter(plan=plan, kind=PlanEvent.Kind.SIGNER_CHANGED).count() == 1
+
+
+def test_the_clerks_stand_in_issues_on_their_behalf(make_content, signer, clerk, office_vetter):
+    plan = walk_to_signature(content=make_content(signer=signer))
+    plan = complete(signer, plan, "sign", "sign")
+    away(clerk, office_vetter)
+
+    assert has_task(office_vetter, plan, "issue")
+    plan = complete(office_vetter, plan, "issue", "issue")
+
+    assert plan.status == Plan.Status.ISSUED
+    issued = PlanEvent.objects.get(plan=plan, kind=PlanEvent.Kind.ISSUED)
+    assert issued.actor == office_vetter and issued.data["on_behalf_of"] == clerk.pk
+
+
+def test_nobody_else_issues(make_content, signer, office_vetter):
+    plan = walk_to_signature(content=make_content(signer=signer))
+    plan = complete(signer, plan, "sign", "sign")
+    with pytest.raises(PermissionDenied, match="văn thư"):
+        documents.plan_issue_prepare(plan=plan, actor=office_vetter)
+    assert Plan.objects.get(pk=plan.pk).status == Plan.Status.SIGNED
