@@ -32,6 +32,8 @@ from agencies.validation import clean_comment
 from documents import services as documents
 from documents import steps
 from documents.models import ConsultationRequest, Plan
+from notifications.links import link
+from notifications.services import notify_on_commit
 from signing import services as signing
 
 from .flows import PlanFlow
@@ -670,9 +672,26 @@ def absence_create(
             end_date=end_date,
             reason=reason,
         )
+        _absence_notify(absence, actor=actor)
         if absence.is_current(timezone.localdate()):
             absence_apply(absence=absence)
     return absence
+
+
+def _absence_notify(absence: Absence, *, actor: User) -> None:
+    """Tell the stand-in (and the person, when someone else recorded it) after commit."""
+    told = [absence.stand_in_id] + ([absence.person_id] if actor.pk != absence.person_id else [])
+    notify_on_commit(
+        user_ids=told,
+        kind="absence.recorded",
+        title=(
+            f"{absence.stand_in.display_name} thay mặt {absence.person.display_name} từ "
+            f"{absence.start_date:%d/%m/%Y} đến {absence.end_date:%d/%m/%Y}"
+        ),
+        body=absence.reason,
+        url=link("absence", absence.pk),
+        data={"absence_id": absence.pk},
+    )
 
 
 def absence_apply(*, absence: Absence) -> int:

@@ -336,3 +336,35 @@ def test_nobody_else_issues(make_content, signer, office_vetter):
     with pytest.raises(PermissionDenied, match="văn thư"):
         documents.plan_issue_prepare(plan=plan, actor=office_vetter)
     assert Plan.objects.get(pk=plan.pk).status == Plan.Status.SIGNED
+
+
+def test_the_stand_in_and_the_person_are_told_of_the_absence(
+    drafter, colleague, agency_head, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        workflows.absence_create(
+            actor=agency_head,
+            person_id=drafter.pk,
+            stand_in_id=colleague.pk,
+            start_date=day(1),
+            end_date=day(2),
+            reason="Tập huấn",
+        )
+    notices = Notification.objects.filter(kind="absence.recorded")
+    assert sorted(notices.values_list("user_id", flat=True)) == sorted([drafter.pk, colleague.pk])
+    assert notices.first().url == "/vang-mat/"
+    assert "thay mặt" in notices.first().title
+
+
+def test_a_refused_absence_tells_nobody(drafter, finance_reviewer):
+    with pytest.raises(Exception, match="cùng đơn vị"):
+        workflows.absence_create(
+            actor=drafter,
+            person_id=drafter.pk,
+            stand_in_id=finance_reviewer.pk,
+            start_date=day(0),
+            end_date=day(1),
+            reason="x",
+        )
+    assert not Notification.objects.filter(kind="absence.recorded").exists()
+    assert not Absence.objects.exists()
