@@ -64,10 +64,11 @@ def _today(on: dt.date | None) -> dt.date:
 
 
 #: The absences not ended yet, as (id, person, stand-in, start, end): read on every task and
-#: notification, changed rarely, so kept in the cache (shared by the workers when REDIS_URL is
-#: set) and forgotten whenever one is recorded or ended (`absences_cache_clear`).
+#: notification, changed rarely, so kept in the cache and forgotten whenever one is recorded or
+#: ended (`absences_cache_clear`). Shared by the workers with REDIS_URL; without it each process
+#: has its own (the web process and the timer dispatcher), so an entry lives half a minute only.
 ABSENCES_CACHE_KEY = "agencies:absences:v1"
-ABSENCES_CACHE_SECONDS = 300
+ABSENCES_CACHE_SECONDS = 30
 
 _Row = tuple[int, int, int, dt.date, dt.date]
 

@@ -25,6 +25,7 @@ from agencies.keyset import keyset_page
 from agencies.models import Absence, User
 from agencies.selectors import (
     absence_list_current,
+    absences_cache_clear,
     principals_of,
     user_list_with_permission,
 )
@@ -736,6 +737,7 @@ def absence_apply(*, absence: Absence) -> int:
 
 def absences_apply_due() -> int:
     """Hand over the open tasks of every absence that has started since (run with the timers)."""
+    absences_cache_clear()  # this process may hold what another one changed
     count = 0
     due = (
         absence_list_current().filter(applied_at__isnull=True).select_related("person", "stand_in")
