@@ -664,8 +664,8 @@ def absence_create(
     """Record an absence and its stand-in (agencies.services.absence_create: who may, and the
     refusals); one that starts today hands the person's open tasks over at once
     (`absence_apply`), in the same transaction."""
-    with transaction.atomic():
-        absence = agencies.absence_create(
+    try:
+        return _absence_create(
             actor=actor,
             person_id=person_id,
             stand_in_id=stand_in_id,
@@ -673,9 +673,32 @@ def absence_create(
             end_date=end_date,
             reason=reason,
         )
-        _absence_notify(absence, actor=actor)
-        if absence.is_current(timezone.localdate()):
-            absence_apply(absence=absence)
+    except BaseException:
+        absences_cache_clear()  # it may have cached the absence that was rolled back
+        raise
+
+
+@transaction.atomic
+def _absence_create(
+    *,
+    actor: User,
+    person_id: Any,
+    stand_in_id: Any,
+    start_date: Any,
+    end_date: Any,
+    reason: str,
+) -> Absence:
+    absence = agencies.absence_create(
+        actor=actor,
+        person_id=person_id,
+        stand_in_id=stand_in_id,
+        start_date=start_date,
+        end_date=end_date,
+        reason=reason,
+    )
+    _absence_notify(absence, actor=actor)
+    if absence.is_current(timezone.localdate()):
+        absence_apply(absence=absence)
     return absence
 
 

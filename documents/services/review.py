@@ -120,6 +120,7 @@ def plan_legal_review_request(
     plan = _lock(plan)
     step = STEP_OF_STATUS.get(plan.status)
     if step is not None and step.code == "vetting" and step.actor.may_act(plan, actor):
+        _ensure_step_actor(plan, actor)  # a stand-in: the history says for whom
         comment = clean_comment(comment, label="lý do đề nghị thẩm định", required=True)
         plan.legal_review_requested = True
         _arrive(
