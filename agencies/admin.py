@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.db import transaction
 
-from .models import CalendarDay, Unit, User
+from .models import Absence, CalendarDay, Unit, User
 from .working_days import working_days_cache_clear
 
 
@@ -46,3 +46,23 @@ class CalendarDayAdmin(admin.ModelAdmin):
     def delete_queryset(self, request: Any, queryset: Any) -> None:
         super().delete_queryset(request, queryset)
         transaction.on_commit(working_days_cache_clear)
+
+
+@admin.register(Absence)
+class AbsenceAdmin(admin.ModelAdmin):
+    """Read only: absences are recorded and ended through the page or the API, whose services
+    check who may stand in and hand the open tasks over."""
+
+    list_display = ["person", "stand_in", "start_date", "end_date", "reason", "ended_at"]
+    list_filter = ["start_date"]
+    search_fields = ["person__full_name", "stand_in__full_name", "reason"]
+    date_hierarchy = "start_date"
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False

@@ -1,5 +1,7 @@
 """Units (cơ quan, đơn vị) of the province and the people who work in them."""
 
+from typing import Any
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -162,3 +164,65 @@ class CalendarDay(models.Model):
     def __str__(self) -> str:
         kind = _("làm việc") if self.is_working_day else _("nghỉ")
         return f"{self.date:%d/%m/%Y}: {kind} — {self.reason}"
+
+
+def is_deputy_position(position: str) -> bool:
+    """A deputy's title (Phó Chủ tịch, Phó Giám đốc, Phó Chánh Văn phòng…)."""
+    return (position or "").strip().lower().startswith("phó")
+
+
+def is_chairman(user: User) -> bool:
+    """The Chủ tịch: a signer whose position is not a deputy's (Phó Chủ tịch)."""
+    return user.role == User.Role.SIGNER and not is_deputy_position(user.position)
+
+
+class Absence(models.Model):
+    """A person away (nghỉ phép, đi công tác) from `start_date` to `end_date` inclusive, with the
+    colleague who stands in for them meanwhile: tasks that would be theirs go to the stand-in,
+    who acts on their behalf ("thay mặt") — but never signs in their name (documents.content
+    `stand_in_signature`) and never approves their own draft. Ended early with `ended_at`."""
+
+    person = models.ForeignKey(
+        User, verbose_name=_("người vắng mặt"), on_delete=models.PROTECT, related_name="absences"
+    )
+    stand_in = models.ForeignKey(
+        User, verbose_name=_("người thay mặt"), on_delete=models.PROTECT, related_name="stand_ins"
+    )
+    start_date = models.DateField(_("từ ngày"))
+    end_date = models.DateField(_("đến ngày"))
+    reason = models.CharField(_("lý do"), max_length=255)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("tạo lúc"), auto_now_add=True)
+    ended_at = models.DateTimeField(_("kết thúc lúc"), null=True, blank=True)
+    ended_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    #: When the open tasks of the person were handed to the stand-in (workflows.services).
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-start_date", "-id"]
+        verbose_name = _("vắng mặt")
+        verbose_name_plural = _("vắng mặt, người thay mặt")
+        indexes = [
+            models.Index(fields=["person", "end_date"], name="absence_person_end"),
+            models.Index(fields=["stand_in", "end_date"], name="absence_stand_in_end"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end_date__gte=models.F("start_date")),
+                name="absence_ends_after_it_starts",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(person=models.F("stand_in")),
+                name="absence_stand_in_is_another_person",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.person} → {self.stand_in} ({self.start_date:%d/%m/%Y}–{self.end_date:%d/%m/%Y})"
+        )
+
+    def is_current(self, on: Any) -> bool:
+        return self.ended_at is None and self.start_date <= on <= self.end_date

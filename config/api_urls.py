@@ -48,6 +48,7 @@ from signing.api import (
     TrustRootListView,
     TrustView,
 )
+from web.api_absences import AbsenceEndView, AbsenceListView
 from web.api_signing import DocumentSignPrepareView
 from web.api_tasks import (
     DocumentLegalReviewView,
@@ -70,6 +71,8 @@ urlpatterns = [
     path("calendar/", CalendarView.as_view(), name="api-calendar"),
     path("calendar/<str:day>/", CalendarDayView.as_view(), name="api-calendar-day"),
     path("people/", PeopleView.as_view(), name="api-people"),
+    path("absences/", AbsenceListView.as_view(), name="api-absences"),
+    path("absences/<id:absence_id>/end/", AbsenceEndView.as_view(), name="api-absence-end"),
     path("documents/", DocumentListView.as_view(), name="api-documents"),
     path("documents/import/", DocumentImportView.as_view(), name="api-document-import"),
     path("documents/<id:plan_id>/", DocumentDetailView.as_view(), name="api-document"),

@@ -317,6 +317,9 @@ class SignatureBlock:
     position: str = "CHỦ TỊCH"
     signer_name: str = ""
     signer_id: int | None = None
+    #: Under TL.: the head of unit whose deputy signs for them, "TL. CHỦ TỊCH / KT. CHÁNH VĂN
+    #: PHÒNG / PHÓ CHÁNH VĂN PHÒNG" (ND30 Điều 13.5). Left out of the content when empty.
+    deputy_of: str = ""
 
     @classmethod
     def from_dict(cls, data: Any) -> SignatureBlock:
@@ -340,7 +343,14 @@ class SignatureBlock:
             position=_text(data, "position", where="signature."),
             signer_name=_text(data, "signer_name", where="signature."),
             signer_id=signer_id,
+            deputy_of=_text(data, "deputy_of", where="signature."),
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        if not data["deputy_of"]:
+            del data["deputy_of"]
+        return data
 
     def lines(self, *, individual: bool = False) -> list[str]:
         """The upper-case lines above the signature, e.g. ["TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH",
@@ -359,9 +369,65 @@ class SignatureBlock:
                 out.append(f"KT. {self.deputy_for.upper()}")
         elif self.authority in ("KT.", "Q.", "TL.", "TUQ.") and self.deputy_for:
             out.append(f"{self.authority} {self.deputy_for.upper()}")
+            if self.authority == "TL." and self.deputy_of:
+                out.append(f"KT. {self.deputy_of.upper()}")
         if self.position:
             out.append(self.position.upper())
         return out
+
+
+class StandInSignatureRefused(ContentError):
+    """The signature of this block cannot pass to a stand-in (ND30 Điều 13.4: TUQ.)."""
+
+
+def stand_in_signature(
+    block: SignatureBlock,
+    *,
+    absent_position: str,
+    stand_in_position: str,
+    stand_in_name: str,
+    stand_in_id: int | None,
+) -> SignatureBlock:
+    """The signature block when a stand-in signs for an absent signer, per ND30 Điều 13.
+
+    The stand-in never signs in the absent person's name: the block names the stand-in, with
+    the authority their place gives them.
+
+    - TM./KT. (a collective body, its head and deputies, Đ13.2): a deputy standing in for the
+      Chủ tịch signs "TM. ỦY BAN NHÂN DÂN / KT. CHỦ TỊCH / PHÓ CHỦ TỊCH"; another deputy standing
+      in for a deputy signs the same in their own name; the head standing in for a deputy signs
+      "TM. ỦY BAN NHÂN DÂN / CHỦ TỊCH".
+    - TL. (Đ13.5: "Người được ký thừa lệnh được giao lại cho cấp phó ký thay"): the head of a
+      unit signing "TL. CHỦ TỊCH / CHÁNH VĂN PHÒNG" passes it to their deputy as "TL. CHỦ TỊCH /
+      KT. CHÁNH VĂN PHÒNG / PHÓ CHÁNH VĂN PHÒNG"; nobody but a deputy may take it.
+    - TUQ. (Đ13.4: "Người được ký thừa ủy quyền không được ủy quyền lại cho người khác ký"):
+      never passes; `StandInSignatureRefused`.
+    """
+    deputy = stand_in_position.strip().lower().startswith("phó")
+    position = stand_in_position.strip().upper()
+    named = {"position": position, "signer_name": stand_in_name, "signer_id": stand_in_id}
+    if block.authority == "TUQ.":
+        raise StandInSignatureRefused(
+            "Văn bản ký thừa ủy quyền (TUQ.) không được giao lại cho người khác ký (Nghị định "
+            "30/2020/NĐ-CP, Điều 13 khoản 4): người ủy quyền phải ký hoặc giao người ký khác."
+        )
+    if block.authority == "TL.":
+        if block.deputy_of and not deputy:  # the head of the unit takes it back himself
+            return dataclasses.replace(block, deputy_of="", **named)
+        if not deputy:
+            raise StandInSignatureRefused(
+                "Văn bản ký thừa lệnh (TL.) chỉ được giao lại cho cấp phó của người ký thừa lệnh "
+                "ký thay (Nghị định 30/2020/NĐ-CP, Điều 13 khoản 5)."
+            )
+        head = block.deputy_of or absent_position.strip().upper() or block.position
+        return dataclasses.replace(block, deputy_of=head, **named)
+    head = block.deputy_for or block.position or "CHỦ TỊCH"
+    if not deputy:
+        # The head signs in their own right: no "KT." line.
+        authority = "TM." if block.authority in ("TM.", "KT.") and block.collective else ""
+        return dataclasses.replace(block, authority=authority, deputy_for="", **named)
+    authority = block.authority if block.authority in ("TM.", "KT.") else "KT."
+    return dataclasses.replace(block, authority=authority, deputy_for=head.upper(), **named)
 
 
 @dataclass(frozen=True)
@@ -524,6 +590,7 @@ class PlanContent:
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
+        data["signature"] = self.signature.to_dict()
         _drop_empty_budget_sources(data)
         return data
 

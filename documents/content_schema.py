@@ -111,6 +111,10 @@ class SignatureSchema(serializers.Serializer):
     )
     collective = _text("Tập thể, sau “TM.”: “ỦY BAN NHÂN DÂN”.")
     deputy_for = _text("Ký thay cho: “CHỦ TỊCH”.")
+    deputy_of = _text(
+        "Dưới TL.: người đứng đầu đơn vị mà cấp phó ký thay: “TL. CHỦ TỊCH / KT. CHÁNH VĂN "
+        "PHÒNG / PHÓ CHÁNH VĂN PHÒNG”."
+    )
     position = _text("Chức vụ người ký.")
     signer_name = _text("Họ tên người ký.")
     signer_id = serializers.IntegerField(

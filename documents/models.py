@@ -143,6 +143,16 @@ class Plan(ThreadSafeFSMModelMixin, models.Model):
         null=True,
         blank=True,
     )
+    #: The signer who was away when the signature passed to `signer`, their stand-in: it goes
+    #: back to them when the plan next arrives at the signature and they are back.
+    signer_stood_in_for = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người ký vắng mặt"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
     content = models.JSONField(_("nội dung"), default=dict)
     status = StatusField(
         _("trạng thái"), default=Status.DRAFT, choices=Status.choices, protected=True
@@ -357,6 +367,7 @@ class PlanEvent(ImmutableModel):
         SIGNER_CHANGED = "signer_changed", _("Thay đổi người ký")
         LEGAL_REVIEW_REQUESTED = "legal_review_requested", _("Đề nghị Sở Tư pháp thẩm định")
         LEGAL_REVIEW_APPROVED = "legal_review_approved", _("Sở Tư pháp thẩm định: đồng ý")
+        HANDED_TO_STAND_IN = "handed_to_stand_in", _("Giao người thay mặt người vắng mặt")
 
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="events")
     sequence = models.PositiveIntegerField()

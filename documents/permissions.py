@@ -10,11 +10,18 @@ from __future__ import annotations
 from typing import Any
 
 from agencies.models import User
+from agencies.models import is_chairman as agencies_is_chairman
+from agencies.selectors import stands_in_for
+
+
+def _drafter_or_stand_in(plan: Any, user: User) -> bool:
+    return user.pk == plan.drafter_id or stands_in_for(user, plan.drafter_id)
 
 
 def may_edit(plan: Any, user: User) -> bool:
-    """The drafter edits while the plan is a draft, returned, or being consolidated."""
-    return user.pk == plan.drafter_id and plan.is_editable
+    """The drafter edits while the plan is a draft, returned, or being consolidated; while they
+    are away, their stand-in does (agencies.Absence)."""
+    return plan.is_editable and _drafter_or_stand_in(plan, user)
 
 
 def may_submit(plan: Any, user: User) -> bool:
@@ -22,11 +29,11 @@ def may_submit(plan: Any, user: User) -> bool:
 
 
 def may_resubmit(plan: Any, user: User) -> bool:
-    return user.pk == plan.drafter_id and plan.status == plan.Status.RETURNED
+    return plan.status == plan.Status.RETURNED and _drafter_or_stand_in(plan, user)
 
 
 def may_reopen_consultation(plan: Any, user: User) -> bool:
-    return user.pk == plan.drafter_id and plan.status == plan.Status.CONSOLIDATING
+    return plan.status == plan.Status.CONSOLIDATING and _drafter_or_stand_in(plan, user)
 
 
 def may_withdraw(plan: Any, user: User) -> bool:
@@ -36,8 +43,7 @@ def may_withdraw(plan: Any, user: User) -> bool:
 
 def is_chairman(user: User) -> bool:
     """The Chủ tịch: a signer whose position is not a deputy's (Phó Chủ tịch)."""
-    position = (user.position or "").strip().lower()
-    return user.role == User.Role.SIGNER and not position.startswith("phó")
+    return agencies_is_chairman(user)
 
 
 def may_change_signer(plan: Any, user: User) -> bool:

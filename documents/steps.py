@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.backends import role_permission, unit_head_permission
 from agencies.models import User
-from agencies.selectors import user_list_heads_of, user_list_with_role
+from agencies.selectors import principals_of, user_list_heads_of, user_list_with_role
 
 from .models import Plan, PlanEvent
 from .types import document_type
@@ -46,7 +46,8 @@ class Actor:
     kind: str  # "drafter" | "unit_heads" | "role" | "signer" | "consulted_unit"
     role: str = ""
 
-    def may_act(self, plan: Plan, user: User) -> bool:
+    def qualifies(self, plan: Plan, user: User) -> bool:
+        """Does `user` act here in their own right?"""
         if self.kind == "drafter":
             return user.pk == plan.drafter_id
         if self.kind == "unit_heads":
@@ -56,6 +57,31 @@ class Actor:
         if self.kind == "signer":
             return user.pk == plan.signer_id and user.role == User.Role.SIGNER
         return False  # consulted units answer their own request (consultation services)
+
+    def may_act(self, plan: Plan, user: User) -> bool:
+        return self.qualifies(plan, user) or self.acting_for(plan, user) is not None
+
+    def acting_for(self, plan: Plan, user: User) -> User | None:
+        """The absent person `user` stands in for at this step (agencies.Absence), if any.
+
+        Never for the signature: the signature itself is handed to the stand-in, who signs in
+        their own name (documents.services.plans, `plan_signer_stand_in`). Never to approve
+        one's own draft: the drafter standing in for a reviewer acts for nobody.
+        """
+        if self.kind in ("signer", "consulted_unit"):
+            return None
+        if self.kind != "drafter" and user.pk == plan.drafter_id:
+            return None
+        return next((p for p in principals_of(user) if self.qualifies(plan, p)), None)
+
+    def is_own_draft_through_stand_in(self, plan: Plan, user: User) -> bool:
+        """`user` drafted the plan and would review it only as someone's stand-in."""
+        return (
+            self.kind not in ("drafter", "signer", "consulted_unit")
+            and user.pk == plan.drafter_id
+            and not self.qualifies(plan, user)
+            and any(self.qualifies(plan, p) for p in principals_of(user))
+        )
 
     def user_ids(self, plan: Plan) -> QuerySet[Any] | list[int]:
         """The ids of the people the step's task is for (lazy where possible)."""
@@ -90,6 +116,9 @@ class Actor:
         return None
 
     def assignee(self, plan: Plan) -> User | None:
+        """The one person the task is assigned to. The drafter's tasks stay theirs while they
+        are away: their stand-in finds them in their inbox (workflows.services), and they are
+        the drafter's again when the absence ends."""
         if self.kind == "drafter":
             return plan.drafter
         if self.kind == "signer":

@@ -16,3 +16,4 @@ class WebConfig(AppConfig):
         # Notifications raised by the services lead to these pages.
         link_register("plan", lambda pk: reverse("plan-detail", args=[pk]))
         link_register("incoming", lambda pk: reverse("incoming-detail", args=[pk]))
+        link_register("absence", lambda pk: reverse("absence-list"))

@@ -18,15 +18,23 @@ from django.utils import timezone
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
+from agencies import services as agencies
 from agencies.backends import role_permissions
 from agencies.errors import InvalidInput, NotFound, PermissionDenied, StateError
 from agencies.keyset import keyset_page
-from agencies.models import User
-from agencies.selectors import user_list_with_permission
+from agencies.models import Absence, User
+from agencies.selectors import (
+    absence_list_current,
+    absences_cache_clear,
+    principals_of,
+    user_list_with_permission,
+)
 from agencies.validation import clean_comment
 from documents import services as documents
 from documents import steps
 from documents.models import ConsultationRequest, Plan
+from notifications.links import link
+from notifications.services import notify_on_commit
 from signing import services as signing
 
 from .flows import PlanFlow
@@ -222,8 +230,60 @@ def plan_submit(*, plan: Plan, actor: User) -> Plan:
     return _plan_reread(plan.pk)
 
 
+@dataclass(frozen=True)
+class StandInScope:
+    """What `user` takes up as a stand-in (agencies.Absence): the open tasks assigned to the
+    people they stand in for, and those offered to their permissions — never a signature (it
+    passes to the stand-in as a change of signer, `documents.plan_signer_stand_in`) and never a
+    task of a plan the stand-in drafted (nobody approves their own draft through a stand-in)."""
+
+    person_ids: tuple[int, ...]
+    permissions: frozenset[str]
+
+    def __bool__(self) -> bool:
+        return bool(self.person_ids)
+
+    def filter(self, user: User) -> Q:
+        if not self:
+            return Q(pk__in=[])
+        return (
+            (
+                Q(owner_id__in=self.person_ids)
+                | Q(owner__isnull=True, owner_permission__in=self.permissions)
+            )
+            & ~Q(flow_task=PlanFlow.sign)
+            & ~Q(process__artifact_object_id__in=_drafted_by(user))
+        )
+
+    def covers(self, task: Task) -> bool:
+        return (
+            bool(self)
+            and task.flow_task.name != "sign"
+            and (
+                task.owner_id in self.person_ids
+                or (task.owner_id is None and task.owner_permission in self.permissions)
+            )
+        )
+
+
+def _drafted_by(user: User) -> Any:
+    return Plan.objects.filter(drafter_id=user.pk).values("pk")
+
+
+def stand_in_scope(user: User) -> StandInScope:
+    principals = principals_of(user)
+    if not principals:
+        return StandInScope((), frozenset())
+    own = role_permissions(user)
+    permissions = set().union(*(role_permissions(p) for p in principals)) - own
+    permissions.discard("viewflow.view_process")
+    return StandInScope(tuple(p.pk for p in principals), frozenset(permissions))
+
+
 def _user_task_filter(user: User) -> Q:
-    return Q(owner=user) | Q(owner__isnull=True, owner_permission__in=role_permissions(user))
+    mine = Q(owner=user) | Q(owner__isnull=True, owner_permission__in=role_permissions(user))
+    scope = stand_in_scope(user)
+    return mine | scope.filter(user) if scope else mine
 
 
 def task_list_open(*, user: User) -> QuerySet[Task]:
@@ -252,6 +312,15 @@ def task_page_open(*, user: User, before: int | None, limit: int) -> list[Task]:
             for permission in sorted(role_permissions(user))
         ),
     ]
+    scope = stand_in_scope(user)
+    if scope:
+        others = human.filter(status__in=OPEN).exclude(flow_task=PlanFlow.sign)
+        others = others.exclude(process__artifact_object_id__in=_drafted_by(user))
+        branches.append((others.filter(owner_id__in=scope.person_ids), "id"))
+        branches.extend(
+            (others.filter(owner_permission=permission, owner__isnull=True), "id")
+            for permission in sorted(scope.permissions)
+        )
     ids = keyset_page(branches, before=before, limit=limit)
     tasks = Task.objects.select_related("process").in_bulk(ids)
     return [tasks[i] for i in ids if i in tasks]
@@ -260,6 +329,7 @@ def task_page_open(*, user: User, before: int | None, limit: int) -> list[Task]:
 def task_get_open(*, user: User, task_id: int) -> Task:
     task = task_list_open(user=user).filter(pk=task_id).first()
     if task is None:
+        _refuse_own_draft_through_stand_in(user, task_id)
         # Say "already done" only to someone the task was for; to anyone else it does not exist.
         was_mine = Q(owner=user) | Q(owner_permission__in=role_permissions(user))
         closed = (
@@ -272,6 +342,21 @@ def task_get_open(*, user: User, task_id: int) -> Task:
             raise task_closed_error(closed, user=user)
         raise NotFound("Không tìm thấy nhiệm vụ, hoặc nhiệm vụ không dành cho bạn.")
     return task
+
+
+def _refuse_own_draft_through_stand_in(user: User, task_id: int) -> None:
+    """A drafter standing in for a reviewer of their own plan does not get its review; asking
+    for it is refused, saying why (not "not found")."""
+    scope = stand_in_scope(user)
+    if not scope:
+        return
+    task = (
+        Task.objects.filter(pk=task_id, flow_task_type="HUMAN", status__in=OPEN)
+        .filter(process__artifact_object_id__in=_drafted_by(user))
+        .first()
+    )
+    if task is not None and scope.covers(task):
+        raise PermissionDenied(documents.OWN_DRAFT, code="own_draft")
 
 
 def task_closed_error(task: Task, *, user: User) -> StateError:
@@ -338,9 +423,15 @@ class _PrepareFirst(Exception):
 _NOT_PREPARED = object()
 
 
-def _may_take(task: Task, user: User, permissions: set[str]) -> bool:
-    return task.owner_id == user.pk or (
-        task.owner_id is None and task.owner_permission in permissions
+def _may_take(
+    task: Task, user: User, permissions: set[str], scope: StandInScope | None = None
+) -> bool:
+    """`user` may complete `task`: theirs, offered to them, or theirs as a stand-in (`scope`;
+    the documents services then refuse a review of the stand-in's own draft, saying why)."""
+    return (
+        task.owner_id == user.pk
+        or (task.owner_id is None and task.owner_permission in permissions)
+        or (scope is not None and scope.covers(task))
     )
 
 
@@ -388,6 +479,7 @@ def _complete(
     on_done: Callable[[Completion], None] | None,
 ) -> Completion:
     permissions = role_permissions(actor)
+    scope = stand_in_scope(actor)
     of_task = Task.objects.filter(pk=task_id).values("process__artifact_object_id")
     with (
         tasks_opened_record() as opened,
@@ -400,13 +492,15 @@ def _complete(
         )
         if plan is None or task is None:
             raise NotFound("Không tìm thấy nhiệm vụ, hoặc nhiệm vụ không dành cho bạn.")
-        offered = task.owner_id == actor.pk or task.owner_permission in permissions
+        offered = (
+            task.owner_id == actor.pk or task.owner_permission in permissions or scope.covers(task)
+        )
         if task.status not in OPEN:
             # Say "already done" only to someone the task was for; to anyone else it does not exist.
             if offered:
                 raise task_closed_error(task, user=actor)
             raise NotFound("Không tìm thấy nhiệm vụ, hoặc nhiệm vụ không dành cho bạn.")
-        if not _may_take(task, actor, permissions):
+        if not _may_take(task, actor, permissions, scope):
             if offered:
                 raise PermissionDenied("Nhiệm vụ này đã được người khác nhận xử lý.")
             raise NotFound("Không tìm thấy nhiệm vụ, hoặc nhiệm vụ không dành cho bạn.")
@@ -423,8 +517,9 @@ def _complete(
             raise _PrepareFirst(spec, plan)  # leaves the transaction: nothing was written
         activation = task.flow_task.activation_class(task)
         activation.process.artifact = plan  # the flow's callbacks read the locked plan
-        if task.status == STATUS.NEW:
-            # Claimed and completed in one UPDATE of the task (viewflow's assign() saves twice).
+        if task.status == STATUS.NEW or task.owner_id != actor.pk:
+            # Claimed and completed in one UPDATE of the task (viewflow's assign() saves twice);
+            # a stand-in completes the absent person's task as its owner.
             task.owner, task.status = actor, STATUS.ASSIGNED
         activation.start(None)
         handler_for(task.flow_task.name, chosen.code)(
@@ -439,7 +534,7 @@ def _complete(
             task=task,
             action=chosen.code,
             opened=tuple(opened),
-            next_tasks=tuple(t for t in opened if _may_take(t, actor, permissions)),
+            next_tasks=tuple(t for t in opened if _may_take(t, actor, permissions, scope)),
         )
         if on_done is not None:
             on_done(completion)
@@ -558,3 +653,126 @@ def timers_fire_due() -> int:
     from viewflow.workflow.timers import fire_due_timers
 
     return fire_due_timers() or 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Absences and stand-ins
+
+
+def absence_create(
+    *,
+    actor: User,
+    person_id: Any,
+    stand_in_id: Any,
+    start_date: Any,
+    end_date: Any,
+    reason: str,
+) -> Absence:
+    """Record an absence and its stand-in (agencies.services.absence_create: who may, and the
+    refusals); one that starts today hands the person's open tasks over at once
+    (`absence_apply`), in the same transaction."""
+    try:
+        return _absence_create(
+            actor=actor,
+            person_id=person_id,
+            stand_in_id=stand_in_id,
+            start_date=start_date,
+            end_date=end_date,
+            reason=reason,
+        )
+    except BaseException:
+        absences_cache_clear()  # it may have cached the absence that was rolled back
+        raise
+
+
+@transaction.atomic
+def _absence_create(
+    *,
+    actor: User,
+    person_id: Any,
+    stand_in_id: Any,
+    start_date: Any,
+    end_date: Any,
+    reason: str,
+) -> Absence:
+    absence = agencies.absence_create(
+        actor=actor,
+        person_id=person_id,
+        stand_in_id=stand_in_id,
+        start_date=start_date,
+        end_date=end_date,
+        reason=reason,
+    )
+    _absence_notify(absence, actor=actor)
+    if absence.is_current(timezone.localdate()):
+        absence_apply(absence=absence)
+    return absence
+
+
+def _absence_notify(absence: Absence, *, actor: User) -> None:
+    """Tell the stand-in (and the person, when someone else recorded it) after commit."""
+    told = [absence.stand_in_id] + ([absence.person_id] if actor.pk != absence.person_id else [])
+    notify_on_commit(
+        user_ids=told,
+        kind="absence.recorded",
+        title=(
+            f"{absence.stand_in.display_name} thay mặt {absence.person.display_name} từ "
+            f"{absence.start_date:%d/%m/%Y} đến {absence.end_date:%d/%m/%Y}"
+        ),
+        body=absence.reason,
+        url=link("absence", absence.pk),
+        data={"absence_id": absence.pk},
+    )
+
+
+def absence_apply(*, absence: Absence) -> int:
+    """The absence starts: the person's open tasks pass to the stand-in. A signature passes with
+    a new signature block in the stand-in's own name (`documents.plan_signer_stand_in`: "KT. CHỦ
+    TỊCH / PHÓ CHỦ TỊCH") and its task moves; any other task stays the person's — the stand-in
+    finds it in their inbox until the absence ends (`stand_in_scope`) — and the stand-in is
+    granted the plan and told. A plan the stand-in drafted is not handed to them for review.
+    Returns how many plans were handed over; marks the absence applied."""
+    person, stand_in = absence.person, absence.stand_in
+    permissions = role_permissions(person) - {"viewflow.view_process"}
+    open_tasks = Task.objects.filter(flow_task_type="HUMAN", status__in=OPEN).filter(
+        Q(owner=person) | Q(owner__isnull=True, owner_permission__in=permissions)
+    )
+    plan_ids = sorted(
+        {int(i) for i in open_tasks.values_list("process__artifact_object_id", flat=True) if i}
+    )
+    handed = 0
+    for plan_id in plan_ids:
+        with documents.plan_locked(where=Q(pk=plan_id)) as plan:
+            if plan is None:
+                continue
+            process = process_for(plan)
+            sign_tasks = process.task_set.filter(
+                flow_task=PlanFlow.sign, status__in=OPEN, owner=person
+            )
+            if sign_tasks.exists():
+                signer = documents.plan_signer_stand_in(plan=plan)
+                if signer is not None:
+                    sign_tasks.update(owner=signer, status=STATUS.ASSIGNED)
+                    handed += 1
+                continue
+            if stand_in.pk == plan.drafter_id and person.pk != plan.drafter_id:
+                continue  # nobody reviews their own draft as a stand-in
+            documents.plan_stand_in_hand_over(
+                plan=plan, absent=person, stand_in=stand_in, reason=absence.reason
+            )
+            handed += 1
+    Absence.objects.filter(pk=absence.pk).update(applied_at=timezone.now())
+    return handed
+
+
+def absences_apply_due() -> int:
+    """Hand over the open tasks of every absence that has started since (run with the timers)."""
+    absences_cache_clear()  # this process may hold what another one changed
+    count = 0
+    due = (
+        absence_list_current().filter(applied_at__isnull=True).select_related("person", "stand_in")
+    )
+    for absence in due.order_by("pk")[:100]:
+        with transaction.atomic():
+            count += absence_apply(absence=absence)
+    return count

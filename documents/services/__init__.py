@@ -6,7 +6,7 @@ module per stage; reads (the document as it reads, its PDFs) are in documents.se
 """
 
 from .audit import audit_verify
-from .base import plan_locked
+from .base import OWN_DRAFT, plan_locked
 from .budget import plan_budget_review_approve, plan_budget_review_return
 from .consultation import (
     consultation_answer_record,
@@ -37,6 +37,8 @@ from .plans import (
     plan_create,
     plan_import_docx,
     plan_signer_change,
+    plan_signer_stand_in,
+    plan_stand_in_hand_over,
     plan_submit_draft,
     plan_update_content,
     plan_version_seen_record,
@@ -54,6 +56,7 @@ from .signature import ALREADY_SIGNED, plan_prepare_signature, plan_sign, plan_s
 __all__ = [
     "ALREADY_SIGNED",
     "DOCX_CONTENT_TYPE",
+    "OWN_DRAFT",
     "PreparedIssue",
     "audit_verify",
     "consultation_answer_record",
@@ -84,6 +87,8 @@ __all__ = [
     "plan_sign",
     "plan_sign_prepare",
     "plan_signer_change",
+    "plan_signer_stand_in",
+    "plan_stand_in_hand_over",
     "plan_start_from_incoming",
     "plan_submit_draft",
     "plan_update_content",

@@ -18,6 +18,7 @@ from django_fsm import can_proceed
 
 from agencies.errors import InvalidInput, PermissionDenied, StateError
 from agencies.models import User
+from agencies.selectors import stand_in_map
 from agencies.validation import clean_comment
 from notifications.links import link
 from notifications.services import notify_on_commit
@@ -30,7 +31,7 @@ from ..models import (
     canonical_json,
     sha256_hex,
 )
-from ..steps import NextStep, Step, step_of
+from ..steps import DRAFTER, Actor, NextStep, Step, step_of
 
 logger = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -91,19 +92,38 @@ def plan_locked(*, where: Q) -> Iterator[Plan | None]:
             _held.reset(token)
 
 
+#: Who the actor of the running service acts for as a stand-in: (actor id, absent person).
+_on_behalf: ContextVar[tuple[int, User] | None] = ContextVar("plans_on_behalf", default=None)
+
+
 def _unit_of_work(service: Callable[..., _T]) -> Callable[..., _T]:
     """`transaction.atomic` for a service; inside `plan_locked` (a flow step) without a savepoint.
 
     There the step is the unit of work: a refusal leaves the whole step, which rolls back, so a
-    savepoint (two more statements) would protect nothing.
+    savepoint (two more statements) would protect nothing. Whom the actor stands in for is
+    known for the service's duration only (`_acting_for`).
     """
 
     @functools.wraps(service)
     def run(*args: Any, **kwargs: Any) -> _T:
-        with transaction.atomic(savepoint=not _held.get()):
-            return service(*args, **kwargs)
+        token = _on_behalf.set(None)
+        try:
+            with transaction.atomic(savepoint=not _held.get()):
+                return service(*args, **kwargs)
+        finally:
+            _on_behalf.reset(token)
 
     return run
+
+
+def _acting_for(actor: User, principal: User) -> None:
+    """`actor` acts in this service as the stand-in of the absent `principal`: the history's
+    entries by `actor` say so ("X thay mặt Y")."""
+    _on_behalf.set((actor.pk, principal))
+
+
+def on_behalf_data(principal: User) -> dict[str, Any]:
+    return {"on_behalf_of": principal.pk, "on_behalf_of_name": principal.display_name}
 
 
 def _require(plan: Plan, transition: Any, message: str | None = None) -> None:
@@ -134,6 +154,9 @@ def _record(
     holds locked, so appending reads nothing. With `save=False` the caller saves the plan with
     `CHAIN_HEAD` among its fields (one UPDATE for the transition and the head).
     """
+    behalf = _on_behalf.get()
+    if actor is not None and behalf is not None and behalf[0] == actor.pk:
+        data = {**(data or {}), **on_behalf_data(behalf[1])}
     event = PlanEvent(
         plan=plan,
         sequence=plan.events_count + 1,
@@ -215,9 +238,15 @@ def _comment_required(comment: str) -> str:
     return clean_comment(comment, label="lý do trả lại", required=True)
 
 
-def _ensure_drafter(plan: Plan, actor: User) -> None:
-    if actor.pk != plan.drafter_id:
+def _ensure_drafter(plan: Plan, actor: User, *, stand_in: bool = True) -> None:
+    """The drafter, or (for the drafter's tasks, `stand_in`) their stand-in while they are away
+    (agencies.Absence)."""
+    if actor.pk == plan.drafter_id:
+        return
+    principal = DRAFTER.acting_for(plan, actor) if stand_in else None
+    if principal is None:
         raise PermissionDenied("Chỉ người soạn thảo văn bản mới được thực hiện thao tác này.")
+    _acting_for(actor, principal)
 
 
 def _ensure_role(actor: User, role: str, message: str) -> None:
@@ -279,24 +308,71 @@ def _arrive(
     plan.save(update_fields=["status", "updated_at", *fields, *CHAIN_HEAD])
     step = arrival.step
     if step is not None:
-        grant = step.actor.grant(plan)
-        if grant is not None:
-            _grant(plan, reason=step.code, **grant)
-        _notify(
-            plan,
-            step.actor.user_ids(plan),
-            kind="task.assigned",
-            title=str(notice or step.arrival_notice),
-        )
+        _step_open(plan, step, notice=str(notice or step.arrival_notice))
     return step
+
+
+def _step_open(plan: Plan, step: Step, *, notice: str) -> None:
+    """The plan arrives (or comes back) at `step`: its actors are granted access and told; a
+    signature whose signer is away passes to their stand-in first (`plan_signer_stand_in`)."""
+    if step.actor.kind == "signer":
+        from .plans import plan_signer_stand_in
+
+        plan_signer_stand_in(plan=plan)
+    grant = step.actor.grant(plan)
+    if grant is not None:
+        _grant(plan, reason=step.code, **grant)
+    _notify(
+        plan, _task_people(plan, step.actor, reason=step.code), kind="task.assigned", title=notice
+    )
+
+
+OWN_DRAFT = (
+    "Bạn là người soạn thảo văn bản này nên không thể duyệt văn bản thay mặt người vắng mặt: "
+    "nhiệm vụ vẫn dành cho những người có thẩm quyền khác."
+)
 
 
 def _ensure_step_actor(plan: Plan, actor: User) -> Step:
-    """The review step the plan waits at, if `actor` may act there; else PermissionDenied."""
+    """The review step the plan waits at, if `actor` may act there (in their own right or as
+    an absent person's stand-in); else PermissionDenied. Nobody approves their own draft as a
+    stand-in."""
     step = step_of(plan)
-    if step is None or not step.actor.may_act(plan, actor):
+    if step is None:
         raise PermissionDenied("Bạn không có thẩm quyền xử lý văn bản ở bước này.")
+    if step.actor.qualifies(plan, actor):
+        return step
+    if step.actor.is_own_draft_through_stand_in(plan, actor):
+        raise PermissionDenied(OWN_DRAFT, code="own_draft")
+    principal = step.actor.acting_for(plan, actor)
+    if principal is None:
+        raise PermissionDenied("Bạn không có thẩm quyền xử lý văn bản ở bước này.")
+    _acting_for(actor, principal)
     return step
+
+
+def _task_people(plan: Plan, actor_of_step: Actor, *, reason: str) -> Any:
+    """Who a task of `actor_of_step` goes to now, to be told: its people, each one away
+    replaced by their stand-in (agencies.Absence) — who is granted access to the plan — except
+    a stand-in who drafted the plan and would review it (it stays with the others)."""
+    ids = actor_of_step.user_ids(plan)
+    stand_ins = stand_in_map(ids)
+    if not stand_ins:
+        return ids  # nobody away: no statement, a lazy QuerySet stays lazy
+    people: list[int] = []
+    for user_id in ids:
+        stand_in_id = stand_ins.get(user_id)
+        if stand_in_id is not None and not (
+            actor_of_step.kind != "drafter" and stand_in_id == plan.drafter_id
+        ):
+            PlanAccess.objects.bulk_create(
+                [PlanAccess(plan=plan, user_id=stand_in_id, reason=reason)],
+                ignore_conflicts=True,
+            )
+            user_id = stand_in_id
+        if user_id and user_id not in people:
+            people.append(user_id)
+    return people
 
 
 def _require_signer(plan: Plan) -> None:

@@ -21,7 +21,7 @@ from ..models import (
     ConsultationRequest,
     Plan,
 )
-from ..steps import STEPS_BY_CODE, next_step
+from ..steps import DRAFTER, STEPS_BY_CODE, next_step
 from .base import (
     CHAIN_HEAD,
     Kind,
@@ -34,6 +34,7 @@ from .base import (
     _record,
     _require,
     _snapshot,
+    _task_people,
     _unit_of_work,
     latest_version,
 )
@@ -161,7 +162,7 @@ def consultation_answer_record(
     )
     _notify(
         plan,
-        [plan.drafter_id],
+        _task_people(plan, DRAFTER, reason="consolidate"),
         kind="consultation.answered",
         title=f"{request.unit.name}: {request.get_verdict_display()}",
         body=comment or plan.title,
@@ -197,7 +198,7 @@ def consultation_record_silence(*, request: ConsultationRequest) -> Consultation
     )
     _notify(
         plan,
-        [plan.drafter_id],
+        _task_people(plan, DRAFTER, reason="consolidate"),
         kind="consultation.answered",
         title=f"{request.unit.name}: quá hạn không có ý kiến (xem như thống nhất)",
     )
@@ -224,7 +225,7 @@ def plan_close_consultation(*, plan: Plan) -> Plan:
     plan.save(update_fields=["status", "updated_at", *CHAIN_HEAD])
     _notify(
         plan,
-        [plan.drafter_id],
+        _task_people(plan, DRAFTER, reason="consolidate"),
         kind="task.assigned",
         title=str(STEPS_BY_CODE["consolidate"].arrival_notice),
     )

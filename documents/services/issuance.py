@@ -25,12 +25,13 @@ from ..models import (
 )
 from ..search import search_index_update
 from ..selectors import header_for, plan_number_text, version_pdf_anchors
+from ..steps import STEPS_BY_CODE
 from ..verification import plan_verify_url, public_address_check
 from .base import (
     CHAIN_HEAD,
     Kind,
     Status,
-    _ensure_role,
+    _acting_for,
     _lock,
     _notify,
     _record,
@@ -124,8 +125,15 @@ def plan_issue_prepare(
     )
 
 
-def _ensure_issuer(plan: Plan, actor: User) -> None:
-    _ensure_role(actor, User.Role.CLERK, "Chỉ văn thư mới được phát hành văn bản.")
+def _ensure_issuer(plan: Plan, actor: User, *, record: bool = False) -> None:
+    """A văn thư, or the stand-in of one who is away (`record`: the history says so)."""
+    step = STEPS_BY_CODE["issue"]
+    if not step.actor.qualifies(plan, actor):
+        principal = step.actor.acting_for(plan, actor)
+        if principal is None:
+            raise PermissionDenied("Chỉ văn thư mới được phát hành văn bản.")
+        if record:
+            _acting_for(actor, principal)
     if plan.status != Status.SIGNED:
         raise StateError("Chỉ phát hành được văn bản đã được ký số.")
     if not plan.signed_pdf:
@@ -170,7 +178,7 @@ def _number_give_back(reservation: NumberReservation) -> None:
 def plan_issue_complete(*, plan: Plan, actor: User, prepared: PreparedIssue) -> Plan:
     """Step 4 of `plan_issue`: the plan takes its number, date and sealed PDF, and is delivered."""
     plan = _lock(plan)
-    _ensure_issuer(plan, actor)
+    _ensure_issuer(plan, actor, record=True)
     reservation = (
         NumberReservation.objects.select_for_update()
         .filter(pk=prepared.reservation_id, plan=plan)

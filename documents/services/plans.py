@@ -12,10 +12,11 @@ from django.db import transaction
 
 from agencies.errors import InvalidInput, PermissionDenied, StateError
 from agencies.models import Unit, User
+from agencies.selectors import absence_current_of
 from agencies.validation import clean_comment, parse_id
 from signing import services as signing
 
-from ..content import ContentError, PlanContent
+from ..content import ContentError, PlanContent, SignatureBlock, stand_in_signature
 from ..models import (
     Plan,
     PlanVersionSeen,
@@ -26,6 +27,7 @@ from ..search import search_index_update
 from ..steps import next_step, path_of
 from .base import (
     CHAIN_HEAD,
+    OWN_DRAFT,
     Kind,
     Status,
     _arrive,
@@ -38,6 +40,7 @@ from .base import (
     _require_signer,
     _snapshot,
     _unit_of_work,
+    on_behalf_data,
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -212,7 +215,7 @@ def plan_submit_draft(*, plan: Plan, actor: User) -> Plan:
     """The drafter submits the draft to the first step of its type's path (the head of the
     drafting agency), as its first version."""
     plan = _lock(plan)
-    _ensure_drafter(plan, actor)
+    _ensure_drafter(plan, actor, stand_in=False)
     if not may_submit(plan, actor):
         raise StateError("Chỉ trình được văn bản đang là dự thảo.")
     if not path_of(plan):
@@ -236,7 +239,7 @@ def plan_withdraw(*, plan: Plan, actor: User, comment: str = "", told: Iterable[
     """The drafter abandons the plan at any step before its signature, saying why; `told` (who had
     a task of it: the workflow knows) are notified. The workflow closes the tasks."""
     plan = _lock(plan)
-    _ensure_drafter(plan, actor)
+    _ensure_drafter(plan, actor, stand_in=False)
     if not may_withdraw(plan, actor):
         raise StateError("Chỉ rút được văn bản chưa được ký.", code="not_withdrawable")
     comment = clean_comment(comment, label="lý do rút", required=plan.status != Status.DRAFT)
@@ -283,17 +286,43 @@ def plan_signer_change(*, plan: Plan, actor: User, signer_id: Any, reason: str) 
         raise InvalidInput("Người được giao ký không phải là lãnh đạo có thẩm quyền ký.")
     if signer.pk == plan.signer_id:
         raise InvalidInput(f"{signer.display_name} đã là người ký văn bản này.")
+    _signer_hand_over(
+        plan,
+        signer=signer,
+        signature=_signature_for(signer, {}),
+        actor=actor,
+        reason=reason,
+        notice=f"{actor.display_name} giao đồng chí ký kế hoạch",
+    )
+    return plan
+
+
+def _signer_hand_over(
+    plan: Plan,
+    *,
+    signer: User,
+    signature: dict[str, Any],
+    actor: User | None,
+    reason: str,
+    notice: str,
+    data: dict[str, Any] | None = None,
+    stood_in_for: User | None = None,
+) -> None:
+    """Make `signer` the signer of the locked `plan` with the block `signature` (as the stand-in
+    of the absent `stood_in_for`, if given): a new version if it is under review, open signing
+    sessions ended, the history, access and notices."""
     previous = plan.signer
-    content = {**plan.content, "signature": _signature_for(signer, {})}
-    plan.content, plan.signer = content, signer
-    fields = ["content", "signer"]
-    data: dict[str, Any] = {
+    plan.content, plan.signer = {**plan.content, "signature": signature}, signer
+    plan.signer_stood_in_for = stood_in_for
+    fields = ["content", "signer", "signer_stood_in_for"]
+    data = {
         "from": previous.display_name if previous else "",
         "to": signer.display_name,
         "to_id": signer.pk,
+        **(data or {}),
     }
     if plan.version_number and not plan.is_editable:
-        data["version"] = _snapshot(plan, actor=actor, reason="signer_changed").number
+        data["version"] = _snapshot(plan, actor=actor or signer, reason="signer_changed").number
         fields.append("version_number")
     _record(
         plan,
@@ -309,14 +338,8 @@ def plan_signer_change(*, plan: Plan, actor: User, signer_id: Any, reason: str) 
     signing.signing_sessions_expire(document_id=plan.pk)
     if plan.status != Status.DRAFT:
         _grant(plan, reason="signature", user=signer)
-    _notify(
-        plan,
-        [signer.pk],
-        kind="task.assigned",
-        title=f"{actor.display_name} giao đồng chí ký kế hoạch",
-        body=reason,
-    )
-    if previous is not None and previous.pk != actor.pk:
+    _notify(plan, [signer.pk], kind="task.assigned", title=notice, body=reason)
+    if previous is not None and (actor is None or previous.pk != actor.pk):
         _notify(
             plan,
             [previous.pk, plan.drafter_id],
@@ -324,4 +347,116 @@ def plan_signer_change(*, plan: Plan, actor: User, signer_id: Any, reason: str) 
             title=f"Người ký kế hoạch: {signer.display_name}",
             body=reason,
         )
+
+
+@_unit_of_work
+def plan_signer_stand_in(*, plan: Plan) -> User | None:
+    """While the plan's signer is away (agencies.Absence), the signature passes to their
+    stand-in, who signs in their own name with the authority ND30 gives them
+    (`content.stand_in_signature`: the Chủ tịch's stand-in, a Phó Chủ tịch, signs "KT. CHỦ
+    TỊCH"); the block is derived again, as when the Chủ tịch hands it over himself
+    (`plan_signer_change`). The history says whose stand-in and why. Once the absent signer is
+    back, the next arrival at the signature gives it back to them (new tasks go back).
+
+    Returns the new signer, or None when nothing changes: the signer is not away (nor was, and
+    is back), their stand-in cannot sign (not a signer, the plan's drafter), or the block's
+    authority does not pass (TUQ.: the task stays with the absent signer, whose superior may
+    hand it to another signer).
+    """
+    plan = _lock(plan)
+    if plan.signer_id is None or plan.status in (Status.SIGNED, Status.ISSUED, Status.WITHDRAWN):
+        return None
+    absence = absence_current_of(plan.signer_id)
+    if absence is None:
+        return _signer_back(plan)
+    stand_in, absent = absence.stand_in, absence.person
+    if (
+        not stand_in.is_active
+        or stand_in.role != User.Role.SIGNER
+        or stand_in.pk == plan.drafter_id
+    ):
+        return None
+    block = _block_for(plan, absent=absent, signer=stand_in)
+    if block is None:
+        return None
+    _signer_hand_over(
+        plan,
+        signer=stand_in,
+        signature=block,
+        actor=None,
+        reason=absence.reason,
+        notice=f"Đồng chí ký kế hoạch thay mặt {absent.display_name} (vắng mặt)",
+        data={**on_behalf_data(absent), "absence": absence.pk},
+        stood_in_for=plan.signer_stood_in_for or absent,
+    )
+    return stand_in
+
+
+def _block_for(plan: Plan, *, absent: User, signer: User) -> dict[str, Any] | None:
+    """The plan's signature block with `signer` signing where `absent` was (None: not allowed)."""
+    try:
+        block = stand_in_signature(
+            SignatureBlock.from_dict(plan.content.get("signature")),
+            absent_position=absent.position,
+            stand_in_position=signer.position or "Phó Chủ tịch",
+            stand_in_name=signer.display_name,
+            stand_in_id=signer.pk,
+        )
+    except ContentError:
+        return None
+    return block.to_dict()
+
+
+def _signer_back(plan: Plan) -> User | None:
+    """The signature passed to a stand-in goes back to the signer who was away, now back."""
+    if plan.signer_stood_in_for_id is None:
+        return None
+    person, current = plan.signer_stood_in_for, plan.signer
+    if (
+        person is None
+        or current is None
+        or not person.is_active
+        or person.role != User.Role.SIGNER
+        or absence_current_of(person.pk) is not None
+    ):
+        return None
+    block = _block_for(plan, absent=current, signer=person)
+    if block is None:
+        return None
+    _signer_hand_over(
+        plan,
+        signer=person,
+        signature=block,
+        actor=None,
+        reason="Người ký đã trở lại sau thời gian vắng mặt.",
+        notice="Kế hoạch trở lại đồng chí ký sau thời gian vắng mặt",
+        data={"back_from_absence": True},
+    )
+    return person
+
+
+@_unit_of_work
+def plan_stand_in_hand_over(*, plan: Plan, absent: User, stand_in: User, reason: str) -> Plan:
+    """As `absent`'s absence starts, their open task of the plan passes to `stand_in`: access
+    granted, the history says so, the stand-in is told. (The signature passes by
+    `plan_signer_stand_in`; a stand-in who drafted the plan is never handed its review.)"""
+    plan = _lock(plan)
+    if stand_in.pk == plan.drafter_id and absent.pk != plan.drafter_id:
+        raise PermissionDenied(OWN_DRAFT, code="own_draft")
+    _grant(plan, reason="stand_in", user=stand_in)
+    _record(
+        plan,
+        actor=None,
+        kind=Kind.HANDED_TO_STAND_IN,
+        from_status=plan.status,
+        comment=reason,
+        data={"to": stand_in.display_name, "to_id": stand_in.pk, **on_behalf_data(absent)},
+    )
+    _notify(
+        plan,
+        [stand_in.pk],
+        kind="task.assigned",
+        title=f"Đồng chí xử lý kế hoạch thay mặt {absent.display_name} (vắng mặt)",
+        body=reason,
+    )
     return plan

@@ -16,7 +16,7 @@ from agencies.validation import clean_comment
 
 from ..models import Plan
 from ..permissions import may_choose_legal_review
-from ..steps import STEP_OF_STATUS, STEPS_BY_CODE, NextStep, Step, next_step
+from ..steps import DRAFTER, STEP_OF_STATUS, STEPS_BY_CODE, NextStep, Step, next_step
 from .base import (
     CHAIN_HEAD,
     Kind,
@@ -31,6 +31,8 @@ from .base import (
     _require,
     _require_signer,
     _snapshot,
+    _step_open,
+    _task_people,
     _unit_of_work,
 )
 
@@ -99,7 +101,7 @@ def _review_return(
     plan.save(update_fields=["status", "returned_from", "updated_at", *CHAIN_HEAD])
     _notify(
         plan,
-        [plan.drafter_id],
+        _task_people(plan, DRAFTER, reason="revise"),
         kind="plan.returned",
         title=f"Kế hoạch bị trả lại bởi {actor.display_name}",
         body=body or comment,
@@ -128,12 +130,8 @@ def plan_resubmit(*, plan: Plan, actor: User, comment: str = "") -> Plan:
     plan.save(
         update_fields=["status", "returned_from", "version_number", "updated_at", *CHAIN_HEAD]
     )
-    step = STEP_OF_STATUS[plan.status]
-    _notify(
-        plan,
-        step.actor.user_ids(plan),
-        kind="task.assigned",
-        title="Kế hoạch được trình lại sau khi chỉnh sửa",
+    _step_open(
+        plan, STEP_OF_STATUS[plan.status], notice="Kế hoạch được trình lại sau khi chỉnh sửa"
     )
     return plan
 
@@ -151,6 +149,7 @@ def plan_legal_review_request(
     plan = _lock(plan)
     step = STEP_OF_STATUS.get(plan.status)
     if step is not None and step.code == "vetting" and step.actor.may_act(plan, actor):
+        _ensure_step_actor(plan, actor)  # a stand-in: the history says for whom
         comment = clean_comment(comment, label="lý do đề nghị thẩm định", required=True)
         plan.legal_review_requested = True
         _arrive(
@@ -163,7 +162,7 @@ def plan_legal_review_request(
             fields=["legal_review_requested"],
         )
         return plan
-    _ensure_drafter(plan, actor)
+    _ensure_drafter(plan, actor, stand_in=False)
     if not may_choose_legal_review(plan, actor):
         raise StateError("Chỉ đề nghị thẩm định pháp lý trước bước thẩm tra.")
     if plan.legal_review_requested == requested:

@@ -1,6 +1,6 @@
 """Fire due workflow timers (consultation deadlines) in a loop; `--once` for a single sweep.
 
-Each sweep also forgets the kept answers of idempotent API requests older than a day."""
+Each sweep also hands the open tasks of absences that have started to their stand-ins, and forgets the kept answers of idempotent API requests older than a day."""
 
 import logging
 import signal
@@ -10,7 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
-from workflows.services import idempotent_request_purge, timers_fire_due
+from workflows.services import absences_apply_due, idempotent_request_purge, timers_fire_due
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +36,7 @@ class Command(BaseCommand):
                 if fired:
                     self.stdout.write(f"{fired} timer(s) fired")
                 idempotent_request_purge()
+                absences_apply_due()  # absences that started: their open tasks pass on
             except Exception:
                 logger.exception("timer sweep failed")
             if once:
