@@ -28,6 +28,7 @@ from agencies.errors import DomainError, InvalidInput, NotFound, PermissionDenie
 from agencies.models import Unit, User
 from agencies.parsers import loads_strict
 from agencies.selectors import unit_list_active, user_list_with_role
+from agencies.working_days import deadline_preview
 from documents import selectors as document_selectors
 from documents import services as documents
 from documents.content import SECTION_KINDS, Block, ContentError, PlanContent, UnitRef
@@ -51,7 +52,13 @@ from documents.types import issuable_types
 from workflows import services as workflows
 
 from . import views_compare
-from .forms import PlanCreateForm, PlanImportForm, default_consultation_deadline, task_input
+from .forms import (
+    DEFAULT_CONSULTATION_WORKING_DAYS,
+    PlanCreateForm,
+    PlanImportForm,
+    default_consultation_deadline,
+    task_input,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -260,6 +267,8 @@ def task_panel(task: Task, plan: Plan) -> dict[str, Any]:
     if spec.form == "choose":
         panel["unit_groups"] = _units_by_kind(plan.drafting_unit_id)
         panel["default_deadline"] = default_consultation_deadline()
+        panel["default_working_days"] = DEFAULT_CONSULTATION_WORKING_DAYS
+        panel["deadline_preview"] = deadline_preview(working_days=DEFAULT_CONSULTATION_WORKING_DAYS)
     elif spec.form == "consolidate":
         panel["requests"] = [
             r

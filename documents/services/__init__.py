@@ -9,6 +9,7 @@ from .audit import audit_verify
 from .base import plan_locked
 from .consultation import (
     consultation_answer_record,
+    consultation_deadline,
     consultation_record_silence,
     plan_close_consultation,
     plan_consolidation_send,
@@ -56,6 +57,7 @@ __all__ = [
     "PreparedIssue",
     "audit_verify",
     "consultation_answer_record",
+    "consultation_deadline",
     "consultation_record_silence",
     "incoming_import_docx",
     "incoming_import_file",
