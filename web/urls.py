@@ -8,7 +8,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
-from . import import_progress, views
+from . import import_progress, views, views_settings
 
 urlpatterns = [
     path("", include("web.urls_compare")),
@@ -36,4 +36,10 @@ urlpatterns = [
     path("ke-hoach/<id:plan_id>/docx/", views.plan_docx, name="plan-docx"),
     path("ke-hoach/<id:plan_id>/pdf/", views.plan_pdf, name="plan-pdf"),
     path("nhiem-vu/<id:task_id>/", views.task_detail, name="task-detail"),
+    path(
+        "thong-bao/e-mail/",
+        views_settings.notification_preferences,
+        name="notification-preferences",
+    ),
+    path("lich-lam-viec/", views_settings.working_calendar, name="working-calendar"),
 ]
