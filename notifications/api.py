@@ -198,7 +198,8 @@ class NotificationPreferencesApi(APIView):
     )
     def put(self, request: Request) -> Response:
         body = NotificationPreferencesSerializer(data=request.data)
-        if not isinstance(request.data, dict) or not body.is_valid():
+        strict = isinstance(request.data, dict) and isinstance(request.data.get("digest"), bool)
+        if not strict or not body.is_valid():
             raise InvalidInput(
                 "Dữ liệu không hợp lệ: email_kinds là danh sách loại thông báo, digest là "
                 "true hoặc false."
