@@ -30,7 +30,7 @@ from agencies.working_days import add_working_days, working_days_between
 from documents import steps
 from documents.models import ConsultationRequest, Plan
 from notifications.links import link
-from notifications.models import Notification
+from notifications.models import NoticeOnce, Notification
 from notifications.services import notify_once
 
 from .flows import PlanFlow
@@ -40,6 +40,12 @@ logger = logging.getLogger(__name__)
 OPEN = ("NEW", "ASSIGNED")
 #: How far back a passed deadline is still reported (a dispatcher stopped for a while).
 OVERDUE_LOOKBACK = dt.timedelta(days=14)
+
+
+def _sent(keys: list[str]) -> set[str]:
+    """The keys of `keys` whose notice already went: not tried again (notify_once would refuse
+    them anyway, at the price of a failed insert every sweep)."""
+    return set(NoticeOnce.objects.filter(key__in=keys).values_list("key", flat=True))
 
 
 def _when(value: dt.datetime) -> str:
@@ -63,13 +69,17 @@ def consultation_reminders_send(*, now: dt.datetime) -> int:
         .select_related("plan", "unit")
         .order_by("deadline", "pk")
     )
-    sent = 0
+    due: list[tuple[ConsultationRequest, int]] = []
     for request in waiting:
         last_day = timezone.localdate(request.deadline)
-        due = [n for n in offsets if add_working_days(last_day, -n) <= today]
-        if not due:
+        days = [n for n in offsets if add_working_days(last_day, -n) <= today]
+        if days:  # the latest reminder due; earlier ones missed are not sent late
+            due.append((request, min(days)))
+    done = _sent([f"consultation.reminder:{r.pk}:{n}" for r, n in due])
+    sent = 0
+    for request, n in due:
+        if f"consultation.reminder:{request.pk}:{n}" in done:
             continue
-        n = min(due)  # the latest reminder due; earlier ones missed are not sent late
         plan = request.plan
         when = "hôm nay" if n == 0 else f"còn {n} ngày làm việc"
         with transaction.atomic():
@@ -100,8 +110,11 @@ def consultation_overdue_send(*, now: dt.datetime) -> int:
     rounds: dict[tuple[int, int], list[ConsultationRequest]] = {}
     for request in silent:
         rounds.setdefault((request.plan_id, request.round), []).append(request)
+    done = _sent([f"consultation.overdue:{p}:{r}" for p, r in rounds])
     sent = 0
     for (plan_id, round_), requests in rounds.items():
+        if f"consultation.overdue:{plan_id}:{round_}" in done:
+            continue
         plan = requests[0].plan
         names = ", ".join(r.unit.name for r in requests)
         with transaction.atomic():
@@ -150,11 +163,17 @@ def tasks_escalate(*, now: dt.datetime) -> int:
     today = timezone.localdate(now)
     sent = 0
     open_tasks = Task.objects.filter(match, flow_task_type="HUMAN", status__in=OPEN).order_by("pk")
+    late = []
     for task in open_tasks.select_related("process"):
-        code = task.flow_task.name
-        days = thresholds.get(code)
-        if not days or working_days_between(task.created, today) < days:
+        days = thresholds.get(task.flow_task.name)
+        if days and working_days_between(task.created, today) >= days:
+            late.append(task)
+    done = _sent([f"task.escalated:{task.pk}" for task in late])
+    for task in late:
+        if f"task.escalated:{task.pk}" in done:
             continue
+        code = task.flow_task.name
+        days = thresholds[code]
         plan = Plan.objects.filter(pk=task.process.artifact_object_id).first()
         if plan is None:
             continue
