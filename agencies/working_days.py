@@ -162,7 +162,8 @@ class _Calendar:
 
     def get(self, first_year: int, last_year: int) -> _Snapshot:
         """A snapshot covering first_year..last_year, rebuilt if the overrides changed."""
-        if not (first_year >= MIN_YEAR and last_year <= MAX_YEAR):
+        # A date past either end gives first_year > last_year once clamped (add_working_days).
+        if not (MIN_YEAR <= first_year <= last_year <= MAX_YEAR):
             raise InvalidInput(
                 _("Ngày nằm ngoài phạm vi của lịch làm việc (năm %(min)s–%(max)s).")
                 % {"min": MIN_YEAR, "max": MAX_YEAR},
@@ -227,6 +228,7 @@ def next_working_day(day: dt.date | dt.datetime) -> dt.date:
     """`day` if it is a working day, else the first working day after it: where a deadline that
     falls on a day off moves to (Bộ luật Dân sự 2015, Điều 148.5)."""
     day = _as_date(day)
+    _calendar.get(day.year, day.year)  # refuses a year outside the calendar (and 0001-01-01)
     return add_working_days(day - dt.timedelta(days=1), 1)
 
 

@@ -85,6 +85,10 @@ def test_the_deadline_preview_answers_the_date_and_refuses_bad_input(drafter):
         "working_days=x",
         "date=2027-13-01",
         "working_days=3&date=2027-02-01",
+        # beyond the calendar's years (2200): refused, never a 500
+        "date=2201-01-01",
+        "working_days=5&from=2201-01-01",
+        "date=0001-01-01",
     ):
         bad = client.get(f"/api/v1/calendar/deadline/?{query}")
         assert bad.status_code == 400, query
