@@ -191,3 +191,19 @@ def test_two_dispatchers_sweeping_at_once_send_each_reminder_once(
     assert len(notices(culture, REMINDER)) == 1
     assert EmailMessage.objects.filter(to=culture.email, kind=REMINDER).count() == 1
     assert NoticeOnce.objects.filter(key__startswith="consultation.reminder:").count() == 1
+
+
+def test_the_timer_dispatcher_command_sends_what_is_due(clock, consulted, culture):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    # given the working day before the deadline, when `manage.py run_timers --once` runs
+    clock.set(local(2027, 2, 15, 8, 0))
+    out = StringIO()
+    call_command("run_timers", "--once", stdout=out)
+
+    # then the reminder went (live and by e-mail), and the command said so
+    assert len(notices(culture, REMINDER)) == 1
+    assert EmailMessage.objects.filter(to=culture.email, status="sent").count() == 1
+    assert "'reminders': 1" in out.getvalue()
