@@ -18,6 +18,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -248,6 +249,14 @@ def _units_by_kind(exclude_id: int | None) -> list[dict[str, Any]]:
     ]
 
 
+def _api_url(name: str) -> str:
+    """An API address for a page's script; "" where the API is not served (page-only URLconf)."""
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return ""
+
+
 def task_panel(task: Task, plan: Plan) -> dict[str, Any]:
     """What the task form needs: actions, and the data fields of its node."""
     node = task.flow_task.name
@@ -268,6 +277,7 @@ def task_panel(task: Task, plan: Plan) -> dict[str, Any]:
         panel["unit_groups"] = _units_by_kind(plan.drafting_unit_id)
         panel["default_deadline"] = default_consultation_deadline()
         panel["default_working_days"] = DEFAULT_CONSULTATION_WORKING_DAYS
+        panel["deadline_preview_url"] = _api_url("api-calendar-deadline")
         panel["deadline_preview"] = deadline_preview(working_days=DEFAULT_CONSULTATION_WORKING_DAYS)
     elif spec.form == "consolidate":
         panel["requests"] = [

@@ -131,7 +131,8 @@ def plan_send_for_consultation(
     deadline, asked = consultation_deadline(
         deadline=deadline, working_days=deadline_working_days, now=now
     )
-    if ids and deadline <= (now or timezone.now()):
+    # What was typed must be ahead, not only where it moved to (a past Saturday moves ahead).
+    if ids and (asked or deadline) <= (now or timezone.now()):
         raise InvalidInput("Hạn góp ý phải sau thời điểm hiện tại.")
     when: dict[str, Any] = {}
     if asked is not None:

@@ -36,6 +36,7 @@
         show("");
         return;
       }
+      if (!url) return;
       const mine = ++asked;
       fetch(url + "?" + query, { credentials: "same-origin", headers: { Accept: "application/json" } })
         .then((response) => response.json())

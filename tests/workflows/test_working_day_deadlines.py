@@ -149,3 +149,28 @@ def test_a_bad_period_is_refused_and_changes_nothing(
     plan.refresh_from_db()
     assert plan.status == Plan.Status.APPROVED
     assert not plan.consultations.exists()
+
+
+def test_a_past_day_off_is_refused_though_it_would_move_ahead(
+    clock, drafter, agency_head, signer, directory, make_content
+):
+    from agencies.errors import InvalidInput
+
+    # given Tuesday 9 February 2027, in the middle of Tết
+    clock.set(local(2027, 2, 1, 9, 0))
+    plan = approved_plan(drafter, agency_head, signer, make_content)
+    clock.set(local(2027, 2, 9, 9, 0))
+
+    # when the drafter types Monday 8 February (past; it would move to Thursday 11 February)
+    with pytest.raises(InvalidInput, match="sau thời điểm hiện tại"):
+        complete(
+            drafter,
+            plan,
+            "choose_agencies",
+            "send",
+            data={"unit_ids": [directory["so-nv"].pk], "deadline": "2027-02-08"},
+        )
+
+    # then it is refused and nothing changed
+    plan.refresh_from_db()
+    assert plan.status == Plan.Status.APPROVED and not plan.consultations.exists()
