@@ -27,6 +27,7 @@ from .working_days import (
     calendar_day_delete,
     calendar_day_list,
     calendar_day_set,
+    deadline_preview,
 )
 
 ERRORS = {
@@ -159,3 +160,47 @@ class CalendarDayView(APIView):
     def delete(self, request: Request, day: str) -> Response:
         calendar_day_delete(actor=request.user, day=parse_date(day, label="day"))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DeadlineSerializer(serializers.Serializer):
+    date = serializers.DateField(help_text="Ngày làm việc cuối cùng của thời hạn.")
+    deadline = serializers.DateTimeField(help_text="Hết ngày đó (23:59:59, giờ Việt Nam).")
+    moved = serializers.BooleanField(help_text="Ngày hạn đã nhập rơi vào ngày nghỉ và được lùi.")
+    label = serializers.CharField(help_text="Câu hiển thị cho người dùng, ví dụ “Hạn: 16/02/2027”.")
+
+
+class CalendarDeadlineView(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "working_days",
+                OpenApiTypes.INT,
+                description="Số ngày làm việc (1–250) kể từ `from`, không tính ngày `from`.",
+            ),
+            OpenApiParameter(
+                "date",
+                OpenApiTypes.DATE,
+                description="Hoặc một ngày hạn: rơi vào ngày nghỉ thì lùi đến ngày làm việc kế tiếp.",
+            ),
+            OpenApiParameter(
+                "from", OpenApiTypes.DATE, description="Ngày giao việc (mặc định: hôm nay)."
+            ),
+        ],
+        responses={200: DeadlineSerializer, **ERRORS},
+        summary="Tính hạn theo ngày làm việc (xem trước hạn góp ý)",
+    )
+    def get(self, request: Request) -> Response:
+        params = request.query_params
+        start = parse_date(params["from"], label="from") if params.get("from") else None
+        day = parse_date(params["date"], label="date") if params.get("date") else None
+        raw = params.get("working_days")
+        working_days: int | None = None
+        if raw not in (None, ""):
+            try:
+                working_days = int(str(raw))
+            except ValueError as exc:
+                raise InvalidInput(
+                    _("“working_days” phải là số nguyên từ 1 đến 250."), code="invalid_period"
+                ) from exc
+        preview = deadline_preview(start=start, working_days=working_days, day=day)
+        return Response(DeadlineSerializer(preview).data)

@@ -97,6 +97,8 @@ def directory_seed(*, password: str = DEMO_PASSWORD) -> dict[str, int]:
                 "unit": units[unit_code],
                 "role": role,
                 "position": position,
+                # Example addresses (the reserved .example domain): reminders go by e-mail.
+                "email": f"{username}@dongnai.example",
                 "is_active": True,
             },
         )

@@ -48,6 +48,7 @@ from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from .errors import InvalidInput, NotFound, PermissionDenied
 from .models import CalendarDay, User
@@ -161,7 +162,8 @@ class _Calendar:
 
     def get(self, first_year: int, last_year: int) -> _Snapshot:
         """A snapshot covering first_year..last_year, rebuilt if the overrides changed."""
-        if not (first_year >= MIN_YEAR and last_year <= MAX_YEAR):
+        # A date past either end gives first_year > last_year once clamped (add_working_days).
+        if not (MIN_YEAR <= first_year <= last_year <= MAX_YEAR):
             raise InvalidInput(
                 _("Ngày nằm ngoài phạm vi của lịch làm việc (năm %(min)s–%(max)s).")
                 % {"min": MIN_YEAR, "max": MAX_YEAR},
@@ -226,6 +228,7 @@ def next_working_day(day: dt.date | dt.datetime) -> dt.date:
     """`day` if it is a working day, else the first working day after it: where a deadline that
     falls on a day off moves to (Bộ luật Dân sự 2015, Điều 148.5)."""
     day = _as_date(day)
+    _calendar.get(day.year, day.year)  # refuses a year outside the calendar (and 0001-01-01)
     return add_working_days(day - dt.timedelta(days=1), 1)
 
 
@@ -284,6 +287,58 @@ def working_deadline(start: dt.date | dt.datetime, n: int) -> dt.datetime:
     date, documents.services._parse_deadline)."""
     last = add_working_days(start, n)
     return timezone.make_aware(dt.datetime.combine(last, dt.time(23, 59, 59)))
+
+
+@dataclass(frozen=True)
+class DeadlinePreview:
+    """What a deadline set now will be: its last day, when it ends, whether it moved."""
+
+    date: dt.date
+    deadline: dt.datetime
+    moved: bool
+    label: str
+
+
+def deadline_preview(
+    *, start: dt.date | None = None, working_days: int | None = None, day: dt.date | None = None
+) -> DeadlinePreview:
+    """The deadline of `working_days` working days from `start` (today by default), or of the
+    date `day` moved to the next working day when it is a day off; with a sentence to show."""
+    if (working_days is None) == (day is None):
+        raise InvalidInput(
+            _("Nhập số ngày làm việc (working_days) hoặc một ngày (date)."), code="invalid"
+        )
+    if working_days is not None:
+        if isinstance(working_days, bool) or not 1 <= working_days <= 250:
+            raise InvalidInput(
+                _("“working_days” phải là số nguyên từ 1 đến 250."), code="invalid_period"
+            )
+        last = add_working_days(start or timezone.localdate(), working_days)
+        moved = False
+    else:
+        assert day is not None
+        last = next_working_day(day)
+        moved = last != day
+    deadline = timezone.make_aware(dt.datetime.combine(last, dt.time(23, 59, 59)))
+    label = _("Hạn: hết ngày %(weekday)s, %(date)s") % {
+        "weekday": WEEKDAY_NAMES[last.weekday()],
+        "date": last.strftime("%d/%m/%Y"),
+    }
+    if moved:
+        label += " " + _("(ngày đã chọn là ngày nghỉ, hạn lùi đến ngày làm việc kế tiếp)")
+    return DeadlinePreview(date=last, deadline=deadline, moved=moved, label=label)
+
+
+#: Names of the weekdays, Monday first, as a date is read aloud ("thứ Hai").
+WEEKDAY_NAMES = (
+    _lazy("thứ Hai"),
+    _lazy("thứ Ba"),
+    _lazy("thứ Tư"),
+    _lazy("thứ Năm"),
+    _lazy("thứ Sáu"),
+    _lazy("thứ Bảy"),
+    _lazy("Chủ nhật"),
+)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from agencies.api import (
     TokenRevokeView,
     UnitListView,
 )
-from agencies.api_calendar import CalendarDayView, CalendarView
+from agencies.api_calendar import CalendarDayView, CalendarDeadlineView, CalendarView
 from documents.api import (
     DocumentDetailView,
     DocumentDocxView,
@@ -69,6 +69,7 @@ urlpatterns = [
     path("me/", MeView.as_view(), name="api-me"),
     path("units/", UnitListView.as_view(), name="api-units"),
     path("calendar/", CalendarView.as_view(), name="api-calendar"),
+    path("calendar/deadline/", CalendarDeadlineView.as_view(), name="api-calendar-deadline"),
     path("calendar/<str:day>/", CalendarDayView.as_view(), name="api-calendar-day"),
     path("people/", PeopleView.as_view(), name="api-people"),
     path("absences/", AbsenceListView.as_view(), name="api-absences"),

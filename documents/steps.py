@@ -186,6 +186,9 @@ class Step:
     requires_signer: bool = False
     #: What the passed event records of the plan (e.g. the budget's total).
     passed_data: Callable[[Plan], dict[str, Any]] | None = None
+    #: A task of this step open this many working days is escalated to the head of the unit
+    #: holding it (settings.TASK_ESCALATION overrides it; None or 0: never).
+    escalate_after_working_days: int | None = None
 
     @property
     def is_review(self) -> bool:
@@ -221,6 +224,7 @@ STEPS: tuple[Step, ...] = (
         passed_event=Kind.APPROVED_RELEASE,
         revise_node="revise_agency",
         revise_title=_("Chỉnh sửa theo ý kiến lãnh đạo đơn vị"),
+        escalate_after_working_days=3,
     ),
     Step(
         code="choose_agencies",
@@ -234,6 +238,7 @@ STEPS: tuple[Step, ...] = (
         ),
         form="choose",
         arrival_notice=_("Lãnh đạo đã duyệt: chọn đơn vị lấy ý kiến"),
+        escalate_after_working_days=3,
     ),
     Step(
         code="consult",
@@ -272,6 +277,7 @@ STEPS: tuple[Step, ...] = (
         ),
         form="consolidate",
         arrival_notice=_("Đã có đủ ý kiến: tổng hợp, tiếp thu, giải trình"),
+        escalate_after_working_days=5,
     ),
     Step(
         code="budget_review",
@@ -299,6 +305,7 @@ STEPS: tuple[Step, ...] = (
         applies=_uses_state_budget,
         skipped_event=Kind.BUDGET_REVIEW_SKIPPED,
         passed_data=_budget_total,
+        escalate_after_working_days=7,
     ),
     Step(
         code="legal_review",
@@ -313,6 +320,7 @@ STEPS: tuple[Step, ...] = (
         revise_title=_("Chỉnh sửa theo ý kiến Sở Tư pháp"),
         applies=_legal_review_requested,
         on_request=True,
+        escalate_after_working_days=7,
     ),
     Step(
         code="vetting",
@@ -335,6 +343,7 @@ STEPS: tuple[Step, ...] = (
         revise_node="revise_vetting",
         revise_title=_("Chỉnh sửa theo ý kiến Văn phòng"),
         requires_signer=True,
+        escalate_after_working_days=5,
     ),
     Step(
         code="sign",
@@ -348,6 +357,7 @@ STEPS: tuple[Step, ...] = (
         passed_event=Kind.SIGNED,
         revise_node="revise_sign",
         revise_title=_("Chỉnh sửa theo ý kiến người ký"),
+        escalate_after_working_days=3,
     ),
     Step(
         code="issue",
@@ -359,6 +369,7 @@ STEPS: tuple[Step, ...] = (
         form="issue",
         arrival_notice=_("Văn bản đã ký, chờ cấp số và phát hành"),
         passed_event=Kind.ISSUED,
+        escalate_after_working_days=2,
     ),
 )
 
@@ -371,6 +382,18 @@ for _step in STEPS:
 REVIEWS: tuple[Step, ...] = tuple(s for s in STEPS if s.is_review)
 REVISE_OF: dict[str, Step] = {s.revise_node: s for s in REVIEWS}
 REVISE_ACTIONS = (RESUBMIT,)
+
+
+def escalation_thresholds() -> dict[str, int]:
+    """Working days each step's task may stay open before its holder's head is told: the
+    declarations, with settings.TASK_ESCALATION over them (0 turns a step's off)."""
+    from django.conf import settings
+
+    thresholds = {s.code: s.escalate_after_working_days or 0 for s in STEPS}
+    for code, days in getattr(settings, "TASK_ESCALATION", {}).items():
+        if code in thresholds:
+            thresholds[code] = int(days)
+    return {code: days for code, days in thresholds.items() if days > 0}
 
 
 def step_of(plan: Plan) -> Step | None:

@@ -14,8 +14,13 @@ from agencies.errors import InvalidInput
 from agencies.validation import MAX_ID
 
 from .models import Notification
-from .selectors import MAX_LIMIT, notification_list, notification_unread_count
-from .services import notification_mark_read
+from .selectors import (
+    MAX_LIMIT,
+    notification_list,
+    notification_preference_of,
+    notification_unread_count,
+)
+from .services import email_kind_choices, notification_mark_read, notification_preference_set
 
 
 class NotificationSerializer(serializers.ModelSerializer):
@@ -133,3 +138,75 @@ class NotificationMarkReadApi(APIView):
         return Response(
             {"marked": marked, "unread_count": notification_unread_count(user=request.user)}
         )
+
+
+class EmailKindSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    label = serializers.CharField()
+
+
+class NotificationPreferencesSerializer(serializers.Serializer):
+    email_kinds = serializers.ListField(
+        child=serializers.ChoiceField(choices=Notification.Kind.values),
+        max_length=len(Notification.Kind.values),
+        help_text="Các loại thông báo được gửi qua e-mail (các loại khác chỉ hiện trong chuông).",
+    )
+    digest = serializers.BooleanField(
+        help_text="true: gộp các thông báo đó thành một e-mail mỗi ngày thay vì gửi từng cái."
+    )
+
+
+class NotificationPreferencesResultSerializer(NotificationPreferencesSerializer):
+    email = serializers.CharField(
+        allow_blank=True, help_text="Địa chỉ nhận e-mail (trống: không gửi e-mail nào)."
+    )
+    kinds = EmailKindSerializer(many=True, help_text="Mọi loại thông báo có thể chọn.")
+
+
+def _preferences_answer(user: Any) -> Response:
+    email_kinds, digest = notification_preference_of(user=user)
+    return Response(
+        {
+            "email_kinds": email_kinds,
+            "digest": digest,
+            "email": user.email or "",
+            "kinds": [{"kind": k, "label": label} for k, label in email_kind_choices()],
+        }
+    )
+
+
+class NotificationPreferencesApi(APIView):
+    """The requesting user's choice of notices by e-mail, one by one or in a daily digest."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="notification_preferences_get",
+        tags=["notifications"],
+        responses=NotificationPreferencesResultSerializer,
+        summary="Tùy chọn nhận thông báo qua e-mail",
+    )
+    def get(self, request: Request) -> Response:
+        return _preferences_answer(request.user)
+
+    @extend_schema(
+        operation_id="notification_preferences_set",
+        tags=["notifications"],
+        request=NotificationPreferencesSerializer,
+        responses=NotificationPreferencesResultSerializer,
+        summary="Chọn loại thông báo nhận qua e-mail và bản tổng hợp hằng ngày",
+    )
+    def put(self, request: Request) -> Response:
+        body = NotificationPreferencesSerializer(data=request.data)
+        strict = isinstance(request.data, dict) and isinstance(request.data.get("digest"), bool)
+        if not strict or not body.is_valid():
+            raise InvalidInput(
+                "Dữ liệu không hợp lệ: email_kinds là danh sách loại thông báo, digest là "
+                "true hoặc false."
+            )
+        notification_preference_set(
+            user=request.user,
+            email_kinds=list(body.validated_data["email_kinds"]),
+            digest=body.validated_data["digest"],
+        )
+        return _preferences_answer(request.user)

@@ -1,11 +1,12 @@
 """Reads of stored notifications; every read is scoped to one user."""
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from .models import Notification
+from .models import DEFAULT_EMAIL_KINDS, Notification, NotificationPreference
 
 MAX_LIMIT = 500
 
@@ -45,6 +46,59 @@ def notification_unread_counts_of(*, users: QuerySet[Any]) -> dict[int, int]:
     return dict(
         users.order_by().annotate(unread=Coalesce(Subquery(unread), 0)).values_list("pk", "unread")
     )
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """What notifying one person needs: the unread count before, and where e-mails go."""
+
+    unread: int
+    email: str
+    email_kinds: tuple[str, ...]
+    digest: bool
+
+    def wants_email(self, kind: str) -> bool:
+        """One e-mail per notice of `kind` now (not in the digest)."""
+        return bool(self.email) and not self.digest and kind in self.email_kinds
+
+
+def notification_recipients_of(*, users: QuerySet[Any]) -> dict[int, Recipient]:
+    """{user id: Recipient} for `users`, in one statement (as notification_unread_counts_of)."""
+    unread = (
+        Notification.objects.filter(user_id=OuterRef("pk"), read_at__isnull=True)
+        .order_by()
+        .values("user_id")
+        .annotate(count=Count("id"))
+        .values("count")
+    )
+    rows = (
+        users.order_by()
+        .annotate(unread=Coalesce(Subquery(unread), 0))
+        .values_list(
+            "pk",
+            "unread",
+            "email",
+            "notification_preference__email_kinds",
+            "notification_preference__digest",
+        )
+    )
+    return {
+        pk: Recipient(
+            unread=count,
+            email=email or "",
+            email_kinds=tuple(DEFAULT_EMAIL_KINDS if kinds is None else kinds),
+            digest=bool(digest),
+        )
+        for pk, count, email, kinds, digest in rows
+    }
+
+
+def notification_preference_of(*, user: Any) -> tuple[list[str], bool]:
+    """(kinds sent by e-mail, daily digest or not) of `user`."""
+    row = NotificationPreference.objects.filter(user_id=user.pk).first()
+    if row is None:
+        return [str(k) for k in DEFAULT_EMAIL_KINDS], False
+    return list(row.email_kinds), row.digest
 
 
 def notification_unread_counts(*, user_ids: list[int]) -> dict[int, int]:

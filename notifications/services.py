@@ -5,20 +5,27 @@ client that reconnects catches up from the stored rows, because the channel laye
 """
 
 import asyncio
+import datetime as dt
 import logging
 from collections.abc import Iterable
-from datetime import datetime
+from functools import partial
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
-from django.db.models import QuerySet
+from django.core.mail import EmailMessage as DjangoEmail
+from django.core.mail import get_connection
+from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from .models import Notification
-from .selectors import notification_unread_count, notification_unread_counts_of
+from agencies.errors import InvalidInput
+
+from .models import EmailMessage, NoticeOnce, Notification, NotificationPreference
+from .selectors import Recipient, notification_recipients_of, notification_unread_count
 
 logger = logging.getLogger(__name__)
 
@@ -53,9 +60,10 @@ def notify_on_commit(
     """
     if not kind or not title:
         raise ValueError("notify_on_commit needs a kind and a title")
-    unread = _unread_counts_of(user_ids)
-    if not unread:
+    recipients = _recipients_of(user_ids)
+    if not recipients:
         return []
+    unread = {pk: r.unread for pk, r in recipients.items()}
     now = timezone.now()
     notifications = Notification.objects.bulk_create(
         [
@@ -76,11 +84,16 @@ def notify_on_commit(
         for n in notifications
     ]
     transaction.on_commit(lambda: _push_all(pushes), robust=True)
+    _email_enqueue(
+        [n for n in notifications if recipients[n.user_id].wants_email(kind)],
+        {pk: r.email for pk, r in recipients.items()},
+    )
     return notifications
 
 
-def _unread_counts_of(user_ids: Iterable[int] | QuerySet[Any]) -> dict[int, int]:
-    """The recipients' unread counts before this notification, in one statement."""
+def _recipients_of(user_ids: Iterable[int] | QuerySet[Any]) -> dict[int, Recipient]:
+    """The recipients' unread counts before this notification and their e-mail choices, in one
+    statement."""
     recipients: QuerySet[Any] | list[int]
     if isinstance(user_ids, QuerySet):
         recipients = user_ids
@@ -88,10 +101,283 @@ def _unread_counts_of(user_ids: Iterable[int] | QuerySet[Any]) -> dict[int, int]
         recipients = sorted({int(user_id) for user_id in user_ids})
         if not recipients:
             return {}
-    return notification_unread_counts_of(users=get_user_model().objects.filter(pk__in=recipients))
+    return notification_recipients_of(users=get_user_model().objects.filter(pk__in=recipients))
 
 
-def notification_mark_read(*, user: Any, ids: list[int] | None, now: datetime | None = None) -> int:
+def notify_once(
+    *,
+    key: str,
+    user_ids: Iterable[int] | QuerySet[Any],
+    kind: str,
+    title: str,
+    body: str = "",
+    url: str = "",
+    data: dict[str, Any] | None = None,
+) -> list[Notification]:
+    """`notify_on_commit`, but once for ever per `key` (a reminder, an escalation), however many
+    dispatchers try at once: the key is a unique row written in the caller's transaction, so a
+    second writer waits for the first and then finds it (and sends nothing). Returns [] when
+    the notice had already gone."""
+    try:
+        with transaction.atomic():
+            NoticeOnce.objects.create(key=key[:200])
+    except IntegrityError:
+        return []
+    return notify_on_commit(
+        user_ids=user_ids, kind=kind, title=title, body=body, url=url, data=data
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# E-mail: an outbox written with the notice, sent after commit, retried by the dispatcher
+
+
+def _absolute(url: str) -> str:
+    if url.startswith("/"):
+        return f"{settings.PUBLIC_BASE_URL}{url}"
+    return url
+
+
+def _email_text(notification: Notification) -> tuple[str, str]:
+    lines = [notification.title]
+    if notification.body:
+        lines += ["", notification.body]
+    if notification.url:
+        lines += ["", _absolute(notification.url)]
+    return notification.title[:255], "\n".join(lines) + "\n"
+
+
+def _email_enqueue(notifications: list[Notification], addresses: dict[int, str]) -> None:
+    """Store one e-mail per notice in the caller's transaction; send them after it commits."""
+    if not notifications:
+        return
+    rows = []
+    for n in notifications:
+        subject, body = _email_text(n)
+        rows.append(
+            EmailMessage(
+                user_id=n.user_id,
+                to=addresses[n.user_id],
+                subject=subject,
+                body=body,
+                kind=n.kind,
+                created_at=n.created_at,
+                next_attempt_at=n.created_at,
+            )
+        )
+    stored = EmailMessage.objects.bulk_create(rows)
+    ids = [m.pk for m in stored if m.pk is not None]
+    transaction.on_commit(lambda: email_outbox_send(ids=ids), robust=True)
+
+
+def _backoff(attempts: int) -> dt.timedelta:
+    """How long to wait after the `attempts`-th failure: 1, 2, 4 … minutes, at most an hour."""
+    base = float(settings.EMAIL_RETRY_BASE_SECONDS)
+    return dt.timedelta(seconds=min(base * 2 ** (attempts - 1), 3600.0))
+
+
+#: How long a dispatcher holds the e-mails it is sending.
+CLAIM_SECONDS = 300
+#: E-mails sent in one go.
+EMAIL_BATCH = 50
+
+
+def _email_claim(*, ids: list[int] | None, now: dt.datetime) -> list[EmailMessage]:
+    """Take the due e-mails (of `ids`, or all) that no other dispatcher holds."""
+    free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    with transaction.atomic():
+        due = EmailMessage.objects.select_for_update(skip_locked=True).filter(
+            free, status=EmailMessage.Status.PENDING, next_attempt_at__lte=now
+        )
+        if ids is not None:
+            due = due.filter(pk__in=ids)
+        messages = list(due.order_by("next_attempt_at", "pk")[:EMAIL_BATCH])
+        if messages:
+            claimed_until = now + dt.timedelta(seconds=CLAIM_SECONDS)
+            # The claim is taken only where still free: two dispatchers on SQLite (no row locks)
+            # cannot both take one.
+            taken = set(
+                EmailMessage.objects.filter(free, pk__in=[m.pk for m in messages]).values_list(
+                    "pk", flat=True
+                )
+            )
+            EmailMessage.objects.filter(pk__in=taken).update(claimed_until=claimed_until)
+            messages = [m for m in messages if m.pk in taken]
+    return messages
+
+
+def email_outbox_send(*, ids: list[int] | None = None, now: dt.datetime | None = None) -> int:
+    """Send the due e-mails of the outbox (those of `ids` only, after a commit); returns how
+    many went. A failure is recorded and retried later (`_backoff`), up to EMAIL_MAX_ATTEMPTS;
+    never raises."""
+    now = now or timezone.now()
+    try:
+        messages = _email_claim(ids=ids, now=now)
+    except Exception:
+        logger.exception("Could not read the e-mail outbox")
+        return 0
+    if not messages:
+        return 0
+    sent = 0
+    try:
+        connection = get_connection(fail_silently=False)
+        connection.open()
+    except Exception as exc:
+        for message in messages:
+            _email_failed(message, exc, now)
+        return 0
+    try:
+        for message in messages:
+            try:
+                DjangoEmail(
+                    subject=message.subject,
+                    body=message.body,
+                    from_email=settings.DEFAULT_FROM_EMAIL,
+                    to=[message.to],
+                    connection=connection,
+                ).send()
+            except Exception as exc:
+                _email_failed(message, exc, now)
+                continue
+            EmailMessage.objects.filter(pk=message.pk).update(
+                status=EmailMessage.Status.SENT,
+                sent_at=timezone.now(),
+                attempts=message.attempts + 1,
+                claimed_until=None,
+                last_error="",
+            )
+            sent += 1
+    finally:
+        try:
+            connection.close()
+        except Exception:
+            logger.warning("Could not close the mail connection", exc_info=True)
+    return sent
+
+
+def _email_failed(message: EmailMessage, error: BaseException, now: dt.datetime) -> None:
+    attempts = message.attempts + 1
+    gave_up = attempts >= settings.EMAIL_MAX_ATTEMPTS
+    logger.warning(
+        "E-mail %s to %s failed (attempt %d): %r", message.pk, message.to, attempts, error
+    )
+    EmailMessage.objects.filter(pk=message.pk).update(
+        attempts=attempts,
+        last_error=repr(error)[:2000],
+        next_attempt_at=now + _backoff(attempts),
+        claimed_until=None,
+        status=EmailMessage.Status.FAILED if gave_up else EmailMessage.Status.PENDING,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Preferences and the daily digest
+
+
+def email_kind_choices() -> list[tuple[str, str]]:
+    """The kinds of notices one may get by e-mail, with their names."""
+    return [(str(value), str(label)) for value, label in Notification.Kind.choices]
+
+
+def notification_preference_set(
+    *, user: Any, email_kinds: Any, digest: Any
+) -> NotificationPreference:
+    """`user` chooses which kinds of notices come by e-mail, and whether in one daily digest."""
+    known = {value for value, _label in email_kind_choices()}
+    if not isinstance(email_kinds, list) or not all(isinstance(k, str) for k in email_kinds):
+        raise InvalidInput(_("“email_kinds” phải là danh sách các loại thông báo."))
+    unknown = sorted(set(email_kinds) - known)
+    if unknown:
+        raise InvalidInput(
+            _("Không có loại thông báo: %(kinds)s.") % {"kinds": ", ".join(unknown)[:200]}
+        )
+    if not isinstance(digest, bool):
+        raise InvalidInput(_("“digest” phải là true hoặc false."))
+    kinds = [value for value, _label in email_kind_choices() if value in set(email_kinds)]
+    with transaction.atomic():
+        row, created = NotificationPreference.objects.select_for_update().get_or_create(
+            user_id=user.pk,
+            defaults={"email_kinds": kinds, "digest": digest, "digest_sent_until": timezone.now()},
+        )
+        if not created:
+            if digest and not row.digest:
+                row.digest_sent_until = timezone.now()  # the first digest starts from now
+            row.email_kinds, row.digest = kinds, digest
+            row.save()
+    return row
+
+
+def email_digest_send_due(*, now: dt.datetime | None = None) -> int:
+    """Once a day (from DIGEST_HOUR, local time), one e-mail to each person who asked for a
+    digest, with the notices of their chosen kinds since the last one; returns how many were
+    queued. A person's row is locked while theirs is made, so two dispatchers make one."""
+    now = now or timezone.now()
+    local = timezone.localtime(now)
+    if local.hour < settings.DIGEST_HOUR:
+        return 0
+    day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    due = NotificationPreference.objects.filter(digest=True).filter(
+        Q(digest_sent_until__isnull=True) | Q(digest_sent_until__lt=day_start)
+    )
+    queued = 0
+    for pk in list(due.values_list("pk", flat=True)):
+        with transaction.atomic():
+            row = (
+                NotificationPreference.objects.select_for_update()
+                .select_related("user")
+                .filter(pk=pk, digest=True)
+                .filter(Q(digest_sent_until__isnull=True) | Q(digest_sent_until__lt=day_start))
+                .first()
+            )
+            if row is None:
+                continue
+            since = row.digest_sent_until or now - dt.timedelta(days=1)
+            notices = list(
+                Notification.objects.filter(
+                    user_id=row.user_id,
+                    kind__in=row.email_kinds,
+                    created_at__gt=since,
+                    created_at__lte=now,
+                ).order_by("id")[:200]
+            )
+            row.digest_sent_until = now
+            row.save(update_fields=["digest_sent_until", "updated_at"])
+            if not notices or not row.user.email:
+                continue
+            message = _digest(row.user.email, row.user_id, notices, local)
+            transaction.on_commit(partial(email_outbox_send, ids=[message.pk]), robust=True)
+            queued += 1
+    return queued
+
+
+def _digest(
+    address: str, user_id: int, notices: list[Notification], local: dt.datetime
+) -> EmailMessage:
+    subject = _("Tổng hợp thông báo ngày %(date)s (%(count)s)") % {
+        "date": local.strftime("%d/%m/%Y"),
+        "count": len(notices),
+    }
+    lines: list[str] = []
+    for n in notices:
+        when = timezone.localtime(n.created_at).strftime("%H:%M %d/%m")
+        lines.append(f"- {when} {n.title}")
+        if n.body:
+            lines.append(f"  {n.body}")
+        if n.url:
+            lines.append(f"  {_absolute(n.url)}")
+    return EmailMessage.objects.create(
+        user_id=user_id,
+        to=address,
+        subject=subject[:255],
+        body="\n".join(lines) + "\n",
+        kind="digest",
+        next_attempt_at=timezone.now(),
+    )
+
+
+def notification_mark_read(
+    *, user: Any, ids: list[int] | None, now: dt.datetime | None = None
+) -> int:
     """Mark `user`'s unread notifications read (all of them when `ids` is None); return how many.
 
     Ids of other users' notifications are ignored. After commit, the user's other open tabs get a

@@ -19,7 +19,7 @@ STEP_DATA: dict[str, dict[str, Any]] = {
         "type": "object",
         "description": (
             "Bước choose_agencies, thao tác send: các đơn vị được lấy ý kiến "
-            "(GET /api/v1/units/) và hạn góp ý."
+            "(GET /api/v1/units/) và hạn góp ý: deadline hoặc deadline_working_days."
         ),
         "properties": {
             "unit_ids": {
@@ -33,8 +33,19 @@ STEP_DATA: dict[str, dict[str, Any]] = {
                 "description": "Hạn góp ý: YYYY-MM-DD (hết ngày) hoặc YYYY-MM-DDTHH:MM, giờ Việt Nam.",
                 "example": "2027-01-15T17:00",
             },
+            "deadline_working_days": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 250,
+                "description": (
+                    "Thay cho deadline: hạn góp ý là N ngày làm việc kể từ hôm nay (không tính "
+                    "hôm nay, bỏ qua ngày nghỉ, lễ, Tết), hết ngày làm việc cuối cùng. Một hạn "
+                    "rơi vào ngày nghỉ được lùi đến hết ngày làm việc kế tiếp."
+                ),
+                "example": 7,
+            },
         },
-        "required": ["unit_ids", "deadline"],
+        "required": ["unit_ids"],
     },
     "ConsolidateData": {
         "type": "object",

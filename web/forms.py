@@ -83,6 +83,10 @@ class PlanImportForm(forms.Form):
         return upload
 
 
+#: What the choice of agencies offers: "trong thời hạn 07 ngày làm việc".
+DEFAULT_CONSULTATION_WORKING_DAYS = 7
+
+
 def default_consultation_deadline() -> str:
     """Seven days from today at 17:00, as a `datetime-local` value."""
     day = timezone.localdate() + dt.timedelta(days=7)
@@ -103,7 +107,11 @@ def task_input(form: str, post: QueryDict) -> tuple[str, str, dict[str, Any]]:
             unit_ids = [int(value) for value in post.getlist("unit_ids")]
         except ValueError as exc:
             raise InvalidInput(gettext("Danh sách đơn vị lấy ý kiến không hợp lệ.")) from exc
-        data = {"unit_ids": unit_ids, "deadline": (post.get("deadline") or "").strip() or None}
+        data = {"unit_ids": unit_ids}
+        if (post.get("deadline_mode") or "date") == "working_days":
+            data["deadline_working_days"] = (post.get("deadline_working_days") or "").strip()
+        else:
+            data["deadline"] = (post.get("deadline") or "").strip() or None
     elif form == "consolidate":
         resolutions: dict[str, dict[str, str]] = {}
         for key in post:

@@ -8,7 +8,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
-from . import import_progress, views, views_absences
+from . import import_progress, views, views_absences, views_settings
 
 urlpatterns = [
     path("", include("web.urls_compare")),
@@ -48,4 +48,10 @@ urlpatterns = [
     path("nhiem-vu/<id:task_id>/", views.task_detail, name="task-detail"),
     path("vang-mat/", views_absences.absence_list, name="absence-list"),
     path("vang-mat/<id:absence_id>/ket-thuc/", views_absences.absence_end, name="absence-end"),
+    path(
+        "thong-bao/e-mail/",
+        views_settings.notification_preferences,
+        name="notification-preferences",
+    ),
+    path("lich-lam-viec/", views_settings.working_calendar, name="working-calendar"),
 ]

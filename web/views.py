@@ -18,6 +18,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -28,6 +29,7 @@ from agencies.errors import DomainError, InvalidInput, NotFound, PermissionDenie
 from agencies.models import Unit, User
 from agencies.parsers import loads_strict
 from agencies.selectors import unit_list_active, user_list_with_role
+from agencies.working_days import deadline_preview
 from documents import selectors as document_selectors
 from documents import services as documents
 from documents.budget import ADJUST, AGREE, QUESTION, reviewed_figures
@@ -55,7 +57,13 @@ from documents.types import issuable_types
 from workflows import services as workflows
 
 from . import views_compare
-from .forms import PlanCreateForm, PlanImportForm, default_consultation_deadline, task_input
+from .forms import (
+    DEFAULT_CONSULTATION_WORKING_DAYS,
+    PlanCreateForm,
+    PlanImportForm,
+    default_consultation_deadline,
+    task_input,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -256,6 +264,14 @@ def _units_by_kind(exclude_id: int | None) -> list[dict[str, Any]]:
     ]
 
 
+def _api_url(name: str) -> str:
+    """An API address for a page's script; "" where the API is not served (page-only URLconf)."""
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return ""
+
+
 def task_panel(task: Task, plan: Plan) -> dict[str, Any]:
     """What the task form needs: actions, and the data fields of its node."""
     node = task.flow_task.name
@@ -275,6 +291,9 @@ def task_panel(task: Task, plan: Plan) -> dict[str, Any]:
     if spec.form == "choose":
         panel["unit_groups"] = _units_by_kind(plan.drafting_unit_id)
         panel["default_deadline"] = default_consultation_deadline()
+        panel["default_working_days"] = DEFAULT_CONSULTATION_WORKING_DAYS
+        panel["deadline_preview_url"] = _api_url("api-calendar-deadline")
+        panel["deadline_preview"] = deadline_preview(working_days=DEFAULT_CONSULTATION_WORKING_DAYS)
     elif spec.form == "consolidate":
         panel["requests"] = [
             r

@@ -78,7 +78,7 @@ class TaskSpec:
 
 #: The fields of each `data` schema (web/api_schema.py describes them).
 DATA_FIELDS = {
-    "ChooseAgenciesData": ("unit_ids", "deadline"),
+    "ChooseAgenciesData": ("unit_ids", "deadline", "deadline_working_days"),
     "ConsolidateData": ("resolutions", "content"),
     "SignData": ("session_id", "signature"),
     "ReviseData": ("content",),
@@ -165,6 +165,7 @@ HANDLERS: dict[tuple[str, str], Callable[[StepCall], Any]] = {
         actor=call.actor,
         unit_ids=call.data.get("unit_ids") or [],
         deadline=call.data.get("deadline"),
+        deadline_working_days=call.data.get("deadline_working_days"),
     ),
     ("choose_agencies", "skip"): lambda call: documents.plan_consultation_skip(
         plan=call.plan, actor=call.actor, comment=call.comment

@@ -194,7 +194,28 @@ STORAGES = {
 }
 
 # EMAIL
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# With EMAIL_HOST set, mail goes to that SMTP server; without, it is printed on the console.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_HOST = EMAIL_HOST or "localhost"
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "0") == "1"
+EMAIL_USE_SSL = os.environ.get("EMAIL_USE_SSL", "0") == "1"
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "10"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Kế hoạch UBND tỉnh <noreply@localhost>")
+# The outbox (notifications.EmailMessage): a failed e-mail is tried again after 1, 2, 4 … times
+# EMAIL_RETRY_BASE_SECONDS (at most an hour), EMAIL_MAX_ATTEMPTS times in all.
+EMAIL_MAX_ATTEMPTS = int(os.environ.get("EMAIL_MAX_ATTEMPTS", "10"))
+EMAIL_RETRY_BASE_SECONDS = float(os.environ.get("EMAIL_RETRY_BASE_SECONDS", "60"))
+# Who asked for a daily digest gets it from this hour (local time) on, once a day.
+DIGEST_HOUR = int(os.environ.get("DIGEST_HOUR", "7"))
 
 # API
 REST_FRAMEWORK = {
@@ -280,6 +301,21 @@ if SIGNING_AGENT_URL and SIGNING_AGENT_URL not in CSP_CONNECT_SRC:
 
 # TIMERS
 TIMER_INTERVAL_SECONDS = float(os.environ.get("TIMER_INTERVAL_SECONDS", "30"))
+# Reminders of a consultation's deadline to the consulted unit, in working days before it
+# ("1,0": the working day before and on the day; "" for none).
+CONSULTATION_REMINDERS = [
+    int(n) for n in os.environ.get("CONSULTATION_REMINDERS", "1,0").split(",") if n.strip()
+]
+# A task open longer than its step allows (documents/steps.py, escalate_after_working_days) is
+# escalated to the head of the unit holding it; "budget_review=10,sign=2" changes some steps,
+# "vetting=0" turns one off.
+TASK_ESCALATION = {
+    step.strip(): int(days)
+    for step, _sep, days in (
+        item.partition("=") for item in os.environ.get("TASK_ESCALATION", "").split(",")
+    )
+    if step.strip() and days.strip()
+}
 
 LOGGING = {
     "version": 1,

@@ -10,6 +10,7 @@ from .base import OWN_DRAFT, plan_locked
 from .budget import plan_budget_review_approve, plan_budget_review_return
 from .consultation import (
     consultation_answer_record,
+    consultation_deadline,
     consultation_record_silence,
     plan_close_consultation,
     plan_consolidation_send,
@@ -60,6 +61,7 @@ __all__ = [
     "PreparedIssue",
     "audit_verify",
     "consultation_answer_record",
+    "consultation_deadline",
     "consultation_record_silence",
     "incoming_import_docx",
     "incoming_import_file",

@@ -14,6 +14,7 @@ from agencies.errors import InvalidInput, PermissionDenied, StateError
 from agencies.models import Unit, User
 from agencies.selectors import user_list_of_units
 from agencies.validation import clean_comment, parse_ids
+from agencies.working_days import next_working_day, working_deadline
 
 from ..consolidation import consolidation_to_dict
 from ..consolidation_selectors import consolidation_build
@@ -61,16 +62,60 @@ def _parse_deadline(deadline: Any) -> dt.datetime:
     return deadline
 
 
+def _parse_working_days(value: Any) -> int:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_WORKING_DAYS:
+        raise InvalidInput(
+            f"Số ngày làm việc của hạn góp ý phải là số nguyên từ 1 đến {MAX_WORKING_DAYS}.",
+            code="invalid_period",
+        )
+    return value
+
+
+#: The longest consultation period one may give in working days (about a year).
+MAX_WORKING_DAYS = 250
+
+
+def consultation_deadline(
+    *, deadline: Any = None, working_days: Any = None, now: dt.datetime | None = None
+) -> tuple[dt.datetime, dt.datetime | None]:
+    """The deadline of a consultation and, when it moved, the one that was asked for.
+
+    Either a date or time (`deadline`), or a number of working days (`working_days`, "trong
+    thời hạn 07 ngày làm việc"), counted from the day it is set, that day excluded (Bộ luật Dân
+    sự, Điều 147): the period ends at the end of its last working day. A deadline that falls on a
+    day off (weekend, holiday, a day off the staff recorded) moves to the end of the next working
+    day (Điều 148.5)."""
+    if working_days not in (None, ""):
+        if deadline not in (None, ""):
+            raise InvalidInput(
+                "Chỉ nhập hạn góp ý hoặc số ngày làm việc, không nhập cả hai.",
+                code="deadline_twice",
+            )
+        return working_deadline(now or timezone.now(), _parse_working_days(working_days)), None
+    asked = _parse_deadline(deadline)
+    local = timezone.localtime(asked)
+    moved_to = next_working_day(local.date())
+    if moved_to == local.date():
+        return asked, None
+    end = timezone.make_aware(dt.datetime.combine(moved_to, dt.time(23, 59, 59)))
+    return end, asked
+
+
 @_unit_of_work
 def plan_send_for_consultation(
     *,
     plan: Plan,
     actor: User,
     unit_ids: Sequence[int],
-    deadline: Any,
+    deadline: Any = None,
+    deadline_working_days: Any = None,
     now: dt.datetime | None = None,
 ) -> list[ConsultationRequest]:
-    """Send the approved plan to `unit_ids` for comments until `deadline`; one request each."""
+    """Send the approved plan to `unit_ids` for comments until `deadline` (a date or time), or
+    for `deadline_working_days` working days; one request each. A deadline on a day off moves
+    to the end of the next working day (`consultation_deadline`)."""
     plan = _lock(plan)
     _ensure_drafter(plan, actor)
     if plan.status != Status.APPROVED:
@@ -86,9 +131,17 @@ def plan_send_for_consultation(
         raise InvalidInput("Có đơn vị không tồn tại trong danh mục.")
     if plan.drafting_unit_id in ids:
         raise InvalidInput("Không gửi lấy ý kiến chính đơn vị soạn thảo.")
-    deadline = _parse_deadline(deadline)
-    if ids and deadline <= (now or timezone.now()):
+    deadline, asked = consultation_deadline(
+        deadline=deadline, working_days=deadline_working_days, now=now
+    )
+    # What was typed must be ahead, not only where it moved to (a past Saturday moves ahead).
+    if ids and (asked or deadline) <= (now or timezone.now()):
         raise InvalidInput("Hạn góp ý phải sau thời điểm hiện tại.")
+    when: dict[str, Any] = {}
+    if asked is not None:
+        when["deadline_asked"] = asked.isoformat()
+    if deadline_working_days not in (None, ""):
+        when["working_days"] = int(deadline_working_days)
     plan.advance(Status.IN_CONSULTATION)
     plan.consultation_round += 1
     version = latest_version(plan)
@@ -109,6 +162,7 @@ def plan_send_for_consultation(
             "units": [u.name for u in units],
             "deadline": deadline.isoformat(),
             "round": plan.consultation_round,
+            **when,
         },
         save=False,
     )

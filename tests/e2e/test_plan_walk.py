@@ -9,7 +9,6 @@ uploads the image of the handwritten signature before signing with that key.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from django.utils import timezone
 from playwright.sync_api import Locator, Page, expect
 
 from agencies.directory import DEMO_PASSWORD, directory_seed
+from agencies.working_days import add_working_days
 from documents.models import Plan
 from signing.models import SigningDevice
 from signing.services import pdf_verify
@@ -240,19 +240,21 @@ def test_seed_plan_walks_from_draft_to_receipt_in_the_browser(walk: Any, tmp_pat
     # then the drafter's open plan page announces the new status; the drafter reloads
     reload_from_banner(drafter, "Lãnh đạo đã duyệt")
 
-    # when the drafter chooses Sở Ngoại vụ and Sở VHTTDL, with a deadline three days ahead
+    # when the drafter chooses Sở Ngoại vụ and Sở VHTTDL, with 3 working days, and the page
+    # shows the date they end on before sending
     expect(task_heading(drafter, "Chọn đơn vị lấy ý kiến và hạn góp ý")).to_be_visible()
     form = task_form(drafter)
     form.get_by_role("checkbox", name="Sở Ngoại vụ", exact=True).check()
     form.get_by_role("checkbox", name="Sở Văn hóa, Thể thao và Du lịch", exact=True).check()
-    deadline = timezone.localdate() + dt.timedelta(days=3)
-    form.get_by_label("Hạn góp ý").fill(f"{deadline.isoformat()}T17:00")
+    deadline = add_working_days(timezone.localdate(), 3)
+    form.get_by_label("Trong thời hạn (ngày làm việc)").fill("3")
+    expect(form.locator("[data-deadline-preview]")).to_contain_text(f"{deadline:%d/%m/%Y}")
     complete_task(drafter, "Gửi lấy ý kiến")
 
-    # then both agencies are waiting, with that deadline
+    # then both agencies are waiting, until the end of that day
     expect(status(drafter)).to_have_text("Đang lấy ý kiến")
     expect(consultation_row(drafter, "Sở Ngoại vụ")).to_contain_text("Chưa trả lời")
-    expect(consultation_row(drafter, "Sở Ngoại vụ")).to_contain_text(f"17:00 {deadline:%d/%m/%Y}")
+    expect(consultation_row(drafter, "Sở Ngoại vụ")).to_contain_text(f"23:59 {deadline:%d/%m/%Y}")
     expect(consultation_row(drafter, "Sở Văn hóa")).to_contain_text("Chưa trả lời")
     keep_open(drafter)
 

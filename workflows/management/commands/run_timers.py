@@ -1,6 +1,9 @@
 """Fire due workflow timers (consultation deadlines) in a loop; `--once` for a single sweep.
 
-Each sweep also hands the open tasks of absences that have started to their stand-ins, and forgets the kept answers of idempotent API requests older than a day."""
+Each sweep also hands the open tasks of absences that have started to their stand-ins, sends the
+reminders and escalations that are due (workflows/reminders.py), the e-mails of the outbox that
+are due (retries) and the daily digests, and forgets the kept answers of idempotent API requests
+older than a day. Several dispatchers may run: each notice goes once."""
 
 import logging
 import signal
@@ -10,6 +13,8 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from notifications.services import email_digest_send_due, email_outbox_send
+from workflows.reminders import reminders_send_due
 from workflows.services import absences_apply_due, idempotent_request_purge, timers_fire_due
 
 logger = logging.getLogger(__name__)
@@ -39,6 +44,17 @@ class Command(BaseCommand):
                 absences_apply_due()  # absences that started: their open tasks pass on
             except Exception:
                 logger.exception("timer sweep failed")
+            for name, sweep in (
+                ("reminders", reminders_send_due),
+                ("digests", email_digest_send_due),
+                ("e-mail", email_outbox_send),
+            ):
+                try:
+                    done = sweep()
+                    if done and (not isinstance(done, dict) or any(done.values())):
+                        self.stdout.write(f"{name}: {done}")
+                except Exception:
+                    logger.exception("%s sweep failed", name)
             if once:
                 break
             stop.wait(interval)
