@@ -182,6 +182,13 @@ class Plan(ThreadSafeFSMModelMixin, models.Model):
         indexes = [
             # The plans a user drafts, newest first (selectors.plan_page_drafted).
             models.Index(fields=["drafter", "id"], name="plan_drafter_id_idx"),
+            # The dashboard's counts (documents/dashboard_selectors.py): by status and issue
+            # month, of the province or of a drafting unit, read from these indexes alone (on
+            # SQLite a row's status lies after its content, in overflow pages).
+            models.Index(fields=["status", "issued_on"], name="plan_status_issued_idx"),
+            models.Index(
+                fields=["drafting_unit", "status", "issued_on"], name="plan_unit_status_idx"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
