@@ -378,6 +378,14 @@ class PlanEvent(ImmutableModel):
 
     class Meta:
         ordering = ["plan", "sequence"]
+        indexes = [
+            # The time spent at each status (documents/dashboard_selectors.stage_durations): a
+            # window over every plan's transitions in order, read from this index alone.
+            models.Index(
+                fields=["plan", "sequence", "from_status", "to_status", "created_at"],
+                name="planevent_transition_idx",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["plan", "sequence"], name="unique_plan_event_sequence")
         ]

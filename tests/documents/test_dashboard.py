@@ -343,3 +343,25 @@ def test_api_refuses_a_stranger_and_bad_filters(drafter, police, office_vetter):
     assert APIClient().get("/api/v1/dashboard/").status_code in (401, 403)
     bad = api_as(office_vetter).get("/api/v1/dashboard/plans/?status=nope")
     assert bad.status_code == 400 and bad.json()["error"] == "invalid_status"
+
+
+def test_time_per_stage_is_kept_only_until_the_next_event(plan_of, office_vetter):
+    plan = given_history(plan_of(), (Plan.Status.AGENCY_REVIEW, 4))
+    scope = dashboard_scope(office_vetter)
+
+    def review_stays() -> int:
+        rows = dashboard_summary(scope)["stage_durations"]
+        return next(r["stays"] for r in rows if r["status"] == Plan.Status.AGENCY_REVIEW)
+
+    assert review_stays() == 0
+    PlanEvent.objects.create(
+        plan=plan,
+        sequence=plan.events_count + 1,
+        kind=PlanEvent.Kind.APPROVED_RELEASE,
+        from_status=Plan.Status.AGENCY_REVIEW,
+        to_status=Plan.Status.APPROVED,
+        created_at=_at(1),
+        previous_hash="",
+        hash="",
+    )
+    assert review_stays() == 1
