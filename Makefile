@@ -9,7 +9,7 @@ BENCH_PG_URL ?= postgres://postgres@127.0.0.1:5432/kehoach
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/15
 SECTIONS ?=
 
-.PHONY: install run serve-prod migrate demo serve test test-pg test-e2e test-serve test-fuzz test-fuzz-pg lint check bench bench-search messages
+.PHONY: install run serve-prod migrate demo serve test test-pg test-e2e test-serve test-fuzz test-fuzz-pg lint check bench bench-search bench-dashboard messages
 
 install:
 	@bash scripts/install.sh
@@ -62,6 +62,9 @@ bench: install
 # Search at 10,000 plans (SEARCH_PLANS), on SQLite or DATABASE_URL; a few minutes.
 bench-search: install
 	$(PY) -m bench.search
+
+bench-dashboard: install
+	$(PY) -m bench.dashboard
 
 # Refresh the English catalogues in locale/ after changing texts, then translate the new or
 # fuzzy entries and run it again to compile. The .mo files are committed, so serving English
