@@ -12,7 +12,7 @@ SECTIONS ?=
 TEST_WORKERS ?= 2
 UNIT := -n $(TEST_WORKERS) -m "not e2e and not serve and not fuzz"
 
-.PHONY: install run serve-prod migrate demo serve test test-fast test-pg test-e2e test-serve test-fuzz test-fuzz-pg lint check bench bench-search messages
+.PHONY: install run serve-prod migrate demo serve test test-fast test-pg test-e2e test-serve test-fuzz test-fuzz-pg lint check bench bench-search bench-dashboard messages
 
 install:
 	@bash scripts/install.sh
@@ -69,6 +69,9 @@ bench: install
 # Search at 10,000 plans (SEARCH_PLANS), on SQLite or DATABASE_URL; a few minutes.
 bench-search: install
 	$(PY) -m bench.search
+
+bench-dashboard: install
+	$(PY) -m bench.dashboard
 
 # Refresh the English catalogues in locale/ after changing texts, then translate the new or
 # fuzzy entries and run it again to compile. The .mo files are committed, so serving English

@@ -27,6 +27,7 @@ from documents.api_compare import (
     DocumentVersionDetailView,
     DocumentVersionListView,
 )
+from documents.api_dashboard import DashboardPlanListView, DashboardView
 from documents.api_incoming import (
     IncomingDetailView,
     IncomingFileView,
@@ -171,6 +172,8 @@ urlpatterns = [
     ),
     path("verify/", VerifyView.as_view(), name="api-verify"),
     path("search/", SearchView.as_view(), name="api-search"),
+    path("dashboard/", DashboardView.as_view(), name="api-dashboard"),
+    path("dashboard/plans/", DashboardPlanListView.as_view(), name="api-dashboard-plans"),
     path("tasks/", TaskListView.as_view(), name="api-tasks"),
     path("tasks/<id:task_id>/", TaskDetailView.as_view(), name="api-task"),
     path("tasks/<id:task_id>/complete/", TaskCompleteView.as_view(), name="api-task-complete"),

@@ -18,8 +18,15 @@ from rest_framework.views import APIView
 from agencies.errors import InvalidInput
 
 from .api import ERRORS
-from .models import SearchEntry
-from .search import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_QUERY_LENGTH, SearchFilters, search
+from .models import Plan, SearchEntry
+from .search import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    MAX_QUERY_LENGTH,
+    SearchCursor,
+    SearchFilters,
+    search,
+)
 
 
 class SearchHitSerializer(serializers.Serializer):
@@ -53,6 +60,9 @@ class SearchPageSerializer(serializers.Serializer):
     page = serializers.IntegerField()
     page_size = serializers.IntegerField()
     pages = serializers.IntegerField()
+    next_cursor = serializers.CharField(
+        help_text="Trang sau: gửi lại với ?after=<next_cursor>; rỗng ở trang cuối."
+    )
     results = SearchHitSerializer(many=True)
 
 
@@ -109,6 +119,24 @@ class SearchView(APIView):
             OpenApiParameter("signer", OpenApiTypes.STR, description="Tên người ký (một phần)."),
             OpenApiParameter("date_from", OpenApiTypes.DATE, description="Từ ngày (tính cả)."),
             OpenApiParameter("date_to", OpenApiTypes.DATE, description="Đến ngày (tính cả)."),
+            OpenApiParameter(
+                "status",
+                OpenApiTypes.STR,
+                many=True,
+                enum=Plan.Status.values,
+                description="Kế hoạch ở trạng thái này (loại trừ văn bản đến); lặp lại để chọn nhiều.",
+            ),
+            OpenApiParameter(
+                "doc_type",
+                OpenApiTypes.STR,
+                many=True,
+                description="Loại văn bản: KH, QĐ, CV…; lặp lại để chọn nhiều.",
+            ),
+            OpenApiParameter(
+                "after",
+                OpenApiTypes.STR,
+                description="Con trỏ trang (next_cursor của trang trước): phân trang theo khóa.",
+            ),
             OpenApiParameter("page", OpenApiTypes.INT, description="Trang, từ 1."),
             OpenApiParameter(
                 "page_size",
@@ -128,6 +156,8 @@ class SearchView(APIView):
             date_from=_date(params.get("date_from"), "date_from"),
             date_to=_date(params.get("date_to"), "date_to"),
             kinds=tuple(k for k in params.getlist("kind") if k),
+            statuses=tuple(s for s in params.getlist("status") if s),
+            doc_types=tuple(_text(t, "doc_type") for t in params.getlist("doc_type") if t),
         )
         page = search(
             user=request.user,
@@ -135,12 +165,14 @@ class SearchView(APIView):
             filters=filters,
             page=_int(params.get("page"), "page", 1),
             page_size=_int(params.get("page_size"), "page_size", DEFAULT_PAGE_SIZE),
+            after=SearchCursor.parse(_text(params.get("after"), "after")),
         )
         data = {
             "total": page.total,
             "page": page.page,
             "page_size": page.page_size,
             "pages": page.pages,
+            "next_cursor": page.next_cursor,
             "results": page.results,
         }
         return Response(SearchPageSerializer(data).data)

@@ -192,6 +192,13 @@ class Plan(ThreadSafeFSMModelMixin, models.Model):
         indexes = [
             # The plans a user drafts, newest first (selectors.plan_page_drafted).
             models.Index(fields=["drafter", "id"], name="plan_drafter_id_idx"),
+            # The dashboard's counts (documents/dashboard_selectors.py): by status and issue
+            # month, of the province or of a drafting unit, read from these indexes alone (on
+            # SQLite a row's status lies after its content, in overflow pages).
+            models.Index(fields=["status", "issued_on"], name="plan_status_issued_idx"),
+            models.Index(
+                fields=["drafting_unit", "status", "issued_on"], name="plan_unit_status_idx"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -386,6 +393,14 @@ class PlanEvent(ImmutableModel):
 
     class Meta:
         ordering = ["plan", "sequence"]
+        indexes = [
+            # The time spent at each status (documents/dashboard_selectors.stage_durations): a
+            # window over every plan's transitions in order, read from this index alone.
+            models.Index(
+                fields=["plan", "sequence", "from_status", "to_status", "created_at"],
+                name="planevent_transition_idx",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["plan", "sequence"], name="unique_plan_event_sequence")
         ]

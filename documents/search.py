@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -434,6 +434,43 @@ class SearchFilters:
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     kinds: tuple[str, ...] = ()
+    #: Plans at these statuses (incoming documents have none: left out when given).
+    statuses: tuple[str, ...] = ()
+    #: Document types: "KH", "QĐ", "CV"…
+    doc_types: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SearchCursor:
+    """Where a page of results ended, in their order (rank, then date, newest first, then id):
+    the next page starts after it (keyset paging: a page costs the same at any depth, and
+    documents indexed meanwhile do not shift it). Written in a URL as "rank~day~id"."""
+
+    rank: float
+    day: int  # the date's ordinal, 0 without a date
+    pk: int
+
+    def key(self) -> tuple[float, int, int]:
+        return (-self.rank, -self.day, -self.pk)
+
+    def __str__(self) -> str:
+        return f"{self.rank!r}~{self.day}~{self.pk}"
+
+    @classmethod
+    def parse(cls, text: str) -> SearchCursor | None:
+        """The cursor of `text`; None when empty; InvalidInput when malformed."""
+        if not text:
+            return None
+        parts = text.split("~")
+        try:
+            if len(text) > 80 or len(parts) != 3:
+                raise ValueError(text)
+            rank, day, pk = float(parts[0]), int(parts[1]), int(parts[2])
+            if not math.isfinite(rank) or not 0 <= day <= 4_000_000 or not 0 < pk < 2**63:
+                raise ValueError(text)
+        except ValueError as exc:
+            raise InvalidInput(_("Con trỏ trang không hợp lệ."), code="invalid_cursor") from exc
+        return cls(rank=rank, day=day, pk=pk)
 
 
 @dataclass(frozen=True)
@@ -459,6 +496,8 @@ class SearchPage:
     total: int = 0
     page: int = 1
     page_size: int = DEFAULT_PAGE_SIZE
+    #: Where the next page starts (`search(after=…)`); "" on the last page.
+    next_cursor: str = ""
 
     @property
     def pages(self) -> int:
@@ -478,6 +517,10 @@ def _filtered(user: User, filters: SearchFilters) -> Any:
     entries = SearchEntry.objects.filter(_visible(user))
     if filters.kinds:
         entries = entries.filter(kind__in=filters.kinds)
+    if filters.statuses:
+        entries = entries.filter(plan__status__in=filters.statuses)
+    if filters.doc_types:
+        entries = entries.filter(doc_type__in=filters.doc_types)
     for name, value in (
         ("number_folded", filters.number),
         ("units_folded", filters.unit),
@@ -498,6 +541,12 @@ def _check(filters: SearchFilters, page: int, page_size: int) -> None:
         raise InvalidInput(
             _("Loại văn bản phải là: plan, issued hoặc incoming."), code="invalid_kind"
         )
+    if any(status not in Plan.Status.values for status in filters.statuses):
+        raise InvalidInput(_("Trạng thái không hợp lệ."), code="invalid_status")
+    if len(filters.statuses) > 20 or len(filters.doc_types) > 20:
+        raise InvalidInput(_("Quá nhiều điều kiện lọc."), code="too_many_filters")
+    if any(not 1 <= len(doc_type) <= 8 for doc_type in filters.doc_types):
+        raise InvalidInput(_("Loại văn bản không hợp lệ."), code="invalid_doc_type")
     if filters.date_from and filters.date_to and filters.date_to < filters.date_from:
         raise InvalidInput(_("Ngày kết thúc phải sau ngày bắt đầu."), code="invalid_range")
     if isinstance(page, bool) or not isinstance(page, int) or not 1 <= page <= 10_000:
@@ -513,7 +562,7 @@ def _check(filters: SearchFilters, page: int, page_size: int) -> None:
 
 
 def _ranked_ids(
-    terms: list[str], entries: Any, limit: int, offset: int
+    terms: list[str], entries: Any, limit: int, offset: int, after: SearchCursor | None = None
 ) -> tuple[list[tuple[int, float]], int]:
     """(id, rank) of one page of entries matching every term (the last as a prefix), best first,
     and how many match in all.
@@ -523,7 +572,7 @@ def _ranked_ids(
     10,000 plans (60 ms on SQLite, 0.3-0.6 s on PostgreSQL where the text's vector is in TOAST).
     The same order on both databases."""
     if _vendor() == "postgresql":
-        return _ranked_ids_postgresql(terms, entries, limit, offset)
+        return _ranked_ids_postgresql(terms, entries, limit, offset, after)
     words = [f'"{t}"' + (" *" if _is_prefix(terms, i) else "") for i, t in enumerate(terms)]
     every, some = " AND ".join(words), " OR ".join(words)
     visible_sql, visible_params = entries.values("id", "date").query.sql_with_params()
@@ -541,26 +590,35 @@ def _ranked_ids(
             [some],
         )
         ranks = dict(cursor.fetchall())
-    return _page([(pk, ranks.get(pk, 0.0), day) for pk, day in kept], limit, offset)
+    return _page([(pk, ranks.get(pk, 0.0), day) for pk, day in kept], limit, offset, after)
+
+
+def _order(match: tuple[int, float, Any]) -> tuple[float, int, int]:
+    pk, rank, day = match
+    if isinstance(day, str):  # SQLite's raw rows
+        day = dt.date.fromisoformat(day)
+    return (-float(rank), -(day.toordinal() if day else 0), -int(pk))
 
 
 def _page(
-    kept: list[tuple[int, float, Any]], limit: int, offset: int
+    kept: list[tuple[int, float, Any]],
+    limit: int,
+    offset: int,
+    after: SearchCursor | None = None,
 ) -> tuple[list[tuple[int, float]], int]:
-    """One page of (id, rank, date) by rank, then date, newest first, then id; and the count."""
-
-    def order(match: tuple[int, float, Any]) -> tuple[float, int, int]:
-        pk, rank, day = match
-        if isinstance(day, str):  # SQLite's raw rows
-            day = dt.date.fromisoformat(day)
-        return (-rank, -(day.toordinal() if day else 0), -pk)
-
-    best = heapq.nsmallest(offset + limit, kept, key=order)
-    return [(int(pk), float(rank)) for pk, rank, _day in best[offset:]], len(kept)
+    """One page of (id, rank, date) by rank, then date, newest first, then id (after `after`,
+    else from `offset`); and the count of all."""
+    total = len(kept)
+    if after is not None:
+        start = after.key()
+        kept = [match for match in kept if _order(match) > start]
+        offset = 0
+    best = heapq.nsmallest(offset + limit, kept, key=_order)
+    return [(int(pk), float(rank)) for pk, rank, _day in best[offset:]], total
 
 
 def _ranked_ids_postgresql(
-    terms: list[str], entries: Any, limit: int, offset: int
+    terms: list[str], entries: Any, limit: int, offset: int, after: SearchCursor | None = None
 ) -> tuple[list[tuple[int, float]], int]:
     """In two statements: the matches, ranked on the small `rank_vector` (title A; number,
     units, signer B), through the GIN index; then which of them the user may see and the
@@ -583,7 +641,7 @@ def _ranked_ids_postgresql(
         # against them in SQL (an array of 11,000 ids: 45 ms).
         cursor.execute(visible_sql, visible_params)
         visible = {pk for (pk,) in cursor.fetchall()}
-    return _page([m for m in matches if m[0] in visible], limit, offset)
+    return _page([m for m in matches if m[0] in visible], limit, offset, after)
 
 
 @contextlib.contextmanager
@@ -613,10 +671,12 @@ def search(
     filters: SearchFilters | None = None,
     page: int = 1,
     page_size: int = DEFAULT_PAGE_SIZE,
+    after: SearchCursor | None = None,
 ) -> SearchPage:
     """One page of the documents `user` may see that match `query` (every word, diacritics
     optional, the last word of two letters or more as a prefix) and `filters`: ranked by relevance (title first, then
-    number, units and signer, then text), or newest first without a query."""
+    number, units and signer, then text), or newest first without a query. `after` (the
+    previous page's `next_cursor`) pages by keyset instead of by `page`."""
     filters = filters or SearchFilters()
     _check(filters, page, page_size)
     if not user.is_authenticated:
@@ -628,13 +688,22 @@ def search(
     entries = _filtered(user, filters)
     offset = (page - 1) * page_size
     if terms:
-        ranked, total = _ranked_ids(terms, entries, page_size, offset)
+        ranked, total = _ranked_ids(terms, entries, page_size + 1, offset, after)
         by_id = SearchEntry.objects.in_bulk([pk for pk, _rank in ranked])
         rows = [(by_id[pk], rank) for pk, rank in ranked if pk in by_id]
     else:
         total = entries.count()
-        ordered = entries.order_by("-date", "-id")[offset : offset + page_size]
-        rows = [(entry, 0.0) for entry in ordered]
+        ordered = entries.order_by(F("date").desc(nulls_last=True), "-id")
+        if after is not None:
+            ordered = ordered.filter(_after_date(after))
+            offset = 0
+        rows = [(entry, 0.0) for entry in ordered[offset : offset + page_size + 1]]
+    next_cursor = ""
+    if len(rows) > page_size:
+        rows = rows[:page_size]
+        last, last_rank = rows[-1]
+        day = last.date.toordinal() if last.date else 0
+        next_cursor = str(SearchCursor(rank=last_rank, day=day, pk=last.pk))
     texts, statuses = _page_texts([entry for entry, _rank in rows])
     results = [
         SearchHit(
@@ -654,7 +723,18 @@ def search(
         )
         for entry, rank in rows
     ]
-    return SearchPage(results=results, total=total, page=page, page_size=page_size)
+    return SearchPage(
+        results=results, total=total, page=page, page_size=page_size, next_cursor=next_cursor
+    )
+
+
+def _after_date(after: SearchCursor) -> Q:
+    """The entries after `after` in the order of a search without words: newest date first
+    (without a date last), then the highest id."""
+    if not after.day:
+        return Q(date__isnull=True, id__lt=after.pk)
+    day = dt.date.fromordinal(after.day)
+    return Q(date__lt=day) | Q(date=day, id__lt=after.pk) | Q(date__isnull=True)
 
 
 def _page_texts(

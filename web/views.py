@@ -353,7 +353,7 @@ def _page_of(
     key: Callable[[Any], int] = lambda item: item.pk,
 ) -> PageOf:
     """The page of list `name` below the cursor `?<name>_before=<id>`, newest first."""
-    param, size = f"{name}_before", INBOX_PAGE[name]
+    param, size = f"{name}_before", INBOX_PAGE.get(name, 20)
     raw = request.GET.get(param, "")
     before = int(raw) if raw.isdigit() and 0 < len(raw) < 19 else None
     items = list(fetch(before, size + 1))
