@@ -18,10 +18,12 @@ from .consultation import (
 )
 from .incoming import (
     DOCX_CONTENT_TYPE,
+    ExchangedDocument,
     incoming_import_docx,
     incoming_import_file,
     incoming_original,
     incoming_plan_content,
+    incoming_register_exchanged,
     incoming_verify_signatures,
     plan_start_from_incoming,
 )
@@ -53,6 +55,7 @@ from .signature import ALREADY_SIGNED, plan_prepare_signature, plan_sign, plan_s
 __all__ = [
     "ALREADY_SIGNED",
     "DOCX_CONTENT_TYPE",
+    "ExchangedDocument",
     "PreparedIssue",
     "audit_verify",
     "consultation_answer_record",
@@ -61,6 +64,7 @@ __all__ = [
     "incoming_import_file",
     "incoming_original",
     "incoming_plan_content",
+    "incoming_register_exchanged",
     "incoming_verify_signatures",
     "plan_close_consultation",
     "plan_consolidation_send",

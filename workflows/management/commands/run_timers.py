@@ -1,6 +1,7 @@
 """Fire due workflow timers (consultation deadlines) in a loop; `--once` for a single sweep.
 
-Each sweep also forgets the kept answers of idempotent API requests older than a day."""
+Each sweep also forgets the kept answers of idempotent API requests older than a day, and sends
+the document exchange's packages that are due (exchange.services.outbox_send_due)."""
 
 import logging
 import signal
@@ -10,6 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from exchange.services import outbox_send_due
 from workflows.services import idempotent_request_purge, timers_fire_due
 
 logger = logging.getLogger(__name__)
@@ -38,6 +40,12 @@ class Command(BaseCommand):
                 idempotent_request_purge()
             except Exception:
                 logger.exception("timer sweep failed")
+            try:
+                sent = outbox_send_due()  # edXML packages due (first tries and retries)
+                if sent:
+                    self.stdout.write(f"{sent} exchange package(s) delivered")
+            except Exception:
+                logger.exception("exchange outbox sweep failed")
             if once:
                 break
             stop.wait(interval)
