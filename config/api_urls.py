@@ -35,7 +35,7 @@ from documents.api_incoming import (
 from documents.api_registers import RegisterEntryListView, RegisterListView
 from documents.api_search import SearchView
 from documents.api_verify import VerifyView
-from exchange.api import InboxView, IncomingStatusView
+from exchange.api import DocumentExchangeView, InboxView, IncomingStatusView
 from signing.api import (
     ChallengeView,
     DeviceConfirmView,
@@ -149,6 +149,11 @@ urlpatterns = [
         name="api-incoming-exchange-status",
     ),
     path("exchange/inbox/", InboxView.as_view(), name="api-exchange-inbox"),
+    path(
+        "documents/<id:plan_id>/exchange/",
+        DocumentExchangeView.as_view(),
+        name="api-document-exchange",
+    ),
     path(
         "incoming/<id:incoming_id>/start-plan/",
         IncomingStartPlanView.as_view(),

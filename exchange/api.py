@@ -26,9 +26,11 @@ from rest_framework.views import APIView
 from agencies.api import ErrorSerializer
 from agencies.errors import InvalidInput
 from agencies.parsers import StrictJSONParser
+from documents.selectors import plan_get_visible
 
 from . import services
-from .models import OutgoingPackage
+from .models import OutgoingPackage, StatusMessage
+from .selectors import package_list_of_plan
 from .transports import HEADER_PEER, HEADER_SIGNATURE, HEADER_TIMESTAMP
 
 
@@ -157,3 +159,55 @@ class IncomingStatusView(APIView):
             description=form.validated_data.get("description", ""),
         )
         return Response(StatusSentSerializer(package).data, status=status.HTTP_201_CREATED)
+
+
+class StatusMessageSerializer(serializers.ModelSerializer):
+    label = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = StatusMessage
+        fields = ["code", "label", "description", "staff", "department", "timestamp"]
+
+
+class PackageSerializer(serializers.ModelSerializer):
+    unit = serializers.IntegerField(source="unit_id", allow_null=True)
+    unit_name = serializers.SerializerMethodField()
+    exchange_code = serializers.SerializerMethodField()
+    statuses = StatusMessageSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = OutgoingPackage
+        fields = [
+            "id",
+            "message_id",
+            "unit",
+            "unit_name",
+            "exchange_code",
+            "state",
+            "attempts",
+            "next_try",
+            "last_error",
+            "created_at",
+            "delivered_at",
+            "statuses",
+        ]
+
+    def get_unit_name(self, package: OutgoingPackage) -> str:
+        return package.unit.name if package.unit else ""
+
+    def get_exchange_code(self, package: OutgoingPackage) -> str:
+        return package.unit.exchange_code if package.unit else ""
+
+
+class DocumentExchangeView(APIView):
+    @extend_schema(
+        responses={
+            200: PackageSerializer(many=True),
+            403: _error("Không có quyền"),
+            404: _error("Không tìm thấy"),
+        },
+        summary="Các gói tin edXML đã gửi của một văn bản, và trạng thái bên nhận báo về",
+    )
+    def get(self, request: Request, plan_id: int) -> Response:
+        plan = plan_get_visible(user=request.user, plan_id=plan_id)
+        return Response(PackageSerializer(package_list_of_plan(plan=plan), many=True).data)

@@ -48,6 +48,7 @@ from documents.selectors import (
     receipt_page_of_unit,
 )
 from documents.types import issuable_types
+from exchange.selectors import exchange_rows_by_unit
 from workflows import services as workflows
 
 from . import views_compare
@@ -562,6 +563,15 @@ def plan_edit(request: HttpRequest, plan_id: int) -> HttpResponse:
     )
 
 
+def _receipts_with_exchange(plan: Plan) -> list[Receipt]:
+    """The receipts, each with `exchange`: how its edXML package stands (external units)."""
+    rows = exchange_rows_by_unit(plan=plan)
+    receipts = list(receipt_list(plan=plan))
+    for receipt in receipts:
+        receipt.exchange = rows.get(receipt.unit_id)  # type: ignore[attr-defined]
+    return receipts
+
+
 @login_required
 @require_GET
 def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
@@ -609,7 +619,7 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
             "consultation_rounds": (
                 consultation_rounds(plan=plan) if plan.consultation_round > 1 else None
             ),
-            "receipts": list(receipt_list(plan=plan)) if show_receipts else None,
+            "receipts": _receipts_with_exchange(plan) if show_receipts else None,
             "can_acknowledge": receipt is not None and receipt.acknowledged_at is None,
             "own_receipt": receipt,
             "versions": versions,
