@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 
-from documents.models import Plan
+from documents.models import IncomingDocument, Plan
 
-from .models import STATUS_LABELS, OutgoingPackage, StatusMessage
+from .models import STATUS_LABELS, IncomingPackage, OutgoingPackage, StatusMessage
 
 
 def package_list_of_plan(*, plan: Plan) -> QuerySet[OutgoingPackage]:
@@ -37,3 +37,27 @@ def exchange_rows_by_unit(*, plan: Plan) -> dict[int, dict[str, object]]:
             "latest_label": STATUS_LABELS.get(latest.code, latest.code) if latest else "",
         }
     return rows
+
+
+def incoming_exchange(*, incoming: IncomingDocument) -> dict[str, object] | None:
+    """How a received document came through the exchange (None when it did not): the package's
+    log and the statuses sent back to its sender, oldest first."""
+    log = (
+        IncomingPackage.objects.select_related("peer", "unit")
+        .filter(
+            incoming_document=incoming,
+            kind=IncomingPackage.Kind.DOCUMENT,
+            state=IncomingPackage.State.ACCEPTED,
+        )
+        .first()
+    )
+    if log is None:
+        return None
+    sent = OutgoingPackage.objects.filter(answers=log, kind=OutgoingPackage.Kind.STATUS)
+    return {
+        "log": log,
+        "sent": [
+            {"package": p, "label": STATUS_LABELS.get(p.status_code, p.status_code)}
+            for p in sent.order_by("pk")
+        ],
+    }

@@ -125,3 +125,28 @@ def test_the_sender_sees_each_external_recipient_and_its_statuses(world):
     stranger = Client()
     stranger.force_login(User.objects.get(username="congan"))
     assert stranger.get(f"/ke-hoach/{world.plan.pk}/noi-nhan/").status_code == 404
+
+
+def test_the_recipient_reports_a_status_from_the_incoming_page(world):
+    # given the ministry registered the package, and one of its users on the document's page
+    peer_a = play_recipient(world)
+    inbox_receive(peer=peer_a, body=bytes(world.package.xml))
+    incoming = IncomingDocument.objects.get()
+    staff = User.objects.create(username="bo1", unit=world.units["bo-tttt"], full_name="Cán bộ")
+    browser = Client()
+    browser.force_login(staff)
+    page = browser.get(f"/van-ban-den/{incoming.pk}/").content.decode()
+    assert "Nhận qua trục liên thông từ 000.00.00.H19" in page
+    assert "01 Đã đến" in page and "03 Đã tiếp nhận" in page
+
+    # when they report it assigned, then send a code that is not theirs
+    url = f"/van-ban-den/{incoming.pk}/lien-thong/"
+    done = browser.post(url, {"code": "04", "description": "Giao Cục TTĐN"}, follow=True)
+    refused = browser.post(url, {"code": "02"}, follow=True)
+
+    # then "04 Phân công" waits for the sender and the page says so; the other is refused
+    assert "Đã gửi trạng thái xử lý" in done.content.decode()
+    assert "04 Phân công" in done.content.decode()
+    assert "Mã trạng thái phải là một trong" in refused.content.decode()
+    codes = OutgoingPackage.objects.filter(kind="status").values_list("status_code", flat=True)
+    assert sorted(codes) == ["01", "03", "04"]
