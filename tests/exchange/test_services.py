@@ -253,3 +253,30 @@ def test_the_recipient_reports_assigned_in_progress_done_to_the_sender(world):
             actor=User.objects.get(username="baodongnai"), incoming=incoming, code="05"
         )
     assert OutgoingPackage.objects.filter(kind="status").count() == 4
+
+
+def test_the_administrator_configures_a_peer_and_its_units_become_external(directory):
+    # given the demo directory, where Sở Ngoại vụ uses this system
+    from django.core.management import CommandError, call_command
+
+    from agencies.models import Unit
+    from exchange.models import Peer
+
+    assert Unit.objects.get(code="so-nv").is_internal
+
+    # when a peer is configured with a short secret, then properly
+    with pytest.raises(CommandError):
+        call_command("exchange_peer", code="p", name="P", url="http://p", secret="short")
+    call_command(
+        "exchange_peer",
+        code="tinh-b",
+        name="Tỉnh B",
+        url="https://vanban.tinh-b.example",
+        secret="s" * 32,
+        unit=["so-nv"],
+    )
+
+    # then the first changed nothing, and the unit is now reached through the peer
+    peer = Peer.objects.get()
+    assert peer.code == "tinh-b" and list(peer.units.values_list("code", flat=True)) == ["so-nv"]
+    assert not Unit.objects.get(code="so-nv").is_internal
