@@ -42,7 +42,16 @@ AUTH_ERRORS = {
 class UnitSerializer(serializers.ModelSerializer):
     class Meta:
         model = Unit
-        fields = ["id", "code", "name", "short_name", "abbreviation", "kind"]
+        fields = [
+            "id",
+            "code",
+            "name",
+            "short_name",
+            "abbreviation",
+            "kind",
+            "exchange_code",
+            "is_internal",
+        ]
 
 
 class MeSerializer(serializers.ModelSerializer):

@@ -48,6 +48,52 @@ UNITS: list[tuple[str, str, str, str, str]] = [
     ("so-tp", "Sở Tư pháp", "STP", "STP", Unit.Kind.DEPARTMENT),
 ]
 
+# Exchange identifiers (mã định danh, QĐ 20/2020/QĐ-TTg: "000.00.<unit>.H19" under the
+# province's code), sent as OrganId in edXML packages. Demo values in the official format.
+EXCHANGE_CODES: dict[str, str] = {
+    "ubnd-tinh": "000.00.00.H19",
+    "vp-ubnd": "000.00.01.H19",
+    "so-tttt": "000.00.31.H19",
+    "so-tc": "000.00.06.H19",
+    "so-nv": "000.00.15.H19",
+    "so-khdt": "000.00.05.H19",
+    "so-ct": "000.00.09.H19",
+    "so-vhttdl": "000.00.30.H19",
+    "so-noivu": "000.00.16.H19",
+    "cong-an": "000.00.40.H19",
+    "bchqs": "000.00.41.H19",
+    "ban-tuyen-giao": "000.00.50.H19",
+    "lhhn": "000.00.60.H19",
+    "dai-ptth": "000.00.61.H19",
+    "bao-dong-nai": "000.00.62.H19",
+    "nxb-dong-nai": "000.00.63.H19",
+    "ubnd-bien-hoa": "000.00.00.H19.01",
+    "ubnd-long-khanh": "000.00.00.H19.02",
+    "so-tp": "000.00.14.H19",
+}
+
+# Units outside the province's system, reached through the document exchange (edXML): issuing to
+# them sends a package. Kept out of UNITS (the importer's test directory is built from it).
+# (code, name, short name, abbreviation, kind, exchange code)
+EXTERNAL_UNITS: list[tuple[str, str, str, str, str, str]] = [
+    (
+        "bo-tttt",
+        "Bộ Thông tin và Truyền thông",
+        "Bộ TT&TT",
+        "BTTTT",
+        Unit.Kind.OTHER,
+        "000.00.00.G12",
+    ),
+    (
+        "ubnd-tinh-binh-duong",
+        "Ủy ban nhân dân tỉnh Bình Dương",
+        "UBND tỉnh Bình Dương",
+        "UBND",
+        Unit.Kind.OTHER,
+        "000.00.00.H10",
+    ),
+]
+
 # (username, full name, unit code, role, position)
 USERS: list[tuple[str, str, str, str, str]] = [
     ("chuyenvien", "Nguyễn Thị Minh Anh", "so-tttt", User.Role.DRAFTER, "Chuyên viên"),
@@ -74,8 +120,9 @@ DEMO_PASSWORD = "demo"
 
 
 @transaction.atomic
-def directory_seed(*, password: str = DEMO_PASSWORD) -> dict[str, int]:
-    """Create (or bring up to date) the demo units and users; safe to run again."""
+def directory_seed(*, password: str = DEMO_PASSWORD, external: bool = False) -> dict[str, int]:
+    """Create (or bring up to date) the demo units and users; safe to run again. `external`
+    adds the units reached through the document exchange (EXTERNAL_UNITS), as the demo does."""
     units = {}
     for code, name, short, abbreviation, kind in UNITS:
         unit, _ = Unit.objects.update_or_create(
@@ -85,6 +132,21 @@ def directory_seed(*, password: str = DEMO_PASSWORD) -> dict[str, int]:
                 "short_name": short,
                 "abbreviation": abbreviation,
                 "kind": kind,
+                "exchange_code": EXCHANGE_CODES.get(code, ""),
+            },
+        )
+        units[code] = unit
+    for code, name, short, abbreviation, kind, exchange_code in EXTERNAL_UNITS if external else []:
+        # An installation that serves one of these itself keeps it internal (the admin said so).
+        unit, was_created = Unit.objects.get_or_create(
+            code=code,
+            defaults={
+                "name": name,
+                "short_name": short,
+                "abbreviation": abbreviation,
+                "kind": kind,
+                "exchange_code": exchange_code,
+                "is_internal": False,
             },
         )
         units[code] = unit

@@ -29,9 +29,31 @@ class Unit(models.Model):
     )
     kind = models.CharField(_("loại"), max_length=10, choices=Kind.choices, default=Kind.DEPARTMENT)
     is_active = models.BooleanField(_("đang hoạt động"), default=True)
+    #: The unit's exchange identifier (mã định danh điện tử, QĐ 20/2020/QĐ-TTg, used as OrganId
+    #: in edXML packages of QCVN 102:2016/BTTTT), e.g. "000.00.31.H19".
+    exchange_code = models.CharField(
+        _("mã định danh"),
+        max_length=40,
+        blank=True,
+        help_text=_("Mã định danh điện tử của cơ quan, ví dụ 000.00.31.H19."),
+    )
+    #: A user of this system (True), or a unit reached through the document exchange (False):
+    #: issuing to an external unit sends it an edXML package.
+    is_internal = models.BooleanField(
+        _("dùng hệ thống này"),
+        default=True,
+        help_text=_("Bỏ chọn với đơn vị bên ngoài, nhận văn bản qua trục liên thông (edXML)."),
+    )
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["exchange_code"],
+                condition=~models.Q(exchange_code=""),
+                name="unique_unit_exchange_code",
+            )
+        ]
         verbose_name = _("đơn vị")
         verbose_name_plural = _("đơn vị")
 

@@ -38,6 +38,7 @@ from documents.api_incoming import (
 from documents.api_registers import RegisterEntryListView, RegisterListView
 from documents.api_search import SearchView
 from documents.api_verify import VerifyView
+from exchange.api import DocumentExchangeView, InboxView, IncomingStatusView
 from signing.api import (
     ChallengeView,
     DeviceConfirmView,
@@ -159,6 +160,17 @@ urlpatterns = [
     path("incoming/import/", IncomingImportView.as_view(), name="api-incoming-import"),
     path("incoming/<id:incoming_id>/", IncomingDetailView.as_view(), name="api-incoming-detail"),
     path("incoming/<id:incoming_id>/file/", IncomingFileView.as_view(), name="api-incoming-file"),
+    path(
+        "incoming/<id:incoming_id>/exchange-status/",
+        IncomingStatusView.as_view(),
+        name="api-incoming-exchange-status",
+    ),
+    path("exchange/inbox/", InboxView.as_view(), name="api-exchange-inbox"),
+    path(
+        "documents/<id:plan_id>/exchange/",
+        DocumentExchangeView.as_view(),
+        name="api-document-exchange",
+    ),
     path(
         "incoming/<id:incoming_id>/start-plan/",
         IncomingStartPlanView.as_view(),

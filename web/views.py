@@ -16,7 +16,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -54,6 +54,7 @@ from documents.selectors import (
     version_with_consolidation,
 )
 from documents.types import issuable_types
+from exchange.selectors import exchange_rows_by_unit
 from workflows import services as workflows
 
 from . import views_compare
@@ -603,6 +604,15 @@ def plan_edit(request: HttpRequest, plan_id: int) -> HttpResponse:
     )
 
 
+def _receipts_with_exchange(plan: Plan) -> list[Receipt]:
+    """The receipts, each with `exchange`: how its edXML package stands (external units)."""
+    rows = exchange_rows_by_unit(plan=plan)
+    receipts = list(receipt_list(plan=plan))
+    for receipt in receipts:
+        receipt.exchange = rows.get(receipt.unit_id)  # type: ignore[attr-defined]
+    return receipts
+
+
 @login_required
 @require_GET
 def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
@@ -650,7 +660,7 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
             "consultation_rounds": (
                 consultation_rounds(plan=plan) if plan.consultation_round > 1 else None
             ),
-            "receipts": list(receipt_list(plan=plan)) if show_receipts else None,
+            "receipts": _receipts_with_exchange(plan) if show_receipts else None,
             "can_acknowledge": receipt is not None and receipt.acknowledged_at is None,
             "own_receipt": receipt,
             "versions": versions,
@@ -672,6 +682,20 @@ def plan_consultations(request: HttpRequest, plan_id: int) -> HttpResponse:
         "pages/_consultations.html",
         {"plan": plan, "consultation_rows": _consultation_rows(plan)},
     )
+
+
+@login_required
+@require_GET
+def plan_receipts(request: HttpRequest, plan_id: int) -> HttpResponse:
+    """The receipts table with each external recipient's edXML statuses, as an HTML fragment
+    (plan.js reloads it when a status or an acknowledgement arrives)."""
+    plan = plan_get_visible(user=request.user, plan_id=plan_id)
+    is_drafter = plan.drafter_id == request.user.pk
+    if plan.status != Plan.Status.ISSUED or not (
+        is_drafter or request.user.role == User.Role.CLERK
+    ):
+        raise Http404
+    return render(request, "pages/_receipts.html", {"receipts": _receipts_with_exchange(plan)})
 
 
 @login_required

@@ -23,6 +23,8 @@ from agencies.selectors import unit_list_active
 from documents import services as documents
 from documents.importing import max_import_bytes, too_large_message
 from documents.selectors import incoming_get_visible, incoming_list_visible
+from exchange import services as exchange
+from exchange.selectors import incoming_exchange
 
 from .import_progress import progress_reporter
 
@@ -127,6 +129,7 @@ def incoming_detail(request: HttpRequest, incoming_id: int) -> HttpResponse:
             verification = documents.incoming_verify_signatures(incoming=incoming).as_dict()
         except DomainError as exc:
             messages.error(request, exc.message)
+    exchanged = incoming_exchange(incoming=incoming)
     return render(
         request,
         "pages/incoming_detail.html",
@@ -136,6 +139,11 @@ def incoming_detail(request: HttpRequest, incoming_id: int) -> HttpResponse:
             "plans": list(incoming.plans.select_related("drafting_unit")),
             "can_start_plan": request.user.role == User.Role.DRAFTER,
             "is_overdue": bool(incoming.deadline and incoming.deadline < timezone.localdate()),
+            "exchange": exchanged,
+            "exchange_choices": list(exchange.STATUS_CHOICES_FOR_USERS.items()),
+            "can_report_exchange": bool(
+                exchanged and request.user.unit_id == exchanged["log"].unit_id  # type: ignore[attr-defined]
+            ),
         },
     )
 
@@ -149,6 +157,26 @@ def incoming_file(request: HttpRequest, incoming_id: int) -> HttpResponse:
     response = HttpResponse(data, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+@login_required
+@require_POST
+def incoming_exchange_status(request: HttpRequest, incoming_id: int) -> HttpResponse:
+    """ "Báo trạng thái cho cơ quan gửi": 04 phân công, 05 đang xử lý or 06 hoàn thành, sent
+    back through the exchange (edXML) for a document received that way."""
+    incoming = incoming_get_visible(user=request.user, incoming_id=incoming_id)
+    try:
+        exchange.incoming_status_send(
+            actor=request.user,
+            incoming=incoming,
+            code=request.POST.get("code", ""),
+            description=request.POST.get("description", ""),
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, gettext("Đã gửi trạng thái xử lý cho cơ quan gửi văn bản."))
+    return redirect("incoming-detail", incoming_id=incoming.pk)
 
 
 @login_required

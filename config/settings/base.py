@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "notifications",
     "signing",
     "documents",
+    "exchange",
     "workflows",
     "web",
     "config",
@@ -271,6 +272,16 @@ AXES_VERBOSE = False
 # DOCUMENTS
 # The issuing body of the demo province; every plan of the UBND carries it in its header.
 PROVINCE_NAME = os.environ.get("PROVINCE_NAME", "Đồng Nai")
+# Document exchange (edXML, QCVN 102:2016/BTTTT; exchange/): this installation's identifier
+# toward its peers (sent with every package, checked by the peer with the shared secret), the
+# time-out of one HTTP delivery, whether a package is sent right after its transaction commits
+# (in a background thread; the timer dispatcher retries in any case), the largest package
+# accepted, and how long a peer's request may be old (its signed timestamp).
+EXCHANGE_SYSTEM_ID = os.environ.get("EXCHANGE_SYSTEM_ID", "")
+EXCHANGE_HTTP_TIMEOUT = float(os.environ.get("EXCHANGE_HTTP_TIMEOUT", "30"))
+EXCHANGE_SEND_ON_COMMIT = os.environ.get("EXCHANGE_SEND_ON_COMMIT", "1") == "1"
+EXCHANGE_MAX_BYTES = int(os.environ.get("EXCHANGE_MAX_BYTES", str(20 * 1024 * 1024)))
+EXCHANGE_CLOCK_SKEW_SECONDS = int(os.environ.get("EXCHANGE_CLOCK_SKEW_SECONDS", "300"))
 SOFFICE_BINARY = os.environ.get("SOFFICE_BINARY", "soffice")
 UNOSERVER_HOST = os.environ.get("UNOSERVER_HOST", "")
 UNOSERVER_PORT = int(os.environ.get("UNOSERVER_PORT", "2003"))

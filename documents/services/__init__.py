@@ -20,10 +20,12 @@ from .consultation import (
 )
 from .incoming import (
     DOCX_CONTENT_TYPE,
+    ExchangedDocument,
     incoming_import_docx,
     incoming_import_file,
     incoming_original,
     incoming_plan_content,
+    incoming_register_exchanged,
     incoming_verify_signatures,
     plan_start_from_incoming,
 )
@@ -58,6 +60,7 @@ __all__ = [
     "ALREADY_SIGNED",
     "DOCX_CONTENT_TYPE",
     "OWN_DRAFT",
+    "ExchangedDocument",
     "PreparedIssue",
     "audit_verify",
     "consultation_answer_record",
@@ -67,6 +70,7 @@ __all__ = [
     "incoming_import_file",
     "incoming_original",
     "incoming_plan_content",
+    "incoming_register_exchanged",
     "incoming_verify_signatures",
     "plan_budget_review_approve",
     "plan_budget_review_return",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -189,6 +190,78 @@ def _incoming_register(
         deadline=deadline,
     )
     search_index_update_incoming(incoming)
+    return incoming
+
+
+@dataclass(frozen=True)
+class ExchangedDocument:
+    """What an edXML package says of a document sent through the exchange (QCVN 102)."""
+
+    sender: str
+    number_text: str  # "262/KH-UBND"
+    doc_type: str  # "KH"; "" for a công văn
+    date: dt.date | None
+    place: str
+    subject: str
+    signer_name: str
+    signature: list[str]
+    recipients: list[str]
+    deadline: dt.date | None
+
+
+@transaction.atomic
+def incoming_register_exchanged(
+    *,
+    unit: Unit,
+    registered_by: User,
+    document: ExchangedDocument,
+    pdf: bytes,
+    file_name: str,
+    signatures: dict[str, Any],
+) -> IncomingDocument:
+    """Enter a document received through the exchange (edXML) in `unit`'s incoming register
+    under its next arrival number, as `incoming_import_file` does for an uploaded file: the
+    register row is locked until the caller's transaction ends (no gaps), the PDF is kept as it
+    arrived with the verification of its signatures, and the unit's users are told."""
+    now = timezone.now()
+    year = timezone.localdate(now).year
+    register, _ = IncomingRegister.objects.select_for_update().get_or_create(
+        unit_id=unit.pk, year=year
+    )
+    register.last_number += 1
+    register.save(update_fields=["last_number"])
+    incoming = IncomingDocument.objects.create(
+        sender=document.sender[:255] or "(chưa rõ cơ quan ban hành)",
+        number=document.number_text[:80],
+        doc_type=document.doc_type[:8],
+        date=document.date,
+        place=document.place[:100],
+        subject=document.subject[:1000] or "(chưa có trích yếu)",
+        recipients=document.recipients,
+        signature=document.signature,
+        signer_name=document.signer_name[:150],
+        file_name=file_name[:255],
+        file_sha256=sha256_hex(pdf),
+        original=pdf,
+        content_type="application/pdf",
+        signatures=signatures,
+        arrival_number=register.last_number,
+        arrival_year=year,
+        registered_by=registered_by,
+        registering_unit=unit,
+        registered_at=now,
+        assigned_unit=unit,
+        deadline=document.deadline,
+    )
+    search_index_update_incoming(incoming)
+    notify_on_commit(
+        user_ids=user_list_of_units([unit.pk]).values_list("pk", flat=True),
+        kind="incoming.assigned",
+        title=f"Văn bản đến qua trục liên thông: {incoming.number or incoming.subject}",
+        body=incoming.subject,
+        url=_incoming_url(incoming),
+        data={"incoming_id": incoming.pk},
+    )
     return incoming
 
 

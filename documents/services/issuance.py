@@ -25,6 +25,7 @@ from ..models import (
 )
 from ..search import search_index_update
 from ..selectors import header_for, plan_number_text, version_pdf_anchors
+from ..signals import plan_issued
 from ..steps import STEPS_BY_CODE
 from ..verification import plan_verify_url, public_address_check
 from .base import (
@@ -227,6 +228,7 @@ def plan_issue_complete(*, plan: Plan, actor: User, prepared: PreparedIssue) -> 
         ignore_conflicts=True,
     )
     search_index_update(plan)
+    plan_issued.send(sender=Plan, plan=plan, unit_ids=unit_ids)
     _notify(
         plan,
         user_list_of_units(unit_ids).values_list("pk", flat=True),

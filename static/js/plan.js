@@ -8,8 +8,9 @@
  * - plan and task pages update live: the notification script dispatches an event on `document`
  *   ("notification", or "notifications:received" as notifications.js names it; e.detail is the
  *   payload, e.detail.data.plan_id the plan); when it names this plan,
- *   the consultation table is reloaded from its fragment URL, and a banner offers a reload when
- *   the plan's status changed.
+ *   the consultation table (and an issued plan's receipts table, with the edXML statuses that
+ *   come back from other systems) is reloaded from its fragment URL, and a banner offers a
+ *   reload when the plan's status changed.
  */
 (function () {
   "use strict";
@@ -123,10 +124,35 @@
       banner.hidden = false;
     }
 
+    // The receipts table of an issued plan (acknowledgements, edXML statuses from other systems).
+    let reloadingReceipts = null;
+    async function reloadReceipts() {
+      const box = document.getElementById("receipts-table");
+      if (!box || !page.dataset.receiptsUrl) return;
+      if (reloadingReceipts) reloadingReceipts.abort();
+      reloadingReceipts = new AbortController();
+      try {
+        const response = await fetch(page.dataset.receiptsUrl, {
+          credentials: "same-origin",
+          headers: { "X-Requested-With": "XMLHttpRequest" },
+          signal: reloadingReceipts.signal,
+        });
+        if (response.ok) {
+          box.innerHTML = await response.text();
+          box.classList.remove("flash-update");
+          void box.offsetWidth; // restart the highlight animation
+          box.classList.add("flash-update");
+        }
+      } catch (_error) {
+        // Aborted or offline: the next notification or a reload brings the table up to date.
+      }
+    }
+
     async function reloadConsultations() {
       const box = document.getElementById("consultations-table");
       if (!box) {
-        showBanner(t("Văn bản vừa có cập nhật mới."));
+        // An issued plan's page: its receipts table is reloaded instead (reloadReceipts).
+        if (!page.dataset.receiptsUrl) showBanner(t("Văn bản vừa có cập nhật mới."));
         return;
       }
       if (reloading) reloading.abort();
@@ -159,6 +185,7 @@
         seen.add(payload.id);
       }
       reloadConsultations();
+      reloadReceipts();
       if (info.status && info.status !== page.dataset.status) {
         showBanner(payload.title ? payload.title + ". " + t("Trạng thái văn bản đã thay đổi.") : t("Trạng thái văn bản đã thay đổi."));
       }

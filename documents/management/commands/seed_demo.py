@@ -19,7 +19,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        counts = directory_seed()
+        counts = directory_seed(external=True)
         drafter = User.objects.get(username="chuyenvien")
         if not Plan.objects.filter(drafter=drafter).exists():
             plan, result = plan_import_docx(actor=drafter, data=SEED_PLAN.read_bytes())

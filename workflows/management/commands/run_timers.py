@@ -2,7 +2,8 @@
 
 Each sweep also hands the open tasks of absences that have started to their stand-ins, sends the
 reminders and escalations that are due (workflows/reminders.py), the e-mails of the outbox that
-are due (retries) and the daily digests, and forgets the kept answers of idempotent API requests
+are due (retries) and the daily digests, the document exchange's packages that are due
+(exchange.services.outbox_send_due), and forgets the kept answers of idempotent API requests
 older than a day. Several dispatchers may run: each notice goes once."""
 
 import logging
@@ -13,6 +14,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from exchange.services import outbox_send_due
 from notifications.services import email_digest_send_due, email_outbox_send
 from workflows.reminders import reminders_send_due
 from workflows.services import absences_apply_due, idempotent_request_purge, timers_fire_due
@@ -48,6 +50,7 @@ class Command(BaseCommand):
                 ("reminders", reminders_send_due),
                 ("digests", email_digest_send_due),
                 ("e-mail", email_outbox_send),
+                ("exchange", outbox_send_due),  # edXML packages due (first tries and retries)
             ):
                 try:
                     done = sweep()
