@@ -93,7 +93,8 @@
   // Live updates of a plan's page -----------------------------------------------------------------
   onReady(() => {
     const page = document.getElementById("plan-page");
-    if (!page) return;
+    // A page with data-live-page is refreshed region by region by live.js.
+    if (!page || page.hasAttribute("data-live-page")) return;
     const planId = Number(page.dataset.planId);
     const banner = document.getElementById("plan-live-banner");
     let reloading = null;
