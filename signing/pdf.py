@@ -69,7 +69,7 @@ from pyhanko.sign.signers.pdf_byterange import PreparedByteRangeDigest
 from pyhanko.sign.signers.pdf_signer import PdfTBSDocument
 from pyhanko.sign.timestamps import DummyTimeStamper, TimeStamper
 from pyhanko.sign.validation import async_validate_pdf_signature, async_validate_pdf_timestamp
-from pyhanko.stamp import QRStampStyle, StaticStampStyle, TextStampStyle
+from pyhanko.stamp import QRStampStyle, StaticStampStyle, TextStamp, TextStampStyle
 from pyhanko.stamp.static import StaticContentStamp
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
@@ -801,6 +801,59 @@ def pdf_fill_issue_fields_and_seal(
     )
     filled.seek(0)
     output = _run(pdf_signer.async_sign_pdf(IncrementalPdfFileWriter(filled, strict=False)))
+    return output.getvalue()
+
+
+#: The mark across every page of an issuance preview (red, so no one takes it for the original).
+PREVIEW_MARK = "BẢN XEM TRƯỚC — CHƯA PHÁT HÀNH"
+PREVIEW_MARK_COLOR = (0.8, 0.0, 0.0)
+
+
+def pdf_issue_preview(
+    pdf: bytes, *, number_text: str, date_text: str, fonts: Fonts | None = None
+) -> bytes:
+    """What issuing will print, for the clerk to read first: the number and date filled in as
+    `pdf_fill_issue_fields_and_seal` fills them, no seal, and `PREVIEW_MARK` in red at the foot of
+    every page (added to the pages' content, so the leader's signature no longer validates on
+    this copy: it is a preview, never a document). Raises `StateError` as filling does."""
+    fonts = fonts or fonts_prepare()
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    _fill_text_field(
+        writer,
+        name=NUMBER_FIELD,
+        text=number_text,
+        font=fonts.regular,
+        x_align=layout.AxisAlignment.ALIGN_MAX,
+    )
+    _fill_text_field(
+        writer,
+        name=DATE_FIELD,
+        text=date_text,
+        font=fonts.italic,
+        x_align=layout.AxisAlignment.ALIGN_MIN,
+    )
+    style = TextStampStyle(
+        stamp_text=PREVIEW_MARK,
+        border_width=1,
+        text_box_style=_text_style(fonts.regular, 12, text_color=PREVIEW_MARK_COLOR),
+        inner_content_layout=layout.SimpleBoxLayoutRule(
+            x_align=layout.AxisAlignment.ALIGN_MID,
+            y_align=layout.AxisAlignment.ALIGN_MID,
+            margins=layout.Margins.uniform(2),
+            inner_content_scaling=layout.InnerScaling.NO_SCALING,
+        ),
+    )
+    width, height = 300.0, 36.0
+    page_count = int(writer.root["/Pages"]["/Count"])
+    for index in range(page_count):
+        page = writer.find_page_for_modification(index)[0].get_object()
+        x1, y1, x2, _y2 = (float(v) for v in page["/MediaBox"])
+        # In the bottom margin (20 mm; the page numbers are in the top one), centred: it covers
+        # nothing of the document.
+        stamp = TextStamp(writer, style, box=layout.BoxConstraints(width=width, height=height))
+        stamp.apply(index, int((x1 + x2 - width) / 2), int(y1 + 8))
+    output = io.BytesIO()
+    writer.write(output)
     return output.getvalue()
 
 
