@@ -136,6 +136,7 @@
     const newRoot = fresh.querySelector("[data-live-page]");
     if (newRoot && newRoot.dataset.status) root.dataset.status = newRoot.dataset.status;
     if (skipped) showBanner(t("Văn bản vừa có cập nhật mới."));
+    document.dispatchEvent(new CustomEvent("live:updated"));
     announce(message);
   }
 
