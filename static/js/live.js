@@ -26,6 +26,7 @@
   const planId = Number(root.dataset.planId || 0);
   let controller = null;
   let pending = null;
+  const burst = [];
   const seen = new Set();
 
   function announce(text) {
@@ -157,9 +158,13 @@
     if (kind === "inbox" && payload.kind === "task.assigned") {
       message = t("Có việc mới trong hộp việc:") + " " + (payload.title || "");
     }
-    // Several notifications in a burst: one fetch after the last.
+    // Several notifications in a burst: one fetch after the last, all of them announced.
+    burst.push(message);
     window.clearTimeout(pending);
-    pending = window.setTimeout(() => refresh(message), 150);
+    pending = window.setTimeout(() => {
+      const said = burst.splice(0).join(" · ");
+      refresh(said);
+    }, 150);
   }
 
   document.addEventListener("notifications:received", onNotification);
