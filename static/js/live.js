@@ -13,7 +13,7 @@
  *                              offers a reload instead.
  *   #live-status               an aria-live region (base.html) that announces what changed.
  * Keyboard focus survives a replacement: the element with the same id, name or link (and text)
- * in the new region takes it back, else the region itself.
+ * in the new region takes it back, else the region itself; a <details> the user opened stays open.
  * The notifications come from notifications.js ("notifications:received" on document).
  */
 (function () {
@@ -68,10 +68,20 @@
     });
   }
 
+  function summaryText(details) {
+    const summary = details.querySelector("summary");
+    return summary ? summary.textContent.trim() : "";
+  }
+
   function replaceRegion(region, fresh) {
     const active = document.activeElement;
     const hadFocus = active && region.contains(active);
     const key = hadFocus ? focusKey(active) : null;
+    // A <details> the user opened stays open.
+    const opened = new Set(Array.from(region.querySelectorAll("details[open]")).map(summaryText));
+    fresh.querySelectorAll("details").forEach((d) => {
+      if (opened.has(summaryText(d))) d.open = true;
+    });
     region.replaceWith(fresh);
     fresh.classList.add("flash-update");
     if (hadFocus) {
