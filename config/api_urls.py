@@ -32,7 +32,11 @@ from documents.api_incoming import (
     IncomingListView,
     IncomingStartPlanView,
 )
-from documents.api_registers import RegisterEntryListView, RegisterListView
+from documents.api_registers import (
+    DocumentIssuePreviewView,
+    RegisterEntryListView,
+    RegisterListView,
+)
 from documents.api_search import SearchView
 from documents.api_verify import VerifyView
 from signing.api import (
@@ -88,6 +92,11 @@ urlpatterns = [
         "documents/<id:plan_id>/legal-review/",
         DocumentLegalReviewView.as_view(),
         name="api-document-legal-review",
+    ),
+    path(
+        "documents/<id:plan_id>/issue-preview/",
+        DocumentIssuePreviewView.as_view(),
+        name="api-document-issue-preview",
     ),
     path(
         "documents/<id:plan_id>/acknowledge/",

@@ -14,7 +14,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from agencies.errors import NotFound
+from agencies.errors import NotFound, PermissionDenied, StateError
 from agencies.keyset import keyset_page
 from agencies.models import User
 from signing import services as signing
@@ -472,6 +472,22 @@ def plan_issue_preview(*, plan: Plan, on: dt.date | None = None) -> IssueTexts:
         .first()
     )
     return issue_texts(plan, number=(last or 0) + 1, issued_on=on)
+
+
+def plan_get_to_issue(*, user: User, plan_id: int) -> Plan:
+    """The signed plan `plan_id`, for a clerk who may see it and preview its issuance.
+
+    Raises NotFound (not visible), PermissionDenied (not a clerk) or StateError (not waiting for
+    issuance: not signed yet, or issued already).
+    """
+    plan = plan_get_visible(user=user, plan_id=plan_id)
+    if user.role != User.Role.CLERK:
+        raise PermissionDenied(
+            "Chỉ văn thư mới được xem trước số và bản phát hành.", code="not_a_clerk"
+        )
+    if plan.status != Plan.Status.SIGNED or not plan.signed_pdf:
+        raise StateError("Văn bản không ở bước chờ phát hành.", code="not_awaiting_issue")
+    return plan
 
 
 def plan_issue_preview_pdf(*, plan: Plan, texts: IssueTexts) -> bytes:

@@ -6,11 +6,6 @@ from . import views_issue
 
 urlpatterns = [
     path(
-        "ke-hoach/<id:plan_id>/so-phat-hanh/",
-        views_issue.plan_issue_number,
-        name="plan-issue-number",
-    ),
-    path(
         "ke-hoach/<id:plan_id>/xem-truoc-phat-hanh/",
         views_issue.plan_issue_preview_view,
         name="plan-issue-preview",

@@ -1,6 +1,7 @@
 """What the clerk sees before issuing: the number and date issuing would give, read without
 taking the number, and the final PDF as it will print, marked as a preview; and the pages that
-show them (documents.selectors.plan_issue_preview, web/views_issue.py, the issue task page)."""
+show them (documents.selectors.plan_issue_preview, GET /api/v1/documents/{id}/issue-preview/,
+web/views_issue.py, the issue task page)."""
 
 from __future__ import annotations
 
@@ -177,18 +178,26 @@ def test_the_issue_task_page_shows_the_number_and_date_to_come(signed_plans, cle
     assert 'name="expected_number" value="1"' in html
 
 
-def test_the_number_endpoint_answers_the_clerk_only(signed_plans, clerk, drafter) -> None:
+def test_the_api_gives_the_clerk_the_number_to_come(signed_plans, clerk, drafter) -> None:
     # given a signed plan
     (plan,) = signed_plans(1)
-    url = f"/ke-hoach/{plan.pk}/so-phat-hanh/"
-    # when the clerk asks / then the number and date as JSON
+    url = f"/api/v1/documents/{plan.pk}/issue-preview/"
+    # when the clerk asks / then the number and date as JSON, not to be cached
     answer = _client(clerk).get(url)
     assert answer.status_code == 200
-    assert answer.json()["number"] == 1
-    assert answer.json()["number_text"] == "Số: 01/KH-UBND"
+    assert answer.json() == {
+        "number": 1,
+        "number_text": "Số: 01/KH-UBND",
+        "issued_on": timezone.localdate().isoformat(),
+        "date_text": plan_issue_preview(plan=plan).date_text,
+        "is_held": False,
+    }
     assert answer["Cache-Control"] == "no-store"
+    # and nothing was taken
+    assert OutgoingRegister.objects.exists() is False
     # and the drafter is refused, as is the preview PDF
-    assert _client(drafter).get(url).status_code == 403
+    refused = _client(drafter).get(url)
+    assert (refused.status_code, refused.json()["error"]) == (403, "not_a_clerk")
     assert _client(drafter).get(f"/ke-hoach/{plan.pk}/xem-truoc-phat-hanh/").status_code == 403
 
 
@@ -205,7 +214,9 @@ def test_no_preview_once_issued(signed_plans, clerk) -> None:
     (plan,) = signed_plans(1)
     documents.plan_issue(plan=plan, actor=clerk)
     # when the clerk asks for its number to come / then refused: it has one
-    assert _client(clerk).get(f"/ke-hoach/{plan.pk}/so-phat-hanh/").status_code == 409
+    refused = _client(clerk).get(f"/api/v1/documents/{plan.pk}/issue-preview/")
+    assert (refused.status_code, refused.json()["error"]) == (409, "not_awaiting_issue")
+    assert _client(clerk).get(f"/ke-hoach/{plan.pk}/xem-truoc-phat-hanh/").status_code == 409
 
 
 def test_confirming_names_the_number_given(signed_plans, clerk) -> None:
