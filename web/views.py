@@ -784,7 +784,8 @@ def _issued_message(request: HttpRequest, plan: Plan) -> None:
     issued in between and took it)."""
     given = plan_number_text(plan)
     shown = request.POST.get("expected_number", "")
-    if shown.isdigit() and int(shown) != plan.number:
+    # A number as the page wrote it; anything else (typed by hand) is ignored.
+    if shown.isascii() and shown.isdigit() and len(shown) < 10 and int(shown) != plan.number:
         messages.warning(
             request,
             _(

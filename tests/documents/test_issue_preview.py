@@ -245,3 +245,16 @@ def test_confirming_after_another_issue_says_which_number_was_given(signed_plans
     assert "Số 01 vừa được cấp cho văn bản khác" in html
     assert "02/KH-UBND" in html
     assert Plan.objects.get(pk=second.pk).number == 2
+
+
+@pytest.mark.parametrize("shown", ["", "²", "9" * 5000, "-1", "01x"])
+def test_confirming_with_a_strange_expected_number_just_issues(signed_plans, clerk, shown) -> None:
+    # given a signed plan, and a form whose expected number is not one the page wrote
+    (plan,) = signed_plans(1)
+    task = open_task(clerk, plan, "issue")
+    # when the clerk confirms / then the plan is issued and the message names its number
+    response = _client(clerk).post(
+        f"/nhiem-vu/{task.pk}/", {"action": "issue", "expected_number": shown}, follow=True
+    )
+    assert response.status_code == 200
+    assert "Đã phát hành: Số 01/KH-UBND." in response.content.decode()
