@@ -35,7 +35,11 @@ from documents.api_incoming import (
     IncomingListView,
     IncomingStartPlanView,
 )
-from documents.api_registers import RegisterEntryListView, RegisterListView
+from documents.api_registers import (
+    DocumentIssuePreviewView,
+    RegisterEntryListView,
+    RegisterListView,
+)
 from documents.api_search import SearchView
 from documents.api_verify import VerifyView
 from exchange.api import DocumentExchangeView, InboxView, IncomingStatusView
@@ -96,6 +100,11 @@ urlpatterns = [
         "documents/<id:plan_id>/legal-review/",
         DocumentLegalReviewView.as_view(),
         name="api-document-legal-review",
+    ),
+    path(
+        "documents/<id:plan_id>/issue-preview/",
+        DocumentIssuePreviewView.as_view(),
+        name="api-document-issue-preview",
     ),
     path(
         "documents/<id:plan_id>/acknowledge/",

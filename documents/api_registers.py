@@ -1,7 +1,9 @@
-"""API of the outgoing registers (sổ văn bản đi): the registers, and the entries of one.
+"""API of the outgoing registers (sổ văn bản đi): the registers, the entries of one, and the
+number a signed document's issuance would take next.
 
 Read only: numbers are taken by issuance (documents.services.plan_issue). Readers are the văn
-thư who keeps the register, the Văn phòng and the leaders (selectors.REGISTER_READERS).
+thư who keeps the register, the Văn phòng and the leaders (selectors.REGISTER_READERS); the
+number to come, the văn thư.
 """
 
 from __future__ import annotations
@@ -109,3 +111,27 @@ class RegisterEntryListView(APIView):
             key=lambda plan: plan.number,
         )
         return paginator.get_paginated_response(RegisterEntrySerializer(entries, many=True).data)
+
+
+class IssuePreviewSerializer(serializers.Serializer):
+    """What issuing the document now would give; the number is not taken."""
+
+    number = serializers.IntegerField(help_text="Số sẽ cấp (chưa lấy khỏi sổ).")
+    number_text = serializers.CharField(help_text="“Số: 02/KH-UBND”.")
+    issued_on = serializers.DateField(help_text="Ngày ban hành sẽ ghi.")
+    date_text = serializers.CharField(help_text="“Đồng Nai, ngày 06 tháng 12 năm 2026”.")
+    is_held = serializers.BooleanField(
+        help_text="Số đã được giữ cho văn bản này ở lần phát hành trước (không đổi nữa)."
+    )
+
+
+class DocumentIssuePreviewView(APIView):
+    @extend_schema(
+        responses={200: IssuePreviewSerializer, **ERRORS},
+        summary="Số và ngày sẽ cấp khi phát hành văn bản đã ký (không lấy số; cho văn thư)",
+    )
+    def get(self, request: Request, plan_id: int) -> Response:
+        plan = selectors.plan_get_to_issue(user=request.user, plan_id=plan_id)
+        response = Response(IssuePreviewSerializer(selectors.plan_issue_preview(plan=plan)).data)
+        response["Cache-Control"] = "no-store"  # it changes as soon as another clerk issues
+        return response

@@ -378,16 +378,17 @@ class _ConsolidationRenderer(_DocumentRenderer):
         italic), and a rule of 2/5 of the widest line, as under a plan's summary."""
         self._centred(TITLE, bold=True, before=18)
         draft = self._draft_name()
-        self._centred(draft, bold=True)
+        last = self._centred(draft, bold=True)
         widest = max(
             text_width_mm(TITLE, BODY_SIZE, bold=True), text_width_mm(draft, BODY_SIZE, bold=True)
         )
         if self.data.version is not None:
-            self._centred(f"(Kèm theo dự thảo phiên bản {self.data.version})", italic=True)
+            last = self._centred(f"(Kèm theo dự thảo phiên bản {self.data.version})", italic=True)
         _rule(
             self.document,
             max(min(widest, LANDSCAPE_TEXT_WIDTH_MM) * SHORT_RULE_SHARE, 20),
             LANDSCAPE_TEXT_WIDTH_MM,
+            above=last,
             after=12,
         )
 

@@ -460,10 +460,38 @@ def _run(
     return run
 
 
-def _rule(container, width_mm: float, available_mm: float, *, after: float = 0) -> Paragraph:
-    """An empty centred paragraph whose top border is a solid rule `width_mm` long."""
+#: The longest text a .docx core property takes (python-docx refuses more).
+CORE_PROPERTY_MAX = 255
+
+
+def _core_property(text: str) -> str:
+    """`text` cut to what a .docx core property holds, on a word, with an ellipsis."""
+    text = text.strip()
+    if len(text) <= CORE_PROPERTY_MAX:
+        return text
+    return text[: CORE_PROPERTY_MAX - 1].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
+
+
+#: The gap between a line and the short rule under it (points).
+RULE_GAP_PT = 3
+
+
+def _rule(
+    container, width_mm: float, available_mm: float, *, above: Paragraph, after: float = 0
+) -> Paragraph:
+    """An empty centred paragraph whose top border is a solid rule `width_mm` long, RULE_GAP_PT
+    under the paragraph `above` (the last one in `container`).
+
+    The gap is `above`'s space after, never space before the rule's paragraph: Word counts a
+    paragraph's space before inside its border, so the top border goes above that space, on the
+    descenders of the line above — through the title's last line (LibreOffice draws it below the
+    space; Word's layout could not be checked on this machine, LibreOffice's is tested).
+    """
+    current = above.paragraph_format.space_after
+    if current is None or current < Pt(RULE_GAP_PT):
+        above.paragraph_format.space_after = Pt(RULE_GAP_PT)
     paragraph = container.add_paragraph()
-    _format(paragraph, align=WD_ALIGN_PARAGRAPH.CENTER, first_line=False, before=3, after=after)
+    _format(paragraph, align=WD_ALIGN_PARAGRAPH.CENTER, first_line=False, before=0, after=after)
     side = max((available_mm - width_mm) / 2, 0)
     paragraph.paragraph_format.left_indent = Mm(side)
     paragraph.paragraph_format.right_indent = Mm(side)
@@ -746,8 +774,8 @@ class _DocumentRenderer:
         properties = self.document.core_properties
         name = doc_type_name(self.content.doc_type)
         title = " ".join(self._lines(self.content.title))
-        properties.title = f"{name.capitalize()} {title}".strip() if name else title
-        properties.author = " ".join(issuer_lines(self.header.issuer_name))
+        properties.title = _core_property(f"{name.capitalize()} {title}" if name else title)
+        properties.author = _core_property(" ".join(issuer_lines(self.header.issuer_name)))
         properties.last_modified_by = properties.author
         properties.language = "vi-VN"
         properties.subject = self._number_text().removeprefix("Số:").strip()
@@ -871,7 +899,7 @@ class _DocumentRenderer:
             _run(paragraph, line, size=13, bold=True)
         # Rule under the issuer: 1/3–1/2 of its (longest) line, centred (Phụ lục I, II.2.b).
         longest = max((text_width_mm(n, 13, bold=True) for n in names), default=40)
-        _rule(left, min(longest, available[0]) * SHORT_RULE_SHARE, available[0])
+        _rule(left, min(longest, available[0]) * SHORT_RULE_SHARE, available[0], above=paragraph)
 
         first = [True]
         paragraph = _cell_paragraph(right, first)
@@ -881,7 +909,7 @@ class _DocumentRenderer:
         _format(paragraph, align=WD_ALIGN_PARAGRAPH.CENTER, first_line=False, after=0)
         _run(paragraph, MOTTO, size=13, bold=True)
         # Rule under the motto: as long as the motto (Phụ lục I, II.1.b).
-        _rule(right, text_width_mm(MOTTO, 13, bold=True), available[1])
+        _rule(right, text_width_mm(MOTTO, 13, bold=True), available[1], above=paragraph)
 
         row = _add_row(table, self.widths)
         left, right = row.cells
@@ -958,6 +986,7 @@ class _DocumentRenderer:
             self.document,
             max(line_width * SHORT_RULE_SHARE, 20),
             TEXT_WIDTH_MM,
+            above=paragraph,
             after=6 if self.content.is_decision else 12,
         )
 
@@ -1291,6 +1320,7 @@ class _DocumentRenderer:
                 self.document,
                 max(min(widest, TEXT_WIDTH_MM) * SHORT_RULE_SHARE, 20),
                 TEXT_WIDTH_MM,
+                above=paragraph,
                 after=12,
             )
             self._appendix_body(appendix)

@@ -3,6 +3,7 @@ and its PDFs."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -11,8 +12,9 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
-from agencies.errors import NotFound
+from agencies.errors import NotFound, PermissionDenied, StateError
 from agencies.keyset import keyset_page
 from agencies.models import User
 from signing import services as signing
@@ -24,6 +26,7 @@ from .content import DocumentHeader, PlanContent
 from .models import (
     ConsultationRequest,
     IncomingDocument,
+    NumberReservation,
     OutgoingRegister,
     Plan,
     PlanAccess,
@@ -493,6 +496,87 @@ def plan_number_text(plan: Plan, *, number: int | None = None) -> str:
         plan.doc_type,
         plan.issuer.abbreviation or "UBND",
         (plan.content or {}).get("drafting_unit_abbreviation", ""),
+    )
+
+
+@dataclass(frozen=True)
+class IssueTexts:
+    """The number and date of an issuance, as the page shows them and as the PDF prints them."""
+
+    number: int
+    year: int
+    issued_on: dt.date
+    number_text: str  # "Số: 12/KH-UBND"
+    date_text: str  # "Đồng Nai, ngày 05 tháng 01 năm 2027"
+    #: held: the plan already holds this number (an earlier attempt); else the register's next
+    is_held: bool = False
+
+    @property
+    def number_field(self) -> str:
+        """What fills the blank before "/KH-…" in the signed PDF: "12"."""
+        return f"{self.number:02d}"
+
+    @property
+    def date_field(self) -> str:
+        """What fills the date's blank: the words from "ngày" on."""
+        return self.date_text.split(", ", 1)[-1]
+
+
+def issue_texts(
+    plan: Plan, *, number: int, issued_on: dt.date, is_held: bool = False
+) -> IssueTexts:
+    """The texts issuing `plan` with `number` on `issued_on` prints."""
+    return IssueTexts(
+        number=number,
+        year=issued_on.year,
+        issued_on=issued_on,
+        number_text=plan_number_text(plan, number=number),
+        date_text=rendering.format_place_date(header_for(plan).place, issued_on),
+        is_held=is_held,
+    )
+
+
+def plan_issue_preview(*, plan: Plan, on: dt.date | None = None) -> IssueTexts:
+    """The number and date issuing `plan` now would give, without taking the number.
+
+    The number the plan holds from an earlier attempt, else the next of its issuer's register for
+    the year of `on` (today). Not a promise: another clerk may take it first, and the issuance
+    then gives the next one (plan_issue takes it under the register's lock).
+    """
+    on = on or timezone.localdate()
+    held = NumberReservation.objects.filter(plan=plan).select_related("register").first()
+    if held is not None:
+        return issue_texts(plan, number=held.number, issued_on=held.issued_on, is_held=True)
+    last = (
+        OutgoingRegister.objects.filter(issuer_id=plan.issuer_id, year=on.year)
+        .values_list("last_number", flat=True)
+        .first()
+    )
+    return issue_texts(plan, number=(last or 0) + 1, issued_on=on)
+
+
+def plan_get_to_issue(*, user: User, plan_id: int) -> Plan:
+    """The signed plan `plan_id`, for a clerk who may see it and preview its issuance.
+
+    Raises NotFound (not visible), PermissionDenied (not a clerk) or StateError (not waiting for
+    issuance: not signed yet, or issued already).
+    """
+    plan = plan_get_visible(user=user, plan_id=plan_id)
+    if user.role != User.Role.CLERK:
+        raise PermissionDenied(
+            "Chỉ văn thư mới được xem trước số và bản phát hành.", code="not_a_clerk"
+        )
+    if plan.status != Plan.Status.SIGNED or not plan.signed_pdf:
+        raise StateError("Văn bản không ở bước chờ phát hành.", code="not_awaiting_issue")
+    return plan
+
+
+def plan_issue_preview_pdf(*, plan: Plan, texts: IssueTexts) -> bytes:
+    """The signed PDF with `texts` filled in as issuing will, unsealed and marked as a preview."""
+    return signing.pdf_issue_preview(
+        pdf=bytes(plan.signed_pdf or b""),
+        number_text=texts.number_field,
+        date_text=texts.date_field,
     )
 
 

@@ -69,7 +69,7 @@ from pyhanko.sign.signers.pdf_byterange import PreparedByteRangeDigest
 from pyhanko.sign.signers.pdf_signer import PdfTBSDocument
 from pyhanko.sign.timestamps import DummyTimeStamper, TimeStamper
 from pyhanko.sign.validation import async_validate_pdf_signature, async_validate_pdf_timestamp
-from pyhanko.stamp import QRStampStyle, StaticStampStyle, TextStampStyle
+from pyhanko.stamp import QRStampStyle, StaticStampStyle, TextStamp, TextStampStyle
 from pyhanko.stamp.static import StaticContentStamp
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
@@ -86,6 +86,10 @@ DATE_FIELD = "issue_date"
 # The widest date the clerk can enter, to size the date field.
 WIDEST_DATE_TEXT = "ngày 28 tháng 12 năm 2099"
 SEAL_DIAMETER_PT = 36 / 25.4 * 72  # ND30 Phụ lục I: the seal image at its real size (36 mm)
+#: ND30 Phụ lục I II.8.a: the seal covers about a third of the signature, on its left.
+SEAL_SHARE_OF_SIGNATURE = 1 / 3
+#: Room between the seal's right edge and the signature's text, which stays beside the seal.
+SIGNATURE_TEXT_GAP = 4.0
 SIGNATURE_BOX_WIDTH = 200.0
 SIGNATURE_BOX_MAX_HEIGHT = 90.0
 SIGNATURE_BOX_MIN_HEIGHT = 40.0
@@ -757,7 +761,7 @@ def pdf_fill_issue_fields_and_seal(
     writer.write(filled)
 
     x1, y1, x2, y2 = leader_box
-    seal_right = x1 + (x2 - x1) / 3
+    seal_right = x1 + (x2 - x1) * SEAL_SHARE_OF_SIGNATURE
     middle = (y1 + y2) / 2
     seal_box = (
         seal_right - SEAL_DIAMETER_PT,
@@ -801,6 +805,59 @@ def pdf_fill_issue_fields_and_seal(
     )
     filled.seek(0)
     output = _run(pdf_signer.async_sign_pdf(IncrementalPdfFileWriter(filled, strict=False)))
+    return output.getvalue()
+
+
+#: The mark across every page of an issuance preview (red, so no one takes it for the original).
+PREVIEW_MARK = "BẢN XEM TRƯỚC — CHƯA PHÁT HÀNH"
+PREVIEW_MARK_COLOR = (0.8, 0.0, 0.0)
+
+
+def pdf_issue_preview(
+    pdf: bytes, *, number_text: str, date_text: str, fonts: Fonts | None = None
+) -> bytes:
+    """What issuing will print, for the clerk to read first: the number and date filled in as
+    `pdf_fill_issue_fields_and_seal` fills them, no seal, and `PREVIEW_MARK` in red at the foot of
+    every page (added to the pages' content, so the leader's signature no longer validates on
+    this copy: it is a preview, never a document). Raises `StateError` as filling does."""
+    fonts = fonts or fonts_prepare()
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    _fill_text_field(
+        writer,
+        name=NUMBER_FIELD,
+        text=number_text,
+        font=fonts.regular,
+        x_align=layout.AxisAlignment.ALIGN_MAX,
+    )
+    _fill_text_field(
+        writer,
+        name=DATE_FIELD,
+        text=date_text,
+        font=fonts.italic,
+        x_align=layout.AxisAlignment.ALIGN_MIN,
+    )
+    style = TextStampStyle(
+        stamp_text=PREVIEW_MARK,
+        border_width=1,
+        text_box_style=_text_style(fonts.regular, 12, text_color=PREVIEW_MARK_COLOR),
+        inner_content_layout=layout.SimpleBoxLayoutRule(
+            x_align=layout.AxisAlignment.ALIGN_MID,
+            y_align=layout.AxisAlignment.ALIGN_MID,
+            margins=layout.Margins.uniform(2),
+            inner_content_scaling=layout.InnerScaling.NO_SCALING,
+        ),
+    )
+    width, height = 300.0, 36.0
+    page_count = int(writer.root["/Pages"]["/Count"])
+    for index in range(page_count):
+        page = writer.find_page_for_modification(index)[0].get_object()
+        x1, y1, x2, _y2 = (float(v) for v in page["/MediaBox"])
+        # In the bottom margin (20 mm; the page numbers are in the top one), centred: it covers
+        # nothing of the document.
+        stamp = TextStamp(writer, style, box=layout.BoxConstraints(width=width, height=height))
+        stamp.apply(index, int((x1 + x2 - width) / 2), int(y1 + 8))
+    output = io.BytesIO()
+    writer.write(output)
     return output.getvalue()
 
 
@@ -855,11 +912,16 @@ class SignatureAppearance:
 
 # With a signature image the three lines go in a band at the bottom of the box, in a smaller
 # size, and the image is centred above them (ND30 Phụ lục I II.7.d: between position and name).
+# The text always keeps to the right of the part the seal will cover at issuance (the left
+# third of the box): "Ký bởi: …" must stay readable on the sealed document, however long the name.
 SIGNATURE_TEXT_SIZE_WITH_IMAGE = 7
 SIGNATURE_TEXT_BAND = 3 * SIGNATURE_TEXT_SIZE_WITH_IMAGE * 1.25 + 2
 
 
-def _signature_style(fonts: Fonts, signature_png: bytes | None) -> TextStampStyle:
+def _signature_style(
+    fonts: Fonts, signature_png: bytes | None, box_width: float = SIGNATURE_BOX_WIDTH
+) -> TextStampStyle:
+    beside_seal = box_width * SEAL_SHARE_OF_SIGNATURE + SIGNATURE_TEXT_GAP
     if signature_png is None:
         return TextStampStyle(
             stamp_text="%(appearance)s",
@@ -870,7 +932,7 @@ def _signature_style(fonts: Fonts, signature_png: bytes | None) -> TextStampStyl
             inner_content_layout=layout.SimpleBoxLayoutRule(
                 x_align=layout.AxisAlignment.ALIGN_MID,
                 y_align=layout.AxisAlignment.ALIGN_MID,
-                margins=layout.Margins.uniform(2),
+                margins=layout.Margins(left=beside_seal, right=2, top=2, bottom=2),
                 inner_content_scaling=layout.InnerScaling.SHRINK_TO_FIT,
             ),
         )
@@ -891,7 +953,7 @@ def _signature_style(fonts: Fonts, signature_png: bytes | None) -> TextStampStyl
         inner_content_layout=layout.SimpleBoxLayoutRule(
             x_align=layout.AxisAlignment.ALIGN_MID,
             y_align=layout.AxisAlignment.ALIGN_MIN,
-            margins=layout.Margins(left=2, right=2, bottom=1),
+            margins=layout.Margins(left=beside_seal, right=2, bottom=1),
             inner_content_scaling=layout.InnerScaling.SHRINK_TO_FIT,
         ),
     )
@@ -963,7 +1025,8 @@ def pdf_prepare_signature(
     e.g. "PHÓ CHỦ TỊCH"; a line such as "KT. CHỦ TỊCH" does not match "CHỦ TỊCH") and the name
     below it. It shows `signature_png` (the person's handwritten signature, blue on transparent)
     centred, with `appearance.text()` below it in blue, in Liberation Serif (Vietnamese-safe);
-    without an image, the text alone, centred. `timestamper` must be the one `pdf_finish_signature`
+    without an image, the text alone. The text keeps to the right of the left third of the box,
+    which the seal covers at issuance. `timestamper` must be the one `pdf_finish_signature`
     will use: its dummy token sizes the reserved space. No key is used. Raises `InvalidInput` if
     the anchor is not on the last page.
     """
@@ -972,7 +1035,7 @@ def pdf_prepare_signature(
         page_index, box = anchors.signature_box()
     else:
         page_index, box = _locate_signature_box(pdf, anchor_text)
-    style = _signature_style(fonts, signature_png)
+    style = _signature_style(fonts, signature_png, box[2] - box[0])
     metadata = signers.PdfSignatureMetadata(
         field_name=field_name,
         md_algorithm="sha256",

@@ -444,6 +444,17 @@ def pdf_issue_check(*, pdf: bytes) -> None:
         )
 
 
+def pdf_issue_preview(*, pdf: bytes, number_text: str, date_text: str) -> bytes:
+    """The signed `pdf` as issuing will print it (number and date filled the same way), unsealed
+    and marked "BẢN XEM TRƯỚC — CHƯA PHÁT HÀNH" at the foot of every page, for the clerk to read first.
+    Arguments as `pdf_issue_with_seal`."""
+    from .pdf import pdf_issue_preview as preview
+
+    return preview(
+        pdf, number_text=number_text.strip(), date_text=date_text.strip(), fonts=_fonts()
+    )
+
+
 def pdf_issue_with_seal(
     *,
     pdf: bytes,

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("web.urls_verify")),
     path("", include("web.urls_signing")),
     path("", include("web.urls_dashboard")),
+    path("", include("web.urls_issue")),
     path(
         "dang-nhap/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"
     ),

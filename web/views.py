@@ -46,6 +46,7 @@ from documents.selectors import (
     plan_get_visible,
     plan_import_notes,
     plan_is_visible,
+    plan_issue_preview,
     plan_page_drafted,
     plan_page_visible,
     plan_version_list,
@@ -311,6 +312,8 @@ def task_panel(task: Task, plan: Plan) -> dict[str, Any]:
         ]
     elif panel["is_revise"]:
         panel["last_return"] = _last_return(plan)
+    elif spec.form == "issue" and plan.status == Plan.Status.SIGNED:
+        panel["issue_preview"] = plan_issue_preview(plan=plan)
     return panel
 
 
@@ -872,6 +875,25 @@ def _closed_task_redirect(request: HttpRequest, task_id: int) -> HttpResponse:
     return redirect("home")
 
 
+def _issued_message(request: HttpRequest, plan: Plan) -> None:
+    """Name the number given; say so when it is not the one the page showed (another clerk
+    issued in between and took it)."""
+    given = plan_number_text(plan)
+    shown = request.POST.get("expected_number", "")
+    # A number as the page wrote it; anything else (typed by hand) is ignored.
+    if shown.isascii() and shown.isdigit() and len(shown) < 10 and int(shown) != plan.number:
+        messages.warning(
+            request,
+            _(
+                "Số %(shown)s vừa được cấp cho văn bản khác trước khi bạn xác nhận. "
+                "Văn bản này đã phát hành với số %(given)s."
+            )
+            % {"shown": f"{int(shown):02d}", "given": given},
+        )
+        return
+    messages.success(request, _("Đã phát hành: Số %(number)s.") % {"number": given})
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
@@ -895,9 +917,13 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
         messages.error(request, exc.message)
         return _render_task(request, task_id, status=exc.status)
     label = next((a.label for a in spec.actions if a.code == action), action)
-    messages.success(
-        request, _("Đã thực hiện “%(action)s”: %(task)s.") % {"action": label, "task": spec.title}
-    )
+    if spec.form == "issue" and completion.plan.number is not None:
+        _issued_message(request, completion.plan)
+    else:
+        messages.success(
+            request,
+            _("Đã thực hiện “%(action)s”: %(task)s.") % {"action": label, "task": spec.title},
+        )
     if not plan_is_visible(user=request.user, plan=completion.plan):
         return redirect("home")
     return redirect("plan-detail", plan_id=completion.plan.pk)

@@ -13,7 +13,6 @@ from agencies.models import User
 from agencies.selectors import user_list_of_units, user_list_with_role
 from signing import services as signing
 
-from .. import rendering
 from ..content import PlanContent
 from ..models import (
     NumberReservation,
@@ -24,7 +23,7 @@ from ..models import (
     sha256_hex,
 )
 from ..search import search_index_update
-from ..selectors import header_for, plan_number_text, version_pdf_anchors
+from ..selectors import issue_texts, version_pdf_anchors
 from ..signals import plan_issued
 from ..steps import STEPS_BY_CODE
 from ..verification import plan_verify_url, public_address_check
@@ -96,9 +95,8 @@ def plan_issue_prepare(
     signing.pdf_issue_check(pdf=signed)
     reservation = _number_reserve(plan, actor, issued_on or timezone.localdate())
     number, year = reservation.number, reservation.register.year
-    header = header_for(plan)
-    number_text = plan_number_text(plan, number=number)
-    date_text = rendering.format_place_date(header.place, reservation.issued_on)
+    texts = issue_texts(plan, number=number, issued_on=reservation.issued_on)
+    number_text, date_text = texts.number_text, texts.date_text
     anchors = None
     if plan.signed_version is not None:
         anchors = version_pdf_anchors(version=plan.signed_version)
@@ -106,8 +104,8 @@ def plan_issue_prepare(
         sealed = signing.pdf_issue_with_seal(
             pdf=signed,
             unit=plan.issuer,
-            number_text=f"{number:02d}",
-            date_text=date_text.split(", ", 1)[-1],
+            number_text=texts.number_field,
+            date_text=texts.date_field,
             verify_url=plan_verify_url(plan_id=plan.pk, number=number, year=year),
             anchors=anchors,
             leader_checked=True,

@@ -27,7 +27,8 @@
   var TEXT = {
     empty: "Không có thông báo mới",
     unreadLabel: function (n) {
-      return n > 0 ? "Thông báo (" + n + " chưa đọc)" : "Thông báo";
+      // The count first, as the badge shows it: the name contains the visible text (WCAG 2.5.3).
+      return n > 0 ? (n > 99 ? "99+" : String(n)) + " thông báo chưa đọc" : "Thông báo";
     },
     close: "Đóng",
     justNow: "Vừa xong",

@@ -110,10 +110,40 @@
     button.textContent = check ? t("bỏ chọn cả nhóm") : t("chọn cả nhóm");
   });
 
+  // Wide tables: a .table-wrap that scrolls sideways is a region the keyboard can reach and
+  // scroll (tabindex=0), named after its table; one that fits is left out of the tab order.
+  function markScrollRegions() {
+    document.querySelectorAll(".table-wrap").forEach((wrap) => {
+      const scrolls = wrap.scrollWidth > wrap.clientWidth + 1;
+      if (scrolls && !wrap.hasAttribute("tabindex")) {
+        const table = wrap.querySelector("table");
+        const caption = table && table.querySelector("caption");
+        const section = wrap.closest("section, details");
+        const heading = section && section.querySelector("h2, h3, summary");
+        const name = (caption || heading || {}).textContent || t("Bảng");
+        wrap.setAttribute("tabindex", "0");
+        wrap.setAttribute("role", "region");
+        wrap.setAttribute("aria-label", name.trim().replace(/\s+/g, " ") + " " + t("(cuộn ngang để xem hết)"));
+        wrap.dataset.scrollRegion = "";
+      } else if (!scrolls && wrap.hasAttribute("data-scroll-region")) {
+        ["tabindex", "role", "aria-label", "data-scroll-region"].forEach((a) => wrap.removeAttribute(a));
+      }
+    });
+  }
+  onReady(markScrollRegions);
+  let resizeTimer = null;
+  window.addEventListener("resize", () => {
+    window.clearTimeout(resizeTimer);
+    resizeTimer = window.setTimeout(markScrollRegions, 100);
+  });
+  document.addEventListener("live:updated", markScrollRegions);
+  document.addEventListener("toggle", markScrollRegions, true); // a <details> opened
+
   // Live updates of a plan's page -----------------------------------------------------------------
   onReady(() => {
     const page = document.getElementById("plan-page");
-    if (!page) return;
+    // A page with data-live-page is refreshed region by region by live.js.
+    if (!page || page.hasAttribute("data-live-page")) return;
     const planId = Number(page.dataset.planId);
     const banner = document.getElementById("plan-live-banner");
     let reloading = null;

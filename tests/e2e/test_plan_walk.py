@@ -1,10 +1,10 @@
 """The demo walk in a real browser: the seed draft goes from the drafter to Báo Đồng Nai's receipt.
 
 Every user works in their own browser context, logs in through the login page and waits on what
-they see. Live updates (bell, toast, consultation table, status banner) are checked on pages that
-stay open, and a marker set on the loaded document shows that they came without a reload. The
-Phó Chủ tịch enrols the browser as a signing device (a WebCrypto key kept in IndexedDB) and
-uploads the image of the handwritten signature before signing with that key.
+they see. Live updates (bell, toast, consultation table, status and tasks in place) are checked
+on pages that stay open, and a marker set on the loaded document shows that they came without a
+reload. The Phó Chủ tịch enrols the browser as a signing device (a WebCrypto key kept in
+IndexedDB) and uploads the image of the handwritten signature before signing with that key.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from signing.services import pdf_verify
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 NEWSPAPER = "Báo Đồng Nai"
+ISSUE_ACTION = "Cấp số, đóng dấu và phát hành"
 SLOW_MS = 90_000  # steps that render with LibreOffice or sign
 
 
@@ -82,7 +83,9 @@ def complete_task(
         form.get_by_label(re.compile(r"^Ý kiến")).fill(comment)
     # "✍ Ký số": the sign button carries a pen in front of its label.
     form.get_by_role("button", name=re.compile(rf"^\W*{re.escape(label)}$")).click()
-    expect(page.locator(".flash-list")).to_contain_text(f"Đã thực hiện “{label}”", timeout=timeout)
+    # Issuing names the number given ("Đã phát hành: Số 01/KH-UBND."); the others the action.
+    done = "Đã phát hành: Số " if label == ISSUE_ACTION else f"Đã thực hiện “{label}”"
+    expect(page.locator(".flash-list")).to_contain_text(done, timeout=timeout)
 
 
 def sign_button(page: Page) -> Locator:
@@ -139,6 +142,12 @@ def upload_signature_image(page: Page, png: Path) -> None:
         "() => { const img = document.querySelector('[data-signature-preview]');"
         " return img && img.complete && img.naturalWidth === 360; }"
     )
+
+
+def updated_in_place(page: Page, text: str) -> None:
+    """The plan page took the news `text` in place, and said it (static/js/live.js)."""
+    expect(page.locator("#live-status")).to_contain_text(text)
+    assert_not_reloaded(page)
 
 
 def reload_from_banner(page: Page, text: str) -> None:
@@ -237,8 +246,9 @@ def test_seed_plan_walks_from_draft_to_receipt_in_the_browser(walk: Any, tmp_pat
     keep_open(drafter)
     complete_task(head, "Duyệt", "Đồng ý gửi lấy ý kiến các đơn vị.")
 
-    # then the drafter's open plan page announces the new status; the drafter reloads
-    reload_from_banner(drafter, "Lãnh đạo đã duyệt")
+    # then the drafter's open plan page shows the new status and the drafter's task in place
+    updated_in_place(drafter, "Lãnh đạo đã duyệt")
+    expect(status(drafter)).to_have_text("Đã duyệt, chờ gửi lấy ý kiến")
 
     # when the drafter chooses Sở Ngoại vụ and Sở VHTTDL, with 3 working days, and the page
     # shows the date they end on before sending
@@ -277,9 +287,9 @@ def test_seed_plan_walks_from_draft_to_receipt_in_the_browser(walk: Any, tmp_pat
     open_inbox_task(culture, "Góp ý dự thảo kế hoạch — Sở Văn hóa, Thể thao và Du lịch")
     complete_task(culture, "Thống nhất")
 
-    # then the drafter's page shows that answer too, and announces the consolidation
+    # then the drafter's page shows that answer too, and the consolidation task, in place
     expect(consultation_row(drafter, "Sở Văn hóa")).to_contain_text("Thống nhất")
-    reload_from_banner(drafter, "Đã có đủ ý kiến")
+    updated_in_place(drafter, "Đã có đủ ý kiến")
 
     # when the drafter accepts the comment (tiếp thu) and sends the plan on
     expect(task_heading(drafter, "Tổng hợp, tiếp thu, giải trình")).to_be_visible()
