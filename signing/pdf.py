@@ -742,20 +742,7 @@ def pdf_fill_issue_fields_and_seal(
     elif verify_url:
         link = _locate_verification_link(pdf, verify_url, fonts, field_name)
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
-    _fill_text_field(
-        writer,
-        name=NUMBER_FIELD,
-        text=number_text,
-        font=fonts.regular,
-        x_align=layout.AxisAlignment.ALIGN_MAX,
-    )
-    _fill_text_field(
-        writer,
-        name=DATE_FIELD,
-        text=date_text,
-        font=fonts.italic,
-        x_align=layout.AxisAlignment.ALIGN_MIN,
-    )
+    _fill_number_and_date(writer, number_text, date_text, fonts)
     page_index, leader_box = _signature_widget(writer, over_field)
     filled = io.BytesIO()
     writer.write(filled)
@@ -813,15 +800,10 @@ PREVIEW_MARK = "BẢN XEM TRƯỚC — CHƯA PHÁT HÀNH"
 PREVIEW_MARK_COLOR = (0.8, 0.0, 0.0)
 
 
-def pdf_issue_preview(
-    pdf: bytes, *, number_text: str, date_text: str, fonts: Fonts | None = None
-) -> bytes:
-    """What issuing will print, for the clerk to read first: the number and date filled in as
-    `pdf_fill_issue_fields_and_seal` fills them, no seal, and `PREVIEW_MARK` in red at the foot of
-    every page (added to the pages' content, so the leader's signature no longer validates on
-    this copy: it is a preview, never a document). Raises `StateError` as filling does."""
-    fonts = fonts or fonts_prepare()
-    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+def _fill_number_and_date(
+    writer: IncrementalPdfFileWriter, number_text: str, date_text: str, fonts: Fonts
+) -> None:
+    """The number (flush right, before "/KH-…") and the date (italic, after the place)."""
     _fill_text_field(
         writer,
         name=NUMBER_FIELD,
@@ -836,6 +818,18 @@ def pdf_issue_preview(
         font=fonts.italic,
         x_align=layout.AxisAlignment.ALIGN_MIN,
     )
+
+
+def pdf_issue_preview(
+    pdf: bytes, *, number_text: str, date_text: str, fonts: Fonts | None = None
+) -> bytes:
+    """What issuing will print, for the clerk to read first: the number and date filled in as
+    `pdf_fill_issue_fields_and_seal` fills them, no seal, and `PREVIEW_MARK` in red at the foot of
+    every page (added to the pages' content, so the leader's signature no longer validates on
+    this copy: it is a preview, never a document). Raises `StateError` as filling does."""
+    fonts = fonts or fonts_prepare()
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    _fill_number_and_date(writer, number_text, date_text, fonts)
     style = TextStampStyle(
         stamp_text=PREVIEW_MARK,
         border_width=1,
