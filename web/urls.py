@@ -28,7 +28,6 @@ urlpatterns = [
     path("ke-hoach/<id:plan_id>/", views.plan_detail, name="plan-detail"),
     path("ke-hoach/<id:plan_id>/sua/", views.plan_edit, name="plan-edit"),
     path("ke-hoach/<id:plan_id>/y-kien/", views.plan_consultations, name="plan-consultations"),
-    path("ke-hoach/<id:plan_id>/noi-nhan/", views.plan_receipts, name="plan-receipts"),
     path("ke-hoach/<id:plan_id>/trinh/", views.plan_submit, name="plan-submit"),
     path("ke-hoach/<id:plan_id>/rut/", views.plan_withdraw, name="plan-withdraw"),
     path("ke-hoach/<id:plan_id>/nguoi-ky/", views.plan_signer, name="plan-signer"),

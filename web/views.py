@@ -16,7 +16,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -685,20 +685,6 @@ def plan_consultations(request: HttpRequest, plan_id: int) -> HttpResponse:
         "pages/_consultations.html",
         {"plan": plan, "consultation_rows": _consultation_rows(plan)},
     )
-
-
-@login_required
-@require_GET
-def plan_receipts(request: HttpRequest, plan_id: int) -> HttpResponse:
-    """The receipts table with each external recipient's edXML statuses, as an HTML fragment
-    (plan.js reloads it when a status or an acknowledgement arrives)."""
-    plan = plan_get_visible(user=request.user, plan_id=plan_id)
-    is_drafter = plan.drafter_id == request.user.pk
-    if plan.status != Plan.Status.ISSUED or not (
-        is_drafter or request.user.role == User.Role.CLERK
-    ):
-        raise Http404
-    return render(request, "pages/_receipts.html", {"receipts": _receipts_with_exchange(plan)})
 
 
 @login_required

@@ -154,35 +154,10 @@
       banner.hidden = false;
     }
 
-    // The receipts table of an issued plan (acknowledgements, edXML statuses from other systems).
-    let reloadingReceipts = null;
-    async function reloadReceipts() {
-      const box = document.getElementById("receipts-table");
-      if (!box || !page.dataset.receiptsUrl) return;
-      if (reloadingReceipts) reloadingReceipts.abort();
-      reloadingReceipts = new AbortController();
-      try {
-        const response = await fetch(page.dataset.receiptsUrl, {
-          credentials: "same-origin",
-          headers: { "X-Requested-With": "XMLHttpRequest" },
-          signal: reloadingReceipts.signal,
-        });
-        if (response.ok) {
-          box.innerHTML = await response.text();
-          box.classList.remove("flash-update");
-          void box.offsetWidth; // restart the highlight animation
-          box.classList.add("flash-update");
-        }
-      } catch (_error) {
-        // Aborted or offline: the next notification or a reload brings the table up to date.
-      }
-    }
-
     async function reloadConsultations() {
       const box = document.getElementById("consultations-table");
       if (!box) {
-        // An issued plan's page: its receipts table is reloaded instead (reloadReceipts).
-        if (!page.dataset.receiptsUrl) showBanner(t("Văn bản vừa có cập nhật mới."));
+        showBanner(t("Văn bản vừa có cập nhật mới."));
         return;
       }
       if (reloading) reloading.abort();
@@ -215,7 +190,6 @@
         seen.add(payload.id);
       }
       reloadConsultations();
-      reloadReceipts();
       if (info.status && info.status !== page.dataset.status) {
         showBanner(payload.title ? payload.title + ". " + t("Trạng thái văn bản đã thay đổi.") : t("Trạng thái văn bản đã thay đổi."));
       }
