@@ -7,6 +7,8 @@
   "use strict";
 
   function setup(box) {
+    if (box.dataset.deadlineReady) return;
+    box.dataset.deadlineReady = "1";
     const url = box.getAttribute("data-preview-url");
     const days = box.querySelector("[data-deadline-days]");
     const date = box.querySelector("[data-deadline-date]");
@@ -57,5 +59,10 @@
     else fn();
   }
 
-  onReady(() => document.querySelectorAll("[data-deadline-choice]").forEach(setup));
+  function setupAll() {
+    document.querySelectorAll("[data-deadline-choice]").forEach(setup);
+  }
+  onReady(setupAll);
+  // The task form may arrive later, in a part of the plan's page that live.js refreshed.
+  document.addEventListener("live:updated", setupAll);
 })();

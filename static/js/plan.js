@@ -32,7 +32,11 @@
     const input = amount.querySelector("input");
     if (input) input.required = adjusting;
   }
-  onReady(() => document.querySelectorAll("[data-budget-line]").forEach(syncBudgetLine));
+  function syncBudgetLines() {
+    document.querySelectorAll("[data-budget-line]").forEach(syncBudgetLine);
+  }
+  onReady(syncBudgetLines);
+  document.addEventListener("live:updated", syncBudgetLines); // a task form live.js brought
   document.addEventListener("change", (event) => {
     const target = event.target;
     if (target.matches && target.matches("[data-budget-verdict]")) {
