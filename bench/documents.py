@@ -74,6 +74,7 @@ def run_all() -> None:
     from agencies.models import Unit, User
     from documents import services as documents
     from documents.importing import import_plan_docx
+    from documents.services.plans import _clean_content
     from signing.services import pdf_verify
     from tests.helpers import sign_data, walk_to_signature
 
@@ -96,7 +97,7 @@ def run_all() -> None:
     )
 
     # Rendering: .docx, then PDF cold (one-off soffice) and warm (unoserver)
-    bench_rendering(documents._clean_content(seed_content)[0])
+    bench_rendering(_clean_content(seed_content)[0])
 
     # The second step of a signature (the first is timed over HTTP by the signing section), then
     # issuance in-process, for an issued PDF to validate.

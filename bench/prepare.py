@@ -320,7 +320,7 @@ def lists(args: dict) -> dict:
     notifications as the services make them) and `size` incoming documents registered."""
     from bench.clone import clone_plan
     from documents import services as documents
-    from documents.models import IncomingDocument, Plan
+    from documents.models import IncomingDocument, IncomingRegister, Plan
 
     unit, _created = Unit.objects.get_or_create(
         code=LISTS_UNIT,
@@ -361,13 +361,24 @@ def lists(args: dict) -> dict:
             for f in IncomingDocument._meta.concrete_fields
             if not f.primary_key
         }
+        # Each copy takes the register's next arrival number, as registering would.
+        register = IncomingRegister.objects.get(unit=unit, year=first.arrival_year)
+        start = register.last_number
         IncomingDocument.objects.bulk_create(
             [
-                IncomingDocument(**{**values, "file_sha256": secrets.token_hex(32)})
-                for _ in range(missing)
+                IncomingDocument(
+                    **{
+                        **values,
+                        "file_sha256": secrets.token_hex(32),
+                        "arrival_number": start + 1 + i,
+                    }
+                )
+                for i in range(missing)
             ],
             batch_size=500,
         )
+        register.last_number = start + missing
+        register.save(update_fields=["last_number"])
     return {
         "user": head.username,
         "password": args["password"],
