@@ -62,6 +62,8 @@ if REDIS_URL:
             "CONFIG": {
                 "hosts": [{"address": REDIS_URL, "socket_timeout": 30, "max_connections": 1000}],
                 "prefix": "benchfloor",
+                # As the app: a worker's sockets share one queue, which drops beyond capacity.
+                "capacity": 100000,
             },
         }
     }
