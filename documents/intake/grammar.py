@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ..rendering import VIETNAMESE_LETTERS
 from ..types import TYPES
 from .lines import Line
 from .text import Found, Rx, clean_text, fold, has_diacritics, is_upper, plain
@@ -32,32 +33,6 @@ SECTION_KINDS: tuple[tuple[str, str], ...] = (
 )
 #: Sections where an agency heading groups that agency's tasks.
 AGENCY_SECTION_KINDS = ("tasks", "general", "implementation")
-#: Points are lettered in Vietnamese alphabetical order (ND30 Phụ lục I, II.6.đ).
-VIETNAMESE_LETTERS = [
-    "a",
-    "b",
-    "c",
-    "d",
-    "đ",
-    "e",
-    "g",
-    "h",
-    "i",
-    "k",
-    "l",
-    "m",
-    "n",
-    "o",
-    "p",
-    "q",
-    "r",
-    "s",
-    "t",
-    "u",
-    "v",
-    "x",
-    "y",
-]
 
 
 SECTION = Rx(r"^(?=[ivxl])(l?x{0,3})(ix|iv|v?i{0,3})\s*(?:\.\s*|[-–)]\s+)(\S.*)$")
@@ -125,43 +100,8 @@ AGENCY_PREFIX = Rx(
     r"|kho bac|ngan hang|nha xuat ban|tinh uy|huyen uy|thanh uy|dang uy|doan)\s+(\S)"
 )
 
+
 #: Words a sentence never ends with: a paragraph ending in one continues in the next paragraph.
-CONNECTIVES = frozenset(
-    fold(word)
-    for word in [
-        "của",
-        "và",
-        "về",
-        "với",
-        "các",
-        "cho",
-        "trong",
-        "theo",
-        "tại",
-        "từ",
-        "đến",
-        "để",
-        "những",
-        "hoặc",
-        "là",
-        "được",
-        "có",
-        "trên",
-        "dưới",
-        "thuộc",
-        "nhằm",
-        "bằng",
-        "qua",
-        "giữa",
-        "vào",
-        "ra",
-        "như",
-        "mà",
-        "thì",
-    ]
-)
-
-
 CONNECTIVE_WORDS = frozenset(
     [
         "của",
@@ -195,6 +135,7 @@ CONNECTIVE_WORDS = frozenset(
         "thì",
     ]
 )
+CONNECTIVES = frozenset(fold(word) for word in CONNECTIVE_WORDS)
 TYPE_NAMES: dict[str, str] = {fold(name): name for name in DOC_TYPES_BY_NAME}
 
 
