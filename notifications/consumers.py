@@ -100,7 +100,15 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
 
     async def notification_message(self, event: dict[str, Any]) -> None:
         """A push from services._push_batch (via the user's group): forward it unless sent."""
-        payload = event["payload"]
+        await self._forward(event["payload"])
+
+    async def notification_batch(self, event: dict[str, Any]) -> None:
+        """A batch of pushes for several users (notifications.layers): forward this user's."""
+        payload = event["payloads"].get(self.group_name)
+        if payload is not None:
+            await self._forward(payload)
+
+    async def _forward(self, payload: dict[str, Any]) -> None:
         notification_id = payload.get("id")
         if notification_id is not None:
             if notification_id in self.sent_ids:

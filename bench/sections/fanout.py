@@ -151,7 +151,10 @@ async def _measure(
             spreads.append((times[-1] - times[0]) * 1000)
             after_answers.append((times[-1] - answered) * 1000)
         out["spread"], out["after_answer"] = median(spreads), median(after_answers)
-        out["note"] = f"{missing} notices missing" if missing else ""
+        notes = ["runs " + " / ".join(f"{s:.0f}" for s in spreads)]
+        if missing:
+            notes.append(f"{missing} notices missing")
+        out["note"] = "; ".join(notes)
 
         # Light actions: one user at a time marks a notification read; their socket hears it.
         light, lost = [], 0

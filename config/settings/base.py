@@ -140,7 +140,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "notifications.layers.RedisChannelLayer",
             "CONFIG": {
                 "hosts": [
                     {
@@ -169,7 +169,7 @@ if REDIS_URL:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "notifications.layers.InMemoryChannelLayer"}}
 
 # Origins the pages may also connect to (Content-Security-Policy connect-src), space-separated.
 CSP_CONNECT_SRC = [o for o in os.environ.get("CSP_CONNECT_SRC", "").split() if o]

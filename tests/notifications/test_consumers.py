@@ -11,7 +11,12 @@ from config.asgi import application
 from notifications import consumers
 from notifications.consumers import NotificationConsumer
 from notifications.models import Notification
-from notifications.services import notification_mark_read, notify_on_commit, user_group_name
+from notifications.services import (
+    BATCH_TYPE,
+    notification_mark_read,
+    notify_on_commit,
+    user_group_name,
+)
 
 from .helpers import as_user
 
@@ -91,6 +96,28 @@ async def test_group_messages_are_forwarded_as_they_are(user, channel_layer):
 
     # then its payload is sent unchanged
     assert await communicator.receive_json_from() == {"kind": "plan.issued"}
+    await communicator.disconnect()
+
+
+async def test_a_batch_forwards_only_the_users_own_payload(user, other_user, channel_layer):
+    # given an open socket
+    communicator = WebsocketCommunicator(
+        as_user(NotificationConsumer.as_asgi(), user), "/ws/notifications/"
+    )
+    await _connect(communicator)
+
+    # when a batch for the user and someone else reaches the user's group
+    payloads = {
+        user_group_name(other_user.id): {"id": 2, "kind": "plan.issued"},
+        user_group_name(user.id): {"id": 1, "kind": "plan.issued"},
+    }
+    await channel_layer.group_send(
+        user_group_name(user.id), {"type": BATCH_TYPE, "payloads": payloads}
+    )
+
+    # then only the user's own payload is sent, once
+    assert await communicator.receive_json_from() == {"id": 1, "kind": "plan.issued"}
+    assert await communicator.receive_nothing() is True
     await communicator.disconnect()
 
 
