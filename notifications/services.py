@@ -8,6 +8,7 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
@@ -17,7 +18,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage as DjangoEmail
 from django.core.mail import get_connection
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -170,7 +171,33 @@ def _email_enqueue(notifications: list[Notification], addresses: dict[int, str])
         )
     stored = EmailMessage.objects.bulk_create(rows)
     ids = [m.pk for m in stored if m.pk is not None]
-    transaction.on_commit(lambda: email_outbox_send(ids=ids), robust=True)
+    transaction.on_commit(lambda: _email_send_soon(ids), robust=True)
+
+
+#: One thread per process sends the e-mails of committed notices, in order, so that the request
+#: that notified does not wait on the SMTP server (up to EMAIL_TIMEOUT) nor compete with the
+#: socket pushes for the interpreter. Anything it has not sent when the process stops is still
+#: in the outbox: the timer dispatcher sends it once the claim lapses.
+_EMAIL_SENDER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="email-outbox")
+
+
+def _email_send_soon(ids: list[int]) -> None:
+    if settings.EMAIL_SEND_IN_BACKGROUND:
+        _EMAIL_SENDER.submit(_email_send_all, ids)
+    else:
+        _email_send_all(ids, close=False)
+
+
+def _email_send_all(ids: list[int], *, close: bool = True) -> None:
+    """Send these outbox e-mails, a batch at a time; never raises."""
+    try:
+        for start in range(0, len(ids), EMAIL_BATCH):
+            email_outbox_send(ids=ids[start : start + EMAIL_BATCH])
+    except Exception:
+        logger.exception("Could not send %d e-mail(s)", len(ids))
+    finally:
+        if close:
+            connections.close_all()
 
 
 def _backoff(attempts: int) -> dt.timedelta:

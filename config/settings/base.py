@@ -218,6 +218,9 @@ EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "10"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Kế hoạch UBND tỉnh <noreply@localhost>")
 # The outbox (notifications.EmailMessage): a failed e-mail is tried again after 1, 2, 4 … times
 # EMAIL_RETRY_BASE_SECONDS (at most an hour), EMAIL_MAX_ATTEMPTS times in all.
+# Notices' e-mails are sent by a background thread of the process after commit ("1"), or in the
+# committing thread itself ("0", the tests' default, so that they can read the SMTP server at once).
+EMAIL_SEND_IN_BACKGROUND = os.environ.get("EMAIL_SEND_IN_BACKGROUND", "1") == "1"
 EMAIL_MAX_ATTEMPTS = int(os.environ.get("EMAIL_MAX_ATTEMPTS", "10"))
 EMAIL_RETRY_BASE_SECONDS = float(os.environ.get("EMAIL_RETRY_BASE_SECONDS", "60"))
 # Who asked for a daily digest gets it from this hour (local time) on, once a day.

@@ -3,8 +3,11 @@ retried when the server fails or is down, each person's choice of kinds and the 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import socket
+import threading
+import time
 from email import message_from_bytes
 from email.header import decode_header, make_header
 from typing import Any
@@ -105,6 +108,48 @@ def test_a_reminder_is_mailed_after_commit_to_the_smtp_server(smtp, person):
     assert "Hạn góp ý: 17:00 16/02/2027." in body and "/ke-hoach/1/" in body
     stored = EmailMessage.objects.get()
     assert stored.status == EmailMessage.Status.SENT and stored.attempts == 1
+
+
+def test_in_the_background_every_e_mail_goes_and_the_commit_does_not_wait(smtp, settings):
+    # given the served set-up: e-mails sent by the process's outbox thread; a slow SMTP server
+    settings.EMAIL_SEND_IN_BACKGROUND = True
+    people = [
+        User.objects.create_user(username=f"p{n}", password="x", email=f"p{n}@dongnai.example")
+        for n in range(120)
+    ]
+    gate = threading.Event()
+    handle = smtp.handle_DATA
+
+    async def slow(*args: Any) -> str:
+        await asyncio.get_running_loop().run_in_executor(None, gate.wait, 10)
+        return await handle(*args)
+
+    smtp.handle_DATA = slow
+
+    # when 120 people are notified and the transaction commits
+    with transaction.atomic():
+        notify_on_commit(
+            user_ids=[p.pk for p in people], kind=Notification.Kind.DEADLINE_REMINDER, title="Hạn"
+        )
+
+    # then the commit returned before any e-mail was accepted
+    assert smtp.received == []
+    gate.set()
+    # and every one of them is delivered, more than one outbox batch, each once
+    deadline = time.monotonic() + 30
+    while len(smtp.received) < len(people) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sorted(m["To"] for m in smtp.received) == sorted(p.email for p in people)
+    _wait_until_sent(len(people))
+
+
+def _wait_until_sent(count: int) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if EmailMessage.objects.filter(status=EmailMessage.Status.SENT).count() == count:
+            return
+        time.sleep(0.05)
+    assert EmailMessage.objects.filter(status=EmailMessage.Status.SENT).count() == count
 
 
 def test_nothing_is_mailed_when_the_transaction_rolls_back(smtp, person):
