@@ -31,6 +31,7 @@ import hashlib
 import io
 import logging
 import secrets
+import threading
 import unicodedata
 import uuid
 from collections.abc import Callable, Sequence
@@ -232,8 +233,17 @@ def _tsa_get_or_create() -> TimeStampAuthority:
     return tsa
 
 
-@functools.lru_cache(maxsize=4)
-def _local_tsa(certificate_pem: str, key_token: str, root_pem: str) -> LocalTimeStampAuthority:
+#: Time-stampers kept per thread (the last argument of the two below is the thread's id): pyHanko's
+#: TimeStamper caches asn1crypto objects that parse themselves lazily, on first use, and two
+#: threads parsing one object at once corrupt it — concurrent seals failed with "UTF8String value
+#: must be a unicode string, not NoneType" or "No field numbered 5" (tests/signing/test_threads).
+TIMESTAMPERS_KEPT = 64
+
+
+@functools.lru_cache(maxsize=TIMESTAMPERS_KEPT)
+def _local_tsa(
+    certificate_pem: str, key_token: str, root_pem: str, thread: int
+) -> LocalTimeStampAuthority:
     from .pdf import LocalTimeStampAuthority
 
     private_key = _private_key(key_token)
@@ -245,8 +255,8 @@ def _local_tsa(certificate_pem: str, key_token: str, root_pem: str) -> LocalTime
     )
 
 
-@functools.lru_cache(maxsize=4)
-def _http_tsa(url: str, timeout: float) -> TimeStamper:
+@functools.lru_cache(maxsize=TIMESTAMPERS_KEPT)
+def _http_tsa(url: str, timeout: float, thread: int) -> TimeStamper:
     from pyhanko.sign.timestamps import HTTPTimeStamper
 
     return HTTPTimeStamper(url, timeout=timeout)
@@ -254,12 +264,13 @@ def _http_tsa(url: str, timeout: float) -> TimeStamper:
 
 def _timestamper() -> TimeStamper:
     """The time-stamping authority: an external one (settings.SIGNING_TSA_URL, e.g. the national
-    CA's) when configured, else the system's own, run in this process."""
+    CA's) when configured, else the system's own, run in this process; this thread's own."""
     url = getattr(settings, "SIGNING_TSA_URL", "")
+    thread = threading.get_ident()
     if url:
-        return _http_tsa(url, float(getattr(settings, "SIGNING_FETCH_TIMEOUT", 5)))
+        return _http_tsa(url, float(getattr(settings, "SIGNING_FETCH_TIMEOUT", 5)), thread)
     tsa = _tsa_get_or_create()
-    return _local_tsa(tsa.certificate_pem, tsa.private_key_encrypted, trust_pem())
+    return _local_tsa(tsa.certificate_pem, tsa.private_key_encrypted, trust_pem(), thread)
 
 
 TSA_UNAVAILABLE = (
