@@ -135,6 +135,10 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Served processes freeze what they hold after start-up out of the garbage collector's sight
+# (config/asgi.py); GC_FREEZE=0 turns that off, to compare.
+GC_FREEZE = os.environ.get("GC_FREEZE", "1") == "1"
+
 # CHANNELS: in-memory layer (one process) unless REDIS_URL is set.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:

@@ -19,6 +19,7 @@ PUBLIC_BASE_URL_CHECK = False
 # Exchange packages are sent by the tests (exchange.services.outbox_send_due), not by threads.
 EXCHANGE_SEND_ON_COMMIT = os.environ.get("EXCHANGE_SEND_ON_COMMIT", "0") == "1"
 EMAIL_SEND_IN_BACKGROUND = os.environ.get("EMAIL_SEND_IN_BACKGROUND", "0") == "1"
+GC_FREEZE = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = tempfile.mkdtemp(prefix="kehoach-media-")
