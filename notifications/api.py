@@ -16,6 +16,7 @@ from agencies.validation import MAX_ID
 from .models import Notification
 from .selectors import (
     MAX_LIMIT,
+    UNREAD_COUNT_CAP,
     notification_list,
     notification_preference_of,
     notification_unread_count,
@@ -66,7 +67,10 @@ class NotificationListResultSerializer(serializers.Serializer):
     next = serializers.URLField(
         allow_null=True, help_text="The next page (after=… when catching up, else before=…)."
     )
-    unread_count = serializers.IntegerField()
+    unread_count = serializers.IntegerField(
+        max_value=UNREAD_COUNT_CAP,
+        help_text=f"Unread notifications, counted up to {UNREAD_COUNT_CAP} (that many or more).",
+    )
 
 
 class NotificationMarkReadSerializer(serializers.Serializer):
@@ -80,7 +84,10 @@ class NotificationMarkReadSerializer(serializers.Serializer):
 
 class NotificationMarkReadResultSerializer(serializers.Serializer):
     marked = serializers.IntegerField()
-    unread_count = serializers.IntegerField()
+    unread_count = serializers.IntegerField(
+        max_value=UNREAD_COUNT_CAP,
+        help_text=f"Unread notifications, counted up to {UNREAD_COUNT_CAP} (that many or more).",
+    )
 
 
 class NotificationListApi(APIView):

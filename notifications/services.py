@@ -26,7 +26,12 @@ from django.utils.translation import gettext as _
 from agencies.errors import InvalidInput
 
 from .models import EmailMessage, NoticeOnce, Notification, NotificationPreference
-from .selectors import Recipient, notification_recipients_of, notification_unread_count
+from .selectors import (
+    UNREAD_COUNT_CAP,
+    Recipient,
+    notification_recipients_of,
+    notification_unread_count,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +89,10 @@ def notify_on_commit(
         ]
     )
     pushes = [
-        (n.user_id, {**n.as_payload(), "unread_count": unread[n.user_id] + 1})
+        (
+            n.user_id,
+            {**n.as_payload(), "unread_count": min(unread[n.user_id] + 1, UNREAD_COUNT_CAP)},
+        )
         for n in notifications
     ]
     transaction.on_commit(lambda: _push_all(pushes), robust=True)

@@ -2,10 +2,15 @@ import logging
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 
 from notifications import services
 from notifications.models import Notification
-from notifications.selectors import notification_list, notification_unread_count
+from notifications.selectors import (
+    UNREAD_COUNT_CAP,
+    notification_list,
+    notification_unread_count,
+)
 from notifications.services import notification_mark_read, notify_on_commit
 
 from .helpers import capture_notifications
@@ -73,6 +78,34 @@ def test_pushed_payload_carries_the_row_and_the_unread_count(
         "unread_count": 2,
     }
     assert push.payload["created_at"].startswith(str(notification.created_at.year))
+
+
+def test_unread_counts_stop_at_the_cap_that_the_bell_shows_as_99_plus(
+    user, other_user, django_capture_on_commit_callbacks
+):
+    # given one user with 99 unread notices and another with 150 (of which 10 read)
+    def pile(person, n):
+        Notification.objects.bulk_create(
+            Notification(user=person, kind="task.assigned", title=f"Việc {i}") for i in range(n)
+        )
+
+    pile(user, 99)
+    pile(other_user, 150)
+    read = Notification.objects.filter(user=other_user).order_by("id")[:10]
+    Notification.objects.filter(pk__in=read).update(read_at=timezone.now())
+
+    # then the counts are exact below the cap, and the cap above it
+    assert notification_unread_count(user=user) == 99
+    assert notification_unread_count(user=other_user) == UNREAD_COUNT_CAP == 100
+
+    # when both are notified once more
+    with capture_notifications() as sent, django_capture_on_commit_callbacks(execute=True):
+        notify_on_commit(user_ids=[user.id, other_user.id], kind="plan.signed", title="Đã ký")
+
+    # then the pushes carry 100 (exact) and the cap
+    counts = {push.user_id: push.payload["unread_count"] for push in sent}
+    assert counts == {user.id: 100, other_user.id: 100}
+    assert notification_unread_count(user=user) == 100
 
 
 def test_nothing_is_stored_or_pushed_when_the_transaction_rolls_back(
