@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from .errors import InvalidInput, NotFound, PermissionDenied, StateError
 from .models import Absence, ApiToken, SecurityEvent, SocketTicket, User, is_chairman
+from .queries import only_row
 from .selectors import absences_cache_clear
 from .validation import clean_comment, parse_id
 
@@ -77,10 +78,10 @@ def api_token_authenticate(*, key: str, now: dt.datetime | None = None) -> ApiTo
     if not key.startswith(TOKEN_PREFIX) or len(key) > 100:
         return None
     now = now or timezone.now()
-    token = (
-        ApiToken.objects.select_related("user", "user__unit")
-        .filter(key_sha256=_sha256(key), revoked_at__isnull=True, expires_at__gt=now)
-        .first()
+    token = only_row(
+        ApiToken.objects.select_related("user", "user__unit").filter(
+            key_sha256=_sha256(key), revoked_at__isnull=True, expires_at__gt=now
+        )
     )
     if token is None or not token.user.is_active:
         return None

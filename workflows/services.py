@@ -23,6 +23,7 @@ from agencies.backends import role_permissions
 from agencies.errors import InvalidInput, NotFound, PermissionDenied, StateError
 from agencies.keyset import keyset_page
 from agencies.models import Absence, User
+from agencies.queries import only_row
 from agencies.selectors import (
     absence_list_current,
     absences_cache_clear,
@@ -486,10 +487,8 @@ def _complete(
         tasks_opened_record() as opened,
         documents.plan_locked(where=Q(pk=Subquery(of_task))) as plan,
     ):
-        task = (
-            Task.objects.select_related("process")
-            .filter(pk=task_id, flow_task_type="HUMAN")
-            .first()
+        task = only_row(
+            Task.objects.select_related("process").filter(pk=task_id, flow_task_type="HUMAN")
         )
         if plan is None or task is None:
             raise NotFound("Không tìm thấy nhiệm vụ, hoặc nhiệm vụ không dành cho bạn.")

@@ -18,6 +18,7 @@ from django_fsm import can_proceed
 
 from agencies.errors import InvalidInput, PermissionDenied, StateError
 from agencies.models import User
+from agencies.queries import only_row
 from agencies.selectors import stand_in_map
 from agencies.validation import clean_comment
 from notifications.links import link
@@ -75,13 +76,14 @@ def _lock(plan: Plan) -> Plan:
 
 @contextmanager
 def plan_locked(*, where: Q) -> Iterator[Plan | None]:
-    """In one transaction, lock the row of the plan matching `where` (None if there is none).
+    """In one transaction, lock the row of the plan matching `where`, a condition on its key
+    (None if there is none).
 
     Services called inside find the locked instance (`_lock`) instead of selecting it again. The
     workflow takes this as its flow lock, so the flow lock and the plan lock are one row lock.
     """
     with transaction.atomic():
-        plan = _locking().filter(where).first()
+        plan = only_row(_locking().filter(where))
         if plan is None:
             yield None
             return
