@@ -52,14 +52,14 @@ _held: ContextVar[dict[int, Plan] | None] = ContextVar("plans_locked", default=N
 
 
 def _locking() -> QuerySet[Plan]:
-    """Plans selected FOR UPDATE, with what services and the flow read of them.
+    """Plans selected FOR UPDATE, with the people most steps notify or route to (drafter,
+    signer). The issuer and drafting unit are read where a step needs them: joining them on
+    every action cost more than the queries it saved (the review steps never read them).
 
     Only the plan's row is locked: without `of`, PostgreSQL would also lock the joined rows, and
     every plan names the same issuer (the UBND tỉnh), so all plans' actions would queue on one row.
     """
-    return Plan.objects.select_for_update(of=("self",)).select_related(
-        "issuer", "drafting_unit", "drafter", "signer"
-    )
+    return Plan.objects.select_for_update(of=("self",)).select_related("drafter", "signer")
 
 
 def _lock(plan: Plan) -> Plan:
