@@ -47,8 +47,9 @@ async def http_application(scope: dict[str, Any], receive: Any, send: Any) -> No
 def _settle() -> None:
     """Load every view now, then move what the process holds after start-up out of the garbage
     collector's sight (gc.freeze). The app's modules and their objects — some 150,000 — were
-    traversed again by every full collection; the requests' own garbage is still collected.
-    In a served completion the collector took ~1.2 ms per request, ~0.3 ms after this."""
+    traversed again by every full collection (a pause of ~75 ms about once per 130 task
+    completions); the requests' own garbage is still collected. In-process, the collector's
+    time per completion went from 0.6-1.0 ms to 0.3 ms."""
     from django.conf import settings
     from django.urls import get_resolver
 
