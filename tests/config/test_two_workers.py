@@ -52,10 +52,15 @@ def _free_port() -> int:
 
 
 def _environment() -> dict[str, str]:
-    """The test database and Redis, for processes started by the test."""
+    """The test database and Redis, for processes started by the test.
+
+    Without PYTEST_XDIST_WORKER: config.settings.test would move this worker's Redis database
+    (already moved once) again, onto the next xdist worker's, whose tests empty it (FLUSHDB)
+    while these processes use it — a socket's group membership vanished mid-test in CI.
+    """
     db = connection.settings_dict
     return {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "PYTEST_XDIST_WORKER"},
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": (
             f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
