@@ -654,6 +654,11 @@ def _receive_status(
             sender_code=status.sender.code,
         )
     with transaction.atomic():
+        # A status from the recipient proves that it holds the package, even when it comes
+        # back before the sending thread has recorded the recipient's answer.
+        OutgoingPackage.objects.filter(pk=package.pk, state=OutgoingPackage.State.PENDING).update(
+            state=OutgoingPackage.State.DELIVERED, delivered_at=timezone.now(), last_error=""
+        )
         created = _status_record(
             package=package,
             code=status.status_code,

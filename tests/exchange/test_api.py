@@ -110,9 +110,9 @@ def test_the_sender_sees_each_external_recipient_and_its_statuses(world):
     browser.force_login(drafter)
     page = browser.get(f"/ke-hoach/{world.plan.pk}/").content.decode()
 
-    # then both show the ministry's package and its statuses
+    # then both show the ministry's package (delivered: the ministry answered) and its statuses
     (package,) = packages
-    assert package["exchange_code"] == "000.00.00.G12" and package["state"] == "pending"
+    assert package["exchange_code"] == "000.00.00.G12" and package["state"] == "delivered"
     assert [s["code"] for s in package["statuses"]] == ["01", "03"]
     assert "01 Đã đến" in page and "03 Đã tiếp nhận" in page and "qua trục liên thông" in page
 

@@ -212,6 +212,18 @@ def test_statuses_from_the_recipient_come_into_the_receipt_table_once(world):
     assert notice.data["plan_id"] == world.plan.pk and "Đã tiếp nhận" in notice.title
 
 
+def test_a_status_that_overtakes_the_recipients_answer_marks_the_package_delivered(world):
+    # given the package still pending: the sending thread has not yet recorded the answer
+    OutgoingPackage.objects.filter(pk=world.package.pk).update(state="pending", delivered_at=None)
+
+    # when the recipient's "received" status arrives first
+    inbox_receive(peer=world.peer_b, body=_status(world, "01"))
+
+    # then the package counts as delivered
+    world.package.refresh_from_db()
+    assert world.package.state == "delivered" and world.package.delivered_at is not None
+
+
 def test_a_status_from_another_unit_or_peer_is_refused(world):
     # given a status claiming to come from a unit the package was not sent to
     wrong_unit = _status(world, "03", sender="000.00.00.H10")
