@@ -130,6 +130,8 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 30,
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                # Idle connections kept open for the next request (config/sqlite/base.py).
+                "pool": int(os.environ.get("SQLITE_POOL", "8")),
             },
         }
     }

@@ -11,10 +11,25 @@ write statement outside a transaction (autocommit) takes it for the statement. W
 arrival order and SQLite's busy handler is left to arbitrate between processes only (the timer
 dispatcher beside the server). Settings: ENGINE "config.sqlite", OPTIONS as for Django's sqlite3
 backend; OPTIONS["timeout"] also bounds the wait in the queue.
+
+Connections are kept open between requests (OPTIONS["pool"]: how many idle ones the process
+keeps, 0 for none). Under ASGI every request runs in a thread of its own, so Django's per-thread
+CONN_MAX_AGE never reuses a connection: each request opened the file, ran the set-up PRAGMAs and,
+closing the last connection, made SQLite checkpoint the WAL and delete it — about a sixth of a
+task completion's time. A closed connection that holds no transaction goes back to the process's
+idle list instead, and the next thread takes it.
+
+With connections kept open, SQLite's automatic checkpoint (at COMMIT, once the WAL holds 1,000
+pages) fell on one request in about fifteen and made it several times slower than the others.
+Kept connections checkpoint only as a backstop (CHECKPOINT_BACKSTOP_PAGES); a thread of the
+process copies the WAL into the database file soon after commits instead (`Checkpointer`,
+PASSIVE: it never waits for or blocks a reader or writer).
 """
 
 from __future__ import annotations
 
+import os
+import sqlite3 as sqlite
 import threading
 import time
 import weakref
@@ -78,9 +93,149 @@ def write_lock_for(name: str) -> FairLock:
         return _locks.setdefault(str(name), FairLock())
 
 
+class IdleConnections:
+    """The open, unused connections to one database file, newest last.
+
+    Each remembers the file it was opened on (device and inode): a connection to a file that
+    has since been deleted or replaced (a test database made anew) is closed, not handed out.
+    """
+
+    def __init__(self, path: str, size: int) -> None:
+        self.path, self.size = path, size
+        self._mutex = threading.Lock()
+        self._idle: list[tuple[sqlite.Connection, tuple[int, int] | None]] = []
+
+    def _file(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return (st.st_dev, st.st_ino)
+
+    def take(self) -> sqlite.Connection | None:
+        current = self._file()
+        while True:
+            with self._mutex:
+                if not self._idle:
+                    return None
+                conn, file = self._idle.pop()
+            if file is not None and file == current:
+                return conn
+            conn.close()
+
+    def give(self, conn: sqlite.Connection, file: tuple[int, int] | None) -> bool:
+        """Keep `conn` for the next taker; False if it cannot be kept (close it then)."""
+        if file is None or conn.in_transaction:
+            return False
+        with self._mutex:
+            if len(self._idle) >= self.size:
+                return False
+            self._idle.append((conn, file))
+        return True
+
+    def clear(self) -> None:
+        with self._mutex:
+            idle, self._idle = self._idle, []
+        for conn, _file in idle:
+            conn.close()
+
+    def __len__(self) -> int:
+        with self._mutex:
+            return len(self._idle)
+
+
+_idle: dict[str, IdleConnections] = {}
+
+#: The WAL size (pages) at which a kept connection checkpoints at COMMIT, should the process's
+#: checkpointer fall behind; SQLite's default is 1,000.
+CHECKPOINT_BACKSTOP_PAGES = 8000
+
+
+class Checkpointer:
+    """A daemon thread that checkpoints the WAL of one database file after commits.
+
+    `nudge()` (after each commit) wakes it; it waits `delay` seconds for more commits to gather,
+    then runs one PASSIVE checkpoint on a connection of its own. SQLite releases the GIL while
+    it copies pages, so the requests go on meanwhile.
+    """
+
+    def __init__(self, path: str, delay: float = 0.1) -> None:
+        self.path, self.delay = path, delay
+        self.checkpoints = 0
+        self._wake = threading.Event()
+        self._mutex = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def nudge(self) -> None:
+        if self._thread is None:
+            with self._mutex:
+                if self._thread is None:
+                    self._thread = threading.Thread(
+                        target=self._run, name="sqlite-checkpointer", daemon=True
+                    )
+                    self._thread.start()
+        self._wake.set()
+
+    def _run(self) -> None:
+        conn: sqlite.Connection | None = None
+        while True:
+            self._wake.wait()
+            time.sleep(self.delay)
+            self._wake.clear()
+            try:
+                if conn is None:
+                    conn = sqlite.connect(self.path, timeout=5, check_same_thread=False)
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                self.checkpoints += 1
+            except sqlite.Error:
+                # The file went away (a test database dropped) or is busy: the next commit
+                # wakes the thread again, and the connections' own checkpoint stays a backstop.
+                if conn is not None:
+                    conn.close()
+                conn = None
+
+
+_checkpointers: dict[str, Checkpointer] = {}
+
+
+def checkpointer_for(name: str) -> Checkpointer:
+    """The process's checkpointer of the database file `name`."""
+    with _locks_mutex:
+        return _checkpointers.setdefault(str(name), Checkpointer(str(name)))
+
+
+def idle_connections(name: str, size: int = 0) -> IdleConnections:
+    """The process's idle connections to the database file `name`."""
+    with _locks_mutex:
+        return _idle.setdefault(str(name), IdleConnections(str(name), size))
+
+
 class DatabaseWrapper(sqlite3.DatabaseWrapper):
     _write_lock_held = False
     _cursor_class: type | None = None
+    _pool_size = 0
+    _opened_on: tuple[int, int] | None = None
+
+    def get_connection_params(self) -> dict[str, Any]:
+        params = super().get_connection_params()
+        self._pool_size = int(params.pop("pool", 0) or 0)
+        return params
+
+    @property
+    def _idle(self) -> IdleConnections | None:
+        if self._pool_size <= 0 or self.is_in_memory_db():
+            return None
+        return idle_connections(self.settings_dict["NAME"], self._pool_size)
+
+    def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
+        idle = self._idle
+        conn = idle.take() if idle is not None else None
+        if conn is None:
+            conn = super().get_new_connection(conn_params)
+            if idle is not None:
+                conn.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_BACKSTOP_PAGES}")
+        self._opened_on = idle._file() if idle is not None else None
+        return conn
 
     @property
     def write_lock(self) -> FairLock:
@@ -116,6 +271,8 @@ class DatabaseWrapper(sqlite3.DatabaseWrapper):
             return super()._commit()
         finally:
             self._write_lock_release()
+            if self._pool_size > 0 and not self.is_in_memory_db():
+                checkpointer_for(self.settings_dict["NAME"]).nudge()
 
     def _rollback(self) -> Any:
         try:
@@ -125,6 +282,14 @@ class DatabaseWrapper(sqlite3.DatabaseWrapper):
 
     def _close(self) -> Any:
         try:
+            idle = self._idle
+            if (
+                idle is not None
+                and self.connection is not None
+                and not self.in_atomic_block
+                and idle.give(self.connection, self._opened_on)
+            ):
+                return None
             return super()._close()
         finally:
             self._write_lock_release()
