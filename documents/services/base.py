@@ -58,8 +58,21 @@ def _locking() -> QuerySet[Plan]:
 
     Only the plan's row is locked: without `of`, PostgreSQL would also lock the joined rows, and
     every plan names the same issuer (the UBND tỉnh), so all plans' actions would queue on one row.
+
+    The signed and issued PDFs (hundreds of KB each) are read when a step uses them (Django
+    loads a deferred field on first access, under the lock already held), not carried by every
+    action after the signature. The content is loaded: several steps read it (budget review,
+    consolidation, submission), and one more statement there would cost more than its decoding.
     """
-    return Plan.objects.select_for_update(of=("self",)).select_related("drafter", "signer")
+    return (
+        Plan.objects.select_for_update(of=("self",))
+        .select_related("drafter", "signer")
+        .defer(*LAZY_FIELDS)
+    )
+
+
+#: The plan's fields an action reads only if its step needs them (`_locking`).
+LAZY_FIELDS = ("signed_pdf", "issued_pdf")
 
 
 def _lock(plan: Plan) -> Plan:
