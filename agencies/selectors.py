@@ -1,6 +1,7 @@
 """Reads of units and people."""
 
 import datetime as dt
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -73,19 +74,35 @@ ABSENCES_CACHE_SECONDS = 30
 _Row = tuple[int, int, int, dt.date, dt.date]
 
 
+#: What the process last read from that cache, kept for ABSENCES_LOCAL_SECONDS: a task
+#: completion asks twice (who may act, whom to notify), each a round trip to Redis in
+#: production. Another process's change is seen at most that long after its commit.
+ABSENCES_LOCAL_SECONDS = 1.0
+_absences_held: tuple[float, list[_Row]] | None = None
+
+
 def absences_cache_clear() -> None:
+    global _absences_held
+    _absences_held = None
     cache.delete(ABSENCES_CACHE_KEY)
 
 
 def _absence_rows(on: dt.date) -> list[_Row]:
-    rows: list[_Row] | None = cache.get(ABSENCES_CACHE_KEY)
-    if rows is None:
-        rows = list(
-            Absence.objects.filter(
-                ended_at__isnull=True, end_date__gte=timezone.localdate() - dt.timedelta(days=1)
-            ).values_list("pk", "person_id", "stand_in_id", "start_date", "end_date")
-        )
-        cache.set(ABSENCES_CACHE_KEY, rows, ABSENCES_CACHE_SECONDS)
+    global _absences_held
+    held, now = _absences_held, time.monotonic()
+    if held is not None and now - held[0] < ABSENCES_LOCAL_SECONDS:
+        rows = held[1]
+    else:
+        rows = cache.get(ABSENCES_CACHE_KEY)
+        if rows is None:
+            rows = list(
+                Absence.objects.filter(
+                    ended_at__isnull=True,
+                    end_date__gte=timezone.localdate() - dt.timedelta(days=1),
+                ).values_list("pk", "person_id", "stand_in_id", "start_date", "end_date")
+            )
+            cache.set(ABSENCES_CACHE_KEY, rows, ABSENCES_CACHE_SECONDS)
+        _absences_held = (now, rows)
     return [r for r in rows if r[3] <= on <= r[4]]
 
 

@@ -14,10 +14,14 @@ from agencies.models import Unit, User
 
 @pytest.fixture(autouse=True)
 def _empty_cache() -> Any:
-    """Rate limits count in the cache: each test starts with none used."""
+    """Rate limits count in the cache: each test starts with none used; so do the absences
+    the process holds in front of it."""
     from django.core.cache import cache
 
+    from agencies.selectors import absences_cache_clear
+
     cache.clear()
+    absences_cache_clear()
     yield
 
 

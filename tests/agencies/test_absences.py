@@ -186,3 +186,50 @@ def test_someone_else_cannot_end_an_absence(drafter, colleague, foreign_affairs)
     absence.refresh_from_db()
     assert absence.ended_at is None
     assert principals_of(colleague) == [drafter]
+
+
+def test_absences_are_read_from_the_shared_cache_at_most_once_a_second(
+    drafter, colleague, monkeypatch
+):
+    # given the process holding no absences, and the shared cache's reads counted
+    from django.core.cache import cache
+
+    from agencies import selectors
+
+    record(drafter, drafter, colleague)
+    reads: list[str] = []
+    original = cache.get
+
+    def counting(key, *args, **kwargs):
+        reads.append(key)
+        return original(key, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "get", counting)
+    clock = [1000.0]
+    monkeypatch.setattr(selectors.time, "monotonic", lambda: clock[0])
+
+    # when a task completion asks twice within the second
+    assert principals_of(colleague) == [drafter]
+    assert stand_in_map([drafter.pk]) == {drafter.pk: colleague.pk}
+
+    # then the shared cache was read once
+    assert reads.count(selectors.ABSENCES_CACHE_KEY) == 1
+
+    # and another process's change (the shared entry emptied) is seen once the second is over
+    cache.set(selectors.ABSENCES_CACHE_KEY, [], 30)
+    assert principals_of(colleague) == [drafter]
+    clock[0] += selectors.ABSENCES_LOCAL_SECONDS
+    assert principals_of(colleague) == []
+    assert reads.count(selectors.ABSENCES_CACHE_KEY) == 2
+
+
+def test_an_absence_ended_in_this_process_is_seen_at_once(drafter, colleague, agency_head):
+    # given an absence the process has read
+    absence = record(agency_head, drafter, colleague)
+    assert principals_of(colleague) == [drafter]
+
+    # when it is ended
+    agencies.absence_end(actor=agency_head, absence_id=absence.pk)
+
+    # then nobody stands in any more, without waiting for the held copy to expire
+    assert principals_of(colleague) == []
