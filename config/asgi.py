@@ -7,10 +7,13 @@ that imports models, such as the WebSocket routes.
 import gc
 import json
 import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import django
-from asgiref.sync import sync_to_async
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.core.handlers.asgi import ASGIHandler
 from django.http import HttpRequest, HttpResponseBase
 
@@ -32,9 +35,73 @@ class SyncChainASGIHandler(ASGIHandler):
     def __init__(self) -> None:
         super(ASGIHandler, self).__init__()
         self.load_middleware(is_async=False)
+        self.threads = RequestThreads()
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
+        executor = self.threads.take()
+        try:
+            async with ThreadSensitiveContext(executor=executor):
+                await self.handle(scope, receive, send)
+        finally:
+            self.threads.give(executor)
 
     async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
         return await sync_to_async(self.get_response, thread_sensitive=True)(request)
+
+
+class RequestThread(ThreadPoolExecutor):
+    """One thread for one request at a time, counting the calls it has not finished."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1, thread_name_prefix="request")
+        self._mutex = threading.Lock()
+        self.unfinished = 0
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        with self._mutex:
+            self.unfinished += 1
+        future = super().submit(fn, *args, **kwargs)
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, _future: Future[Any]) -> None:
+        with self._mutex:
+            self.unfinished -= 1
+
+
+class RequestThreads:
+    """Request threads kept for the next requests (Django's handler started a thread for each
+    request, and another to join it at the end).
+
+    A request's synchronous code runs in one thread, as Django requires (the request's
+    database connection is that thread's); a thread goes back to the idle list only once it has
+    finished everything the request gave it. One still busy (its client went away while the
+    view ran on) is left to finish and end; at most `keep` idle threads are kept.
+    """
+
+    def __init__(self, keep: int = 32) -> None:
+        self.keep = keep
+        self._idle: list[RequestThread] = []
+        self._mutex = threading.Lock()
+
+    def take(self) -> RequestThread:
+        with self._mutex:
+            if self._idle:
+                return self._idle.pop()
+        return RequestThread()
+
+    def give(self, executor: RequestThread) -> None:
+        with self._mutex:
+            if executor.unfinished == 0 and len(self._idle) < self.keep:
+                self._idle.append(executor)
+                return
+        executor.shutdown(wait=False)
+
+    def __len__(self) -> int:
+        with self._mutex:
+            return len(self._idle)
 
 
 django_asgi_app = SyncChainASGIHandler()

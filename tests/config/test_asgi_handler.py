@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 
 import pytest
 from channels.testing import HttpCommunicator
@@ -60,3 +61,48 @@ def test_answers_are_unchanged_through_the_sync_chain():
         headers=[(b"content-type", b"application/json")],
     )
     assert bad["status"] == 400
+
+
+def test_the_next_request_runs_in_the_thread_the_last_one_used(monkeypatch):
+    # given the request threads being noted
+    handler = asgi.django_asgi_app
+    threads: list[threading.Thread] = []
+    original = handler.get_response
+
+    def noting(request):
+        threads.append(threading.current_thread())
+        return original(request)
+
+    monkeypatch.setattr(handler, "get_response", noting)
+
+    # when two requests are served one after the other
+    assert served("/dang-nhap/")["status"] == 200
+    assert served("/dang-nhap/")["status"] == 200
+
+    # then the second ran in the thread kept from the first (no thread started for it)
+    assert len(threads) == 2 and threads[0] is threads[1]
+
+
+def test_a_thread_still_busy_when_its_request_ends_is_not_handed_out_again():
+    # given a request thread still running the view of a request whose client went away
+    threads = asgi.RequestThreads(keep=4)
+    busy = threads.take()
+    release = threading.Event()
+    running = busy.submit(release.wait, 10)
+
+    # when its request ends
+    threads.give(busy)
+
+    # then it is not kept for the next request, which gets a thread of its own
+    assert len(threads) == 0
+    assert threads.take() is not busy
+    release.set()
+    running.result(5)
+
+
+def test_no_more_idle_threads_are_kept_than_asked():
+    threads = asgi.RequestThreads(keep=2)
+    taken = [threads.take() for _ in range(3)]
+    for executor in taken:
+        threads.give(executor)
+    assert len(threads) == 2
