@@ -104,6 +104,16 @@ if DATABASE_URL:
     # A backstop: no statement waits for a lock for ever.
     DATABASES["default"]["OPTIONS"].setdefault("options", "-c lock_timeout=30000")
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and os.environ.get(
+        "DB_PREPARED", "1"
+    ) not in ("0", ""):
+        # Parameters bound on the server, and a statement run twice on a connection prepared
+        # there (psycopg's automatic prepared statements): PostgreSQL parses and plans each of a
+        # task completion's statements once per connection instead of on every request.
+        # DB_PREPARED=0 behind a pooler in transaction mode (PgBouncer without
+        # max_prepared_statements), where a session's prepared statements are not its own.
+        DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
+        DATABASES["default"]["OPTIONS"]["prepare_threshold"] = 2
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and os.environ.get(
         "DB_POOL", "1"
     ) not in ("0", ""):
         # Connections kept open and shared by the process's request threads (psycopg's pool).
