@@ -93,6 +93,15 @@ def write_lock_for(name: str) -> FairLock:
         return _locks.setdefault(str(name), FairLock())
 
 
+def file_id(path: str) -> tuple[int, int] | None:
+    """The file at `path` (device, inode), or None if there is none."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
 class IdleConnections:
     """The open, unused connections to one database file, newest last.
 
@@ -105,15 +114,11 @@ class IdleConnections:
         self._mutex = threading.Lock()
         self._idle: list[tuple[sqlite.Connection, tuple[int, int] | None]] = []
 
-    def _file(self) -> tuple[int, int] | None:
-        try:
-            st = os.stat(self.path)
-        except OSError:
-            return None
-        return (st.st_dev, st.st_ino)
+    def file_id(self) -> tuple[int, int] | None:
+        return file_id(self.path)
 
     def take(self) -> sqlite.Connection | None:
-        current = self._file()
+        current = self.file_id()
         while True:
             with self._mutex:
                 if not self._idle:
@@ -132,12 +137,6 @@ class IdleConnections:
                 return False
             self._idle.append((conn, file))
         return True
-
-    def clear(self) -> None:
-        with self._mutex:
-            idle, self._idle = self._idle, []
-        for conn, _file in idle:
-            conn.close()
 
     def __len__(self) -> int:
         with self._mutex:
@@ -178,18 +177,25 @@ class Checkpointer:
 
     def _run(self) -> None:
         conn: sqlite.Connection | None = None
+        opened_on: tuple[int, int] | None = None
         while True:
             self._wake.wait()
             time.sleep(self.delay)
             self._wake.clear()
             try:
+                current = file_id(self.path)
+                if conn is not None and opened_on != current:
+                    # The file was replaced (a test database made anew): follow the new one.
+                    conn.close()
+                    conn = None
                 if conn is None:
                     conn = sqlite.connect(self.path, timeout=5, check_same_thread=False)
+                    opened_on = file_id(self.path)
                 conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                 self.checkpoints += 1
             except sqlite.Error:
-                # The file went away (a test database dropped) or is busy: the next commit
-                # wakes the thread again, and the connections' own checkpoint stays a backstop.
+                # The file went away or is busy: the next commit wakes the thread again, and
+                # the connections' own checkpoint stays a backstop.
                 if conn is not None:
                     conn.close()
                 conn = None
@@ -234,7 +240,7 @@ class DatabaseWrapper(sqlite3.DatabaseWrapper):
             conn = super().get_new_connection(conn_params)
             if idle is not None:
                 conn.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_BACKSTOP_PAGES}")
-        self._opened_on = idle._file() if idle is not None else None
+        self._opened_on = idle.file_id() if idle is not None else None
         return conn
 
     @property

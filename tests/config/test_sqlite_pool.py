@@ -85,7 +85,7 @@ def test_a_connection_inside_a_transaction_is_not_kept(tmp_path: Path):
     conn.execute("INSERT INTO t VALUES (1)")
 
     # when it is given back, then it is refused (the caller closes it)
-    assert idle.give(conn, idle._file()) is False
+    assert idle.give(conn, idle.file_id()) is False
     assert len(idle) == 0
     conn.close()
 
@@ -98,7 +98,7 @@ def test_no_more_idle_connections_are_kept_than_the_pool_size(tmp_path: Path):
     conns[0].execute("CREATE TABLE t (x)")
 
     # when three are given back
-    kept = [idle.give(c, idle._file()) for c in conns]
+    kept = [idle.give(c, idle.file_id()) for c in conns]
 
     # then two are kept, the third is to be closed, and they come back newest first
     assert kept == [True, True, False]
@@ -115,7 +115,7 @@ def test_a_connection_to_a_file_since_replaced_is_not_handed_out(tmp_path: Path)
     idle = IdleConnections(str(path), size=2)
     old = sqlite3.connect(path, check_same_thread=False)
     old.execute("CREATE TABLE old (x)")
-    assert idle.give(old, idle._file())
+    assert idle.give(old, idle.file_id())
 
     # when the file is deleted and a new database is made under the same name
     path.unlink()
@@ -177,3 +177,27 @@ def test_a_commit_of_the_app_wakes_its_checkpointer():
 
     # then a checkpoint follows
     until(lambda: checkpointer.checkpoints > before)
+
+
+def test_the_checkpointer_follows_a_database_file_made_anew(tmp_path: Path):
+    # given a checkpointer that has worked on a database file
+    path = tmp_path / "db.sqlite3"
+    conn = wal_database(path)
+    conn.execute("INSERT INTO t VALUES (1)")
+    checkpointer = Checkpointer(str(path), delay=0.01)
+    checkpointer.nudge()
+    until(lambda: checkpointer.checkpoints >= 1)
+    conn.close()
+
+    # when the file is replaced by a new database under the same name
+    for leftover in tmp_path.iterdir():
+        leftover.unlink()
+    new = wal_database(path)
+    for _ in range(100):
+        new.execute("INSERT INTO t VALUES (?)", ("x" * 20_000,))
+    assert path.stat().st_size < 100_000
+
+    # then its checkpoints move the new file's pages
+    checkpointer.nudge()
+    until(lambda: path.stat().st_size > 1_000_000)
+    new.close()
