@@ -62,7 +62,8 @@ def _locking() -> QuerySet[Plan]:
     The signed and issued PDFs (hundreds of KB each) are read when a step uses them (Django
     loads a deferred field on first access, under the lock already held), not carried by every
     action after the signature. The content is loaded: several steps read it (budget review,
-    consolidation, submission), and one more statement there would cost more than its decoding.
+    consolidation, submission), and deferring it would add a statement to each of them (budget
+    review would pass the 12-statement bound of a completion).
     """
     return (
         Plan.objects.select_for_update(of=("self",))
