@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import time
+from collections.abc import Callable
 from typing import Any
 
 from django.utils import timezone
@@ -104,3 +106,11 @@ def walk_to_signature(*, content: dict[str, Any]) -> Plan:
     plan = complete(users["vanphong"], plan, "vetting", "approve")
     assert plan.status == Plan.Status.AWAITING_SIGNATURE
     return plan
+
+
+def until(condition: Callable[[], object], seconds: float = 10) -> None:
+    """Wait, polling, until `condition()` is true; fail the test after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.002)

@@ -14,6 +14,8 @@ from django.contrib.sessions.models import Session
 from django.db import connection, transaction
 from django.utils import timezone
 
+from tests.helpers import until
+
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "sqlite", reason="the embedded default's writers"),
@@ -30,13 +32,6 @@ def write_row() -> None:
         session_data="",
         expire_date=timezone.now() + dt.timedelta(days=1),
     )
-
-
-def until(condition, seconds: float = 10) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.002)
 
 
 def test_writers_get_the_database_in_the_order_they_asked():
