@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from .errors import InvalidInput, NotFound, PermissionDenied, StateError
 from .models import Absence, ApiToken, SecurityEvent, SocketTicket, User, is_chairman
-from .queries import only_row
+from .queries import CompiledQuery
 from .selectors import absences_cache_clear
 from .validation import clean_comment, parse_id
 
@@ -73,16 +73,24 @@ def api_token_create(
     return token, key
 
 
+#: The live token with a key's hash, with its user and unit: every API request asks.
+_LIVE_TOKEN: CompiledQuery[ApiToken] = CompiledQuery(
+    lambda key_sha256, now: (
+        ApiToken.objects.select_related("user", "user__unit")
+        .filter(key_sha256=key_sha256, revoked_at__isnull=True, expires_at__gt=now)
+        .order_by()[:1]
+    ),
+    key_sha256=ApiToken._meta.get_field("key_sha256"),
+    now=ApiToken._meta.get_field("expires_at"),
+)
+
+
 def api_token_authenticate(*, key: str, now: dt.datetime | None = None) -> ApiToken | None:
     """The live token with `key` (not expired, not revoked, its user active), or None."""
     if not key.startswith(TOKEN_PREFIX) or len(key) > 100:
         return None
     now = now or timezone.now()
-    token = only_row(
-        ApiToken.objects.select_related("user", "user__unit").filter(
-            key_sha256=_sha256(key), revoked_at__isnull=True, expires_at__gt=now
-        )
-    )
+    token = _LIVE_TOKEN.row(key_sha256=_sha256(key), now=now)
     if token is None or not token.user.is_active:
         return None
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:

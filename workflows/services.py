@@ -23,7 +23,7 @@ from agencies.backends import role_permissions
 from agencies.errors import InvalidInput, NotFound, PermissionDenied, StateError
 from agencies.keyset import keyset_page
 from agencies.models import Absence, User
-from agencies.queries import only_row
+from agencies.queries import CompiledQuery
 from agencies.selectors import (
     absence_list_current,
     absences_cache_clear,
@@ -471,6 +471,26 @@ def task_complete(
     return _complete(task_id, actor, action, comment, data, prepared, on_done)
 
 
+#: The plan of a task, its row locked (the flow lock: `flows.PlanLock`).
+_PLAN_OF_TASK: CompiledQuery[Plan] = CompiledQuery(
+    lambda task_id: (
+        documents.plans_locking()
+        .filter(pk=Subquery(Task.objects.filter(pk=task_id).values("process__artifact_object_id")))
+        .order_by()[:1]
+    ),
+    task_id=Task._meta.pk,
+)
+#: A human task with its process.
+_HUMAN_TASK: CompiledQuery[Task] = CompiledQuery(
+    lambda task_id: (
+        Task.objects.select_related("process")
+        .filter(pk=task_id, flow_task_type="HUMAN")
+        .order_by()[:1]
+    ),
+    task_id=Task._meta.pk,
+)
+
+
 def _complete(
     task_id: int,
     actor: User,
@@ -482,14 +502,11 @@ def _complete(
 ) -> Completion:
     permissions = role_permissions(actor)
     scope = stand_in_scope(actor)
-    of_task = Task.objects.filter(pk=task_id).values("process__artifact_object_id")
     with (
         tasks_opened_record() as opened,
-        documents.plan_locked(where=Q(pk=Subquery(of_task))) as plan,
+        documents.plan_locked(found=lambda: _PLAN_OF_TASK.row(task_id=task_id)) as plan,
     ):
-        task = only_row(
-            Task.objects.select_related("process").filter(pk=task_id, flow_task_type="HUMAN")
-        )
+        task = _HUMAN_TASK.row(task_id=task_id)
         if plan is None or task is None:
             raise NotFound("Không tìm thấy nhiệm vụ, hoặc nhiệm vụ không dành cho bạn.")
         offered = (

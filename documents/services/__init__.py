@@ -6,7 +6,7 @@ module per stage; reads (the document as it reads, its PDFs) are in documents.se
 """
 
 from .audit import audit_verify
-from .base import OWN_DRAFT, plan_locked
+from .base import OWN_DRAFT, plan_locked, plans_locking
 from .budget import plan_budget_review_approve, plan_budget_review_return
 from .consultation import (
     consultation_answer_record,
@@ -100,6 +100,7 @@ __all__ = [
     "plan_update_content",
     "plan_version_seen_record",
     "plan_withdraw",
+    "plans_locking",
     "province_issuer",
     "receipt_acknowledge",
 ]

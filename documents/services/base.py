@@ -51,7 +51,7 @@ CHAIN_HEAD = ["events_count", "events_head"]
 _held: ContextVar[dict[int, Plan] | None] = ContextVar("plans_locked", default=None)
 
 
-def _locking() -> QuerySet[Plan]:
+def plans_locking() -> QuerySet[Plan]:
     """Plans selected FOR UPDATE, with the people most steps notify or route to (drafter,
     signer). The issuer and drafting unit are read where a step needs them: joining them on
     every action cost more than the queries it saved (the review steps never read them).
@@ -72,7 +72,7 @@ def _locking() -> QuerySet[Plan]:
     )
 
 
-#: The plan's fields an action reads only if its step needs them (`_locking`).
+#: The plan's fields an action reads only if its step needs them (`plans_locking`).
 LAZY_FIELDS = ("signed_pdf", "issued_pdf")
 
 
@@ -85,19 +85,24 @@ def _lock(plan: Plan) -> Plan:
     held = (_held.get() or {}).get(plan.pk)
     if held is not None:
         return held
-    return _locking().get(pk=plan.pk)
+    return plans_locking().get(pk=plan.pk)
 
 
 @contextmanager
-def plan_locked(*, where: Q) -> Iterator[Plan | None]:
-    """In one transaction, lock the row of the plan matching `where`, a condition on its key
-    (None if there is none).
+def plan_locked(
+    *, where: Q | None = None, found: Callable[[], Plan | None] | None = None
+) -> Iterator[Plan | None]:
+    """In one transaction, lock the row of the plan matching `where`, a condition on its key, or
+    the one `found()` selects from `plans_locking()` (a compiled query of it, say); None if
+    there is none.
 
     Services called inside find the locked instance (`_lock`) instead of selecting it again. The
     workflow takes this as its flow lock, so the flow lock and the plan lock are one row lock.
     """
+    if (where is None) == (found is None):
+        raise TypeError("plan_locked takes one of `where` and `found`")
     with transaction.atomic():
-        plan = only_row(_locking().filter(where))
+        plan = found() if found is not None else only_row(plans_locking().filter(where))
         if plan is None:
             yield None
             return
