@@ -15,11 +15,12 @@ from django.utils import timezone
 
 from agencies import services as agencies
 from agencies.models import ApiToken, Unit, User
-from agencies.queries import CompiledQuery
+from agencies.queries import CompiledQuery, Many
 
 pytestmark = pytest.mark.django_db
 
 USERNAME = User._meta.get_field("username")
+PK = User._meta.pk
 
 
 def counting(build: Any) -> tuple[list[int], Any]:
@@ -139,19 +140,20 @@ def test_a_query_whose_sql_depends_on_its_values_is_refused(drafter):
         query.rows(username=drafter.username)
 
 
-def test_only_model_querysets_are_compiled(drafter):
-    values = CompiledQuery(
-        lambda username: User.objects.filter(username=username).values("pk"), username=USERNAME
-    )
+def test_what_it_cannot_make_as_django_does_is_refused(drafter):
     prefetching = CompiledQuery(
         lambda code: Unit.objects.filter(code=code).prefetch_related("members"),
         code=Unit._meta.get_field("code"),
     )
+    named = CompiledQuery(
+        lambda username: User.objects.filter(username=username).values_list("pk", named=True),
+        username=USERNAME,
+    )
 
-    with pytest.raises(TypeError, match="plain model querysets"):
-        values.rows(username=drafter.username)
-    with pytest.raises(TypeError, match="plain model querysets"):
+    with pytest.raises(TypeError, match="prefetch_related"):
         prefetching.rows(code=drafter.unit.code)
+    with pytest.raises(TypeError, match="NamedValuesListIterable"):
+        named.rows(username=drafter.username)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -199,3 +201,47 @@ def test_each_thread_runs_it_on_its_own_connection(drafter, signer, agency_head)
     # then each found its own person
     assert found == people
     assert [u.unit_id for u in found] == [p.unit_id for p in people]
+
+
+def test_values_and_values_list_give_what_the_queryset_gives(drafter, signer):
+    def build(user_ids: Any, how: str) -> Any:
+        users = User.objects.filter(pk__in=user_ids).order_by("pk")
+        return {
+            "tuples": users.values_list("pk", "unit__code", "username"),
+            "flat": users.values_list("username", flat=True),
+            "dicts": users.values("pk", "username"),
+        }[how]
+
+    ids = [drafter.pk, signer.pk]
+    for how in ("tuples", "flat", "dicts"):
+        query = CompiledQuery(lambda user_ids, how=how: build(user_ids, how), user_ids=Many(PK))
+        assert query.rows(user_ids=ids) == list(build(ids, how)), how
+
+
+def test_a_list_takes_any_length_with_few_shapes_and_as_django_reads_it(directory):
+    # given a query of users by a list of ids, whose builds are counted
+    calls, build = counting(
+        lambda user_ids: (
+            User.objects.filter(pk__in=user_ids).order_by("pk").values_list("pk", flat=True)
+        )
+    )
+    query = CompiledQuery(build, user_ids=Many(PK))
+    everyone = sorted(User.objects.values_list("pk", flat=True))
+    assert len(everyone) >= 8
+
+    # when it runs for 1 to 8 ids (shapes of 1, 2, 4 and 8 places)
+    for n in range(1, 9):
+        assert query.rows(user_ids=everyone[:n]) == everyone[:n]
+    assert len(calls) == 2 * 4
+
+    # then repeated ids and None are read as Django reads them, and no id is no statement
+    assert query.rows(user_ids=[everyone[2], everyone[0], everyone[2], None]) == [
+        everyone[0],
+        everyone[2],
+    ]
+    with CaptureQueriesContext(connection) as statements:
+        assert query.rows(user_ids=[]) == [] and query.rows(user_ids=[None]) == []
+    assert statements.captured_queries == []
+    with pytest.raises(TypeError, match="list"):
+        query.rows(user_ids=everyone[0])
+
