@@ -1,9 +1,14 @@
 """Reads of stored notifications; every read is scoped to one user."""
 
+import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import IntegerField, OuterRef, QuerySet, Subquery
+
+from agencies.queries import CompiledQuery, Many
 
 from .models import DEFAULT_EMAIL_KINDS, Notification, NotificationPreference
 
@@ -63,12 +68,22 @@ class Recipient:
 
 def notification_recipients_of(*, users: QuerySet[Any]) -> dict[int, Recipient]:
     """{user id: Recipient} for `users`, in one statement; unread counts up to UNREAD_COUNT_CAP."""
+    return _recipients(_recipient_rows(users))
+
+
+def notification_recipients_by_id(*, user_ids: Iterable[int]) -> dict[int, Recipient]:
+    """`notification_recipients_of` the users with these ids: one statement compiled once per
+    connection (every action that notifies asks)."""
+    return _recipients(_recipients_by_id().rows(user_ids=list(user_ids)))
+
+
+def _recipient_rows(users: QuerySet[Any]) -> QuerySet[Any, tuple[Any, ...]]:
     unread = (
         Notification.objects.filter(user_id=OuterRef("pk"), read_at__isnull=True)
         .order_by()
         .values("id")[:UNREAD_COUNT_CAP]
     )
-    rows = (
+    return (
         users.order_by()
         .annotate(unread=_CappedCount(unread))
         .values_list(
@@ -79,6 +94,18 @@ def notification_recipients_of(*, users: QuerySet[Any]) -> dict[int, Recipient]:
             "notification_preference__digest",
         )
     )
+
+
+@functools.cache
+def _recipients_by_id() -> CompiledQuery[tuple[Any, ...]]:
+    users = get_user_model()
+    return CompiledQuery(
+        lambda user_ids: _recipient_rows(users.objects.filter(pk__in=user_ids)),
+        user_ids=Many(users._meta.pk),
+    )
+
+
+def _recipients(rows: Iterable[tuple[Any, ...]]) -> dict[int, Recipient]:
     return {
         pk: Recipient(
             unread=count,

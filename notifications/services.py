@@ -15,7 +15,6 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage as DjangoEmail
 from django.core.mail import get_connection
 from django.db import IntegrityError, connections, transaction
@@ -29,6 +28,7 @@ from .models import EmailMessage, NoticeOnce, Notification, NotificationPreferen
 from .selectors import (
     UNREAD_COUNT_CAP,
     Recipient,
+    notification_recipients_by_id,
     notification_recipients_of,
     notification_unread_count,
 )
@@ -106,14 +106,12 @@ def notify_on_commit(
 def _recipients_of(user_ids: Iterable[int] | QuerySet[Any]) -> dict[int, Recipient]:
     """The recipients' unread counts before this notification and their e-mail choices, in one
     statement."""
-    recipients: QuerySet[Any] | list[int]
     if isinstance(user_ids, QuerySet):
-        recipients = user_ids
-    else:
-        recipients = sorted({int(user_id) for user_id in user_ids})
-        if not recipients:
-            return {}
-    return notification_recipients_of(users=get_user_model().objects.filter(pk__in=recipients))
+        return notification_recipients_of(users=user_ids)
+    recipients = sorted({int(user_id) for user_id in user_ids})
+    if not recipients:
+        return {}
+    return notification_recipients_by_id(user_ids=recipients)
 
 
 def notify_once(

@@ -245,3 +245,15 @@ def test_a_list_takes_any_length_with_few_shapes_and_as_django_reads_it(director
     with pytest.raises(TypeError, match="list"):
         query.rows(user_ids=everyone[0])
 
+
+def test_recipients_by_id_are_those_of_the_queryset(drafter, signer, agency_head):
+    from notifications.selectors import notification_recipients_by_id, notification_recipients_of
+    from notifications.services import notify_on_commit
+
+    notify_on_commit(user_ids=[signer.pk], kind="task.assigned", title="Một việc")
+    ids = [drafter.pk, signer.pk, agency_head.pk]
+
+    by_id = notification_recipients_by_id(user_ids=ids)
+
+    assert by_id == notification_recipients_of(users=User.objects.filter(pk__in=ids))
+    assert by_id[signer.pk].unread == 1 and by_id[drafter.pk].unread == 0
