@@ -151,6 +151,40 @@ class CompletionSerializer(serializers.Serializer):
         return fields
 
 
+def completion_answer(completion: services.Completion, *, expand_plan: bool) -> dict[str, Any]:
+    """The answer to a completion, as CompletionSerializer describes it (the schema), made
+    directly: building that serializer's fields cost a tenth of a completion's CPU."""
+    plan, task = completion.plan, completion.task
+    plan_url = reverse("api-document", args=[plan.pk])
+    next_tasks = [
+        {
+            "id": t.pk,
+            "step": t.flow_task.name,
+            "title": services.task_spec(t).title,
+            "url": reverse("api-task", args=[t.pk]),
+        }
+        for t in completion.next_tasks
+    ]
+    answer: dict[str, Any] = {
+        "task": task.pk,
+        "step": task.flow_task.name,
+        "action": completion.action,
+        "plan": {
+            "id": plan.pk,
+            "status": plan.status,
+            "status_display": plan.get_status_display(),
+            "version_number": plan.version_number,
+            "number": plan.number,
+            "url": plan_url,
+        },
+        "next_tasks": next_tasks,
+        "next": next_tasks[0]["url"] if next_tasks else plan_url,
+    }
+    if expand_plan:
+        answer["plan_detail"] = PlanDetailSerializer(plan).data
+    return answer
+
+
 class CompleteSerializer(serializers.Serializer):
     action = serializers.CharField(max_length=40, help_text="Mã thao tác (tasks[].actions[].code).")
     comment = serializers.CharField(
@@ -228,9 +262,7 @@ class TaskCompleteView(APIView):
         expand = request.query_params.get("expand", "").split(",")
 
         def keep_answer(completion: services.Completion) -> None:
-            kept["body"] = dict(
-                CompletionSerializer(completion, context={"expand_plan": "plan" in expand}).data
-            )
+            kept["body"] = completion_answer(completion, expand_plan="plan" in expand)
             if key is not None:
                 services.idempotent_request_record(
                     user=request.user,

@@ -189,3 +189,27 @@ def test_the_whole_plan_comes_with_the_answer_on_request(submitted, agency_head)
     detail = response.json()["plan_detail"]
     assert detail["id"] == submitted.pk and detail["status"] == Plan.Status.APPROVED
     assert [e["kind"] for e in detail["history"]][-1] == "approved_release"
+
+
+@pytest.mark.parametrize("expand_plan", [False, True])
+def test_the_answer_is_what_its_serializer_in_the_schema_says(
+    expand_plan, submitted, drafter, agency_head, foreign_affairs
+):
+    from web.api_tasks import CompletionSerializer, completion_answer
+    from workflows.services import task_complete
+
+    # given a completion that opens a task for someone else, and one that opens one for the actor
+    task = open_task(agency_head, submitted, "agency_review")
+    approved = task_complete(task_id=task.pk, actor=agency_head, action="approve")
+    data = {"unit_ids": [foreign_affairs.unit_id], "deadline": in_days(3)}
+    complete(drafter, submitted, "choose_agencies", "send", data=data)
+    complete(foreign_affairs, submitted, "consult", "agree")
+    task = open_task(drafter, submitted, "consolidate")
+    reopened = task_complete(task_id=task.pk, actor=drafter, action="reopen", comment="Hỏi lại.")
+    assert approved.next_tasks == () and approved.opened and reopened.next_tasks
+
+    # then the answer made directly is the one the schema's serializer makes
+    for completion in (approved, reopened):
+        context = {"expand_plan": expand_plan}
+        described = CompletionSerializer(completion, context=context).data
+        assert completion_answer(completion, expand_plan=expand_plan) == described
