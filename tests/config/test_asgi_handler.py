@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -106,3 +108,24 @@ def test_no_more_idle_threads_are_kept_than_asked():
     for executor in taken:
         threads.give(executor)
     assert len(threads) == 2
+
+
+def test_what_requests_build_on_first_use_is_built_at_start():
+    # given a fresh process that imports the served application, as a worker does
+    probe = (
+        "import config.asgi\n"
+        "from channels.layers import channel_layers\n"
+        "from django.conf import settings\n"
+        "from django.core.cache import caches\n"
+        "from django.urls import get_resolver\n"
+        "print(get_resolver()._populated, 'default' in channel_layers.backends,\n"
+        "      all('_cache' in vars(caches[a]) for a in settings.CACHES\n"
+        "          if hasattr(type(caches[a]), '_cache')))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=False
+    )
+
+    # then a worker's first request finds the URL names, the channel layer and the cache built
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.split() == ["True", "True", "True"]
