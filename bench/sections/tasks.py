@@ -15,6 +15,8 @@ from . import Context, section
 
 LEVELS = [(1, 40), (10, 200), (50, 400)]
 QUICK_LEVELS = [(1, 20), (10, 60), (50, 100)]
+#: Completions before timing, per worker, from as many clients as reach every worker (the first
+#: completions on a request thread compile its statements; a cold worker's show in a p95).
 WARM = 10
 
 
@@ -22,7 +24,9 @@ WARM = 10
 def tasks(ctx: Context) -> None:
     stage, report, label = ctx.stage, ctx.report, ctx.label
     levels = QUICK_LEVELS if ctx.quick else LEVELS
-    total = WARM + sum(n for _c, n in levels)
+    workers = stage.target.workers
+    warm = WARM * workers
+    total = warm + sum(n for _c, n in levels)
     app_data = stage.prepare("tasks", count=total)
     floor_data = stage.floor_prepare("tasks", count=total)
     app_in, floor_in = app_data["in_process"], floor_data["in_process"]
@@ -42,7 +46,7 @@ def tasks(ctx: Context) -> None:
     ):
         ids = iter(data["tasks"])
         headers = {"Authorization": f"Token {data['token']}"}
-        run(run_jobs(server.url, _jobs(path, ids, headers, WARM), 5))
+        run(run_jobs(server.url, _jobs(path, ids, headers, warm), 5 * workers))
         server.mark()
         runs[who] = {
             c: run(run_jobs(server.url, _jobs(path, ids, headers, n), c)) for c, n in levels
