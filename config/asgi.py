@@ -4,13 +4,16 @@ Run with `uvicorn config.asgi:application`. Django is set up (get_asgi_applicati
 that imports models, such as the WebSocket routes.
 """
 
+import asyncio
 import gc
+import inspect
 import json
 import os
 import threading
-from collections.abc import Callable
+import weakref
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 import django
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
@@ -19,6 +22,8 @@ from django.http import HttpRequest, HttpResponseBase
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 django.setup(set_prefix=False)
+
+_T = TypeVar("_T")
 
 
 class SyncChainASGIHandler(ASGIHandler):
@@ -33,9 +38,12 @@ class SyncChainASGIHandler(ASGIHandler):
     """
 
     def __init__(self) -> None:
+        from django.conf import settings
+
         super(ASGIHandler, self).__init__()
         self.load_middleware(is_async=False)
         self.threads = RequestThreads()
+        self.gate = RequestGate(settings.REQUEST_SLOTS, settings.REQUEST_SLOT_HOLD_MS / 1000)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -48,7 +56,53 @@ class SyncChainASGIHandler(ASGIHandler):
             self.threads.give(executor)
 
     async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
-        return await sync_to_async(self.get_response, thread_sensitive=True)(request)
+        return await self.gate.run(sync_to_async(self.get_response, thread_sensitive=True)(request))
+
+
+class RequestGate:
+    """Lets `slots` requests at a time run their middleware and view, in the order they came;
+    one still running after `hold` seconds gives its slot up and goes on outside the gate.
+
+    Under the interpreter lock a process runs one thread at a time: with 50 requests in their
+    threads at once, each ran slower (the threads took turns at the lock, every switch costing
+    the caches) and in no particular order, so the slowest waited longest. Two at a time keep a
+    core busy while the other request waits for the database. A slow request (a rendering, a
+    conversion, a signature) holds a slot for `hold` at most, so it never stops the others.
+    `slots` <= 0: no gate. One queue per event loop (a served process has one).
+    """
+
+    def __init__(self, slots: int, hold: float) -> None:
+        self.slots, self.hold = slots, hold
+        self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    async def run(self, call: Awaitable[_T]) -> _T:
+        if self.slots <= 0:
+            return await call
+        queue = self._queue()
+        try:
+            await queue.acquire()  # asyncio's semaphore wakes its waiters first come, first served
+        except asyncio.CancelledError:
+            if inspect.iscoroutine(call):
+                call.close()  # never started: the client went away while it waited
+            raise
+        running = asyncio.ensure_future(call)
+        try:
+            await asyncio.wait({running}, timeout=self.hold)
+        except asyncio.CancelledError:
+            running.cancel()
+            raise
+        finally:
+            queue.release()
+        return await running
+
+    def _queue(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        queue = self._queues.get(loop)
+        if queue is None:
+            queue = self._queues[loop] = asyncio.Semaphore(self.slots)
+        return queue
 
 
 class RequestThread(ThreadPoolExecutor):

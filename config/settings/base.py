@@ -147,6 +147,11 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Requests of a served process that run their view at once (config.asgi.RequestGate), in the
+# order they came; one still running after REQUEST_SLOT_HOLD_MS gives its slot up. 0: no gate.
+REQUEST_SLOTS = int(os.environ.get("REQUEST_SLOTS", "2"))
+REQUEST_SLOT_HOLD_MS = int(os.environ.get("REQUEST_SLOT_HOLD_MS", "100"))
+
 # Served processes freeze what they hold after start-up out of the garbage collector's sight
 # (config/asgi.py); GC_FREEZE=0 turns that off, to compare.
 GC_FREEZE = os.environ.get("GC_FREEZE", "1") == "1"

@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 from channels.testing import HttpCommunicator
@@ -129,3 +130,112 @@ def test_what_requests_build_on_first_use_is_built_at_start():
     # then a worker's first request finds the URL names, the channel layer and the cache built
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.split() == ["True", "True", "True"]
+
+
+def gated(gate: asgi.RequestGate, calls: int, seconds: float) -> tuple[list[int], int]:
+    """Run `calls` calls of `seconds` each through `gate` at once: (the order they started in,
+    how many ran at most at the same time)."""
+    started: list[int] = []
+    running = [0, 0]  # now, at most
+
+    async def call(i: int) -> int:
+        started.append(i)
+        running[0] += 1
+        running[1] = max(running)
+        await asyncio.sleep(seconds)
+        running[0] -= 1
+        return i
+
+    async def main() -> list[int]:
+        return await asyncio.gather(*(gate.run(call(i)) for i in range(calls)))
+
+    assert asyncio.run(main()) == list(range(calls))
+    return started, running[1]
+
+
+def test_the_gate_lets_its_slots_run_at_once_first_come_first_served():
+    started, at_most = gated(asgi.RequestGate(slots=2, hold=30), calls=7, seconds=0.01)
+
+    assert started == list(range(7))
+    assert at_most == 2
+
+
+def test_without_slots_there_is_no_gate():
+    _started, at_most = gated(asgi.RequestGate(slots=0, hold=30), calls=5, seconds=0.01)
+
+    assert at_most == 5
+
+
+def test_a_slow_request_gives_its_slot_up_after_the_hold():
+    # given one slot, held by a call far slower than the hold
+    gate = asgi.RequestGate(slots=1, hold=0.05)
+    finished: list[str] = []
+
+    async def call(name: str, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        finished.append(name)
+
+    async def main() -> None:
+        slow = asyncio.ensure_future(gate.run(call("slow", 2)))
+        await asyncio.sleep(0)
+        await gate.run(call("quick", 0))
+        await slow
+
+    # when a quick one comes after it, then the quick one does not wait for the slow one
+    asyncio.run(main())
+    assert finished == ["quick", "slow"]
+
+
+def test_a_request_cancelled_in_or_before_the_gate_leaves_no_slot_taken():
+    gate = asgi.RequestGate(slots=1, hold=30)
+
+    async def main() -> list[str]:
+        running = asyncio.ensure_future(gate.run(asyncio.sleep(30)))
+        waiting = asyncio.ensure_future(gate.run(asyncio.sleep(30)))
+        await asyncio.sleep(0.01)
+        # the client of the waiting request goes away, then that of the running one
+        waiting.cancel()
+        running.cancel()
+        results = await asyncio.gather(running, waiting, return_exceptions=True)
+        assert all(isinstance(r, asyncio.CancelledError) for r in results)
+        # the slot is free again
+        return [await asyncio.wait_for(gate.run(asyncio.sleep(0, "next")), timeout=5)]
+
+    assert asyncio.run(main()) == ["next"]
+
+
+def test_served_requests_run_their_views_two_at_a_time(monkeypatch):
+    # given views that take a moment, counted as they run
+    handler = asgi.django_asgi_app
+    mutex, running = threading.Lock(), [0, 0]
+    original = handler.get_response
+
+    def get_response(request):
+        with mutex:
+            running[0] += 1
+            running[1] = max(running)
+        try:
+            time.sleep(0.02)
+            return original(request)
+        finally:
+            with mutex:
+                running[0] -= 1
+
+    monkeypatch.setattr(handler, "get_response", get_response)
+
+    # when eight clients ask at once
+    async def main() -> list[dict]:
+        return await asyncio.gather(
+            *(
+                HttpCommunicator(
+                    asgi.application, "GET", "/dang-nhap/", headers=[(b"host", b"testserver")]
+                ).get_response(timeout=30)
+                for _ in range(8)
+            )
+        )
+
+    responses = asyncio.run(main())
+
+    # then all are answered, never more than the gate's two slots at once
+    assert [r["status"] for r in responses] == [200] * 8
+    assert handler.gate.slots == 2 and running[1] == 2
