@@ -1,5 +1,6 @@
 """The channel layers: channels-redis plus one send for many groups at once (production), and the
-in-memory layer without its per-message sweep (one process, the embedded default).
+in-memory layer without its per-message sweep, with the same send for many groups (one process,
+the embedded default).
 
 channels-redis delivers a `group_send` as one Redis message per worker queue holding a member of
 the group, and that worker reads its queue one message per round trip. A notice to 300 users —
@@ -11,6 +12,7 @@ the worker reads it once and hands it to each of its sockets in memory.
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import logging
 import time
@@ -109,3 +111,28 @@ class InMemoryChannelLayer(BaseInMemoryChannelLayer):  # type: ignore[misc]
         if now - self._cleaned_at >= self.clean_interval:
             self._cleaned_at = now
             super()._clean_expired()
+
+    async def group_send_many(self, groups: Sequence[str], message: dict[str, Any]) -> None:
+        """Send `message` once to every channel that belongs to any of `groups`, as
+        RedisChannelLayer.group_send_many does, in one pass and without a task per channel.
+
+        Channels copies each message it queues (standing in for the serialisation a real layer
+        does); a batch names every recipient's payload, so a copy per channel grew with the
+        square of the recipients. Here every channel gets the same message, which consumers
+        only read (notifications.consumers). A channel over capacity misses it.
+        """
+        assert isinstance(message, dict), "message is not a dict"
+        self._clean_expired()
+        channels: dict[str, None] = {}
+        for group in groups:
+            self.require_valid_group_name(group)
+            channels.update(dict.fromkeys(self.groups.get(group, ())))
+        expires = time.time() + self.expiry
+        for channel in channels:
+            queue = self.channels.setdefault(
+                channel, asyncio.Queue(maxsize=self.get_capacity(channel))
+            )
+            try:
+                queue.put_nowait((expires, message))
+            except asyncio.QueueFull:
+                logger.warning("Channel %s over capacity: a batch of notices was dropped", channel)

@@ -47,3 +47,27 @@ async def test_expired_messages_are_still_swept():
     assert layer.groups.get("user-1", {}) == {}
     with pytest.raises(asyncio.TimeoutError):
         await asyncio.wait_for(layer.receive(channel), 0.1)
+
+
+async def test_one_message_to_many_groups_reaches_each_member_once():
+    # given three users' sockets, one of them in two of the groups, and a fourth user's
+    layer = InMemoryChannelLayer(capacity=1)
+    a, b, c, other = [await layer.new_channel() for _ in range(4)]
+    await layer.group_add("user-1", a)
+    await layer.group_add("user-2", b)
+    await layer.group_add("user-2", a)
+    await layer.group_add("user-3", c)
+    await layer.group_add("user-4", other)
+    await layer.send(c, {"type": "earlier"})  # c's queue is full
+
+    # when one batch goes to users 1, 2 and 3
+    batch = {"type": "notification.batch", "payloads": {"user-1": 1, "user-2": 2, "user-3": 3}}
+    await layer.group_send_many(["user-1", "user-2", "user-3"], batch)
+
+    # then a and b get it once, c (over capacity) keeps what it had, the other user gets nothing
+    assert await layer.receive(a) == batch
+    assert await layer.receive(b) == batch
+    assert await layer.receive(c) == {"type": "earlier"}
+    for channel in (a, other, c):
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(layer.receive(channel), 0.05)
