@@ -6,6 +6,7 @@ that imports models, such as the WebSocket routes.
 
 import asyncio
 import gc
+import importlib
 import inspect
 import json
 import os
@@ -192,11 +193,13 @@ async def http_application(scope: dict[str, Any], receive: Any, send: Any) -> No
 
 def _settle() -> None:
     """Load every view now, and build the backends Django and Channels build on first use (the
-    channel layer, the cache, the database's connection pool — objects only, no connection is
-    opened here): a worker's first completion took 450 ms, a third of it importing their
-    libraries, a fifth building the URL names reverse() looks up. Then move what the process holds after start-up out of the garbage collector's
-    sight (gc.freeze). The app's modules and their objects — some 150,000 — were traversed again
-    by every full collection (a pause of ~75 ms about once per 130 task completions); the
+    channel layer, the cache client, the database pool's library — objects only, no connection
+    is opened here): a worker's first completion took 450 ms, a third of it importing their
+    libraries, a fifth building the URL names reverse() looks up.
+
+    Then move what the process holds after start-up out of the garbage collector's sight
+    (gc.freeze). The app's modules and their objects — some 150,000 — were traversed again by
+    every full collection (a pause of ~75 ms about once per 130 task completions); the
     requests' own garbage is still collected. In-process, the collector's time per completion
     went from 0.6-1.0 ms to 0.3 ms."""
     from channels.layers import get_channel_layer
@@ -213,8 +216,10 @@ def _settle() -> None:
         # Django's Redis backend makes its client (and imports redis) on first use.
         getattr(caches[alias], "_cache", None)
     for alias in connections:
-        if connections[alias].vendor == "postgresql":
-            connections[alias].pool  # noqa: B018 - psycopg's pool object, not opened yet
+        if connections[alias].settings_dict["OPTIONS"].get("pool"):
+            # Imported only: the pool itself is made for the database the settings name when
+            # the first connection is asked for (a test run changes that name after import).
+            importlib.import_module("psycopg_pool")
     if settings.GC_FREEZE:
         gc.collect()
         gc.freeze()
