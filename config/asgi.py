@@ -216,7 +216,8 @@ def _settle() -> None:
         # Django's Redis backend makes its client (and imports redis) on first use.
         getattr(caches[alias], "_cache", None)
     for alias in connections:
-        if connections[alias].settings_dict["OPTIONS"].get("pool"):
+        database = connections[alias]
+        if database.vendor == "postgresql" and database.settings_dict["OPTIONS"].get("pool"):
             # Imported only: the pool itself is made for the database the settings name when
             # the first connection is asked for (a test run changes that name after import).
             importlib.import_module("psycopg_pool")
