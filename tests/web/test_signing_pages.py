@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.http import QueryDict
 from django.urls import reverse
+from django.utils import timezone
 
 from documents.models import ConsultationRequest, Plan
 from signing import services as signing
@@ -117,7 +118,8 @@ def test_devices_page_lists_my_devices_and_carries_the_api(
     assert f'data-device-id="{office.pk}" data-revoked="false"' in page
     assert f'data-device-id="{home.pk}" data-revoked="true"' in page
     assert office.serial in page and home.serial in page
-    assert office.not_after.strftime("%d/%m/%Y") in page
+    # (in the province's time: after 17:00 UTC the date is the next day's)
+    assert timezone.localtime(office.not_after).strftime("%d/%m/%Y") in page
     assert page.count("data-revoke ") == 1
     assert "Đã thu hồi lúc" in page and "Đang hiệu lực" in page
     # and the script knows whom and where to ask
