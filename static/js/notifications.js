@@ -24,16 +24,21 @@
 (function () {
   "use strict";
 
+  // Django's JavaScript catalogue (base.html) when the page has it; the Vietnamese text when not.
+  var t = typeof window.gettext === "function" ? window.gettext : function (s) { return s; };
+  var fmt = typeof window.interpolate === "function"
+    ? window.interpolate
+    : function (s, args) { return s.replace("%s", args[0]); };
   var TEXT = {
-    empty: "Không có thông báo mới",
+    empty: t("Không có thông báo mới"),
     unreadLabel: function (n) {
       // The count first, as the badge shows it: the name contains the visible text (WCAG 2.5.3).
-      return n > 0 ? (n > 99 ? "99+" : String(n)) + " thông báo chưa đọc" : "Thông báo";
+      return n > 0 ? fmt(t("%s thông báo chưa đọc"), [n > 99 ? "99+" : String(n)]) : t("Thông báo");
     },
-    close: "Đóng",
-    justNow: "Vừa xong",
-    minutesAgo: function (n) { return n + " phút trước"; },
-    hoursAgo: function (n) { return n + " giờ trước"; },
+    close: t("Đóng"),
+    justNow: t("Vừa xong"),
+    minutesAgo: function (n) { return fmt(t("%s phút trước"), [n]); },
+    hoursAgo: function (n) { return fmt(t("%s giờ trước"), [n]); },
   };
   var MAX_ITEMS = 100;
   var MAX_TOASTS = 4;
