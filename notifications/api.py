@@ -15,6 +15,7 @@ from agencies.validation import MAX_ID
 
 from .models import Notification
 from .selectors import (
+    DEFAULT_LIMIT,
     MAX_LIMIT,
     UNREAD_COUNT_CAP,
     notification_list,
@@ -55,8 +56,8 @@ class NotificationListQuerySerializer(serializers.Serializer):
         required=False,
         min_value=1,
         max_value=MAX_LIMIT,
-        default=100,
-        help_text="Số thông báo tối đa.",
+        default=DEFAULT_LIMIT,
+        help_text=f"Số thông báo một trang (mặc định {DEFAULT_LIMIT}, như các danh sách khác).",
     )
 
 

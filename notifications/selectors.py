@@ -13,10 +13,13 @@ from agencies.queries import CompiledQuery, Many
 from .models import DEFAULT_EMAIL_KINDS, Notification, NotificationPreference
 
 MAX_LIMIT = 500
+#: A page of the list when the caller does not ask for another size: the size of every list of
+#: the API (agencies.pagination); the bell shows it and loads older pages on request.
+DEFAULT_LIMIT = 20
 
 
 def notification_list(
-    *, user: Any, after: int | None = None, before: int | None = None, limit: int = 100
+    *, user: Any, after: int | None = None, before: int | None = None, limit: int = DEFAULT_LIMIT
 ) -> list[Notification]:
     """Return at most `limit` (1..501: a page of 500 and one to tell whether more follow) of
     `user`'s notifications (index (user, id)).

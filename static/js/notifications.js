@@ -9,6 +9,8 @@
  *   #notification-list      the list in the dropdown (newest first)
  *   #notification-dropdown  the dropdown (the button's aria-controls); opening it marks all read
  *   #notification-mark-read optional "Đánh dấu đã đọc" button
+ *   #notification-more      optional "Xem thông báo cũ hơn" button: shown while the API's page
+ *                           has a next one; loads it below what is listed
  *   #toasts                 toast container (created at the end of <body> when missing)
  * The button's data-socket-state is "connecting", "open", "closed" (a reconnect is due) or
  * "stopped" (4401), for styling and tests.
@@ -56,6 +58,7 @@
   var dropdown =
     document.getElementById(bell.getAttribute("aria-controls") || "notification-dropdown") || list;
   var markReadButton = document.getElementById("notification-mark-read");
+  var moreButton = document.getElementById("notification-more");
 
   var apiUrl = bell.dataset.apiUrl || "/api/v1/notifications/";
   var readUrl = bell.dataset.readUrl || apiUrl.replace(/\/?$/, "/") + "read/";
@@ -63,6 +66,8 @@
   var storageKey = "notifications:last-id:" + (bell.dataset.userId || "");
 
   var items = new Map(); // id -> {notification, element}
+  var nextPage = null; // the API's next page (older notices), as path and query
+  var keepItems = MAX_ITEMS; // raised by the older pages the reader asked for
   var unreadCount = 0;
   var lastId = readStoredLastId(); // highest id seen; null while unknown
   var socket = null;
@@ -206,7 +211,7 @@
   }
 
   function trimItems() {
-    while (items.size > MAX_ITEMS) {
+    while (items.size > keepItems) {
       var oldest = Math.min.apply(null, Array.from(items.keys()));
       items.get(oldest).element.remove();
       items.delete(oldest);
@@ -302,6 +307,18 @@
     });
   }
 
+  function setNextPage(url) {
+    nextPage = null;
+    if (url) {
+      // The server's absolute URL, asked of the page's own origin (a proxy may rewrite the scheme).
+      var parsed = new URL(url, window.location.href);
+      nextPage = parsed.pathname + parsed.search;
+    }
+    if (moreButton) {
+      moreButton.hidden = nextPage === null;
+    }
+  }
+
   function loadList() {
     return request(apiUrl).then(function (data) {
       // The server is authoritative: a stored id from an older database must not hide new rows.
@@ -313,9 +330,33 @@
       if (lastId === null) {
         rememberLastId(0); // nothing stored yet: catch up on everything from now on
       }
+      setNextPage(data.next);
       showEmptyIfNeeded();
       setUnread(data.unread_count);
     });
+  }
+
+  function loadOlder() {
+    if (nextPage === null || !moreButton || moreButton.disabled) {
+      return Promise.resolve();
+    }
+    moreButton.disabled = true;
+    return request(nextPage)
+      .then(function (data) {
+        var results = data.results || [];
+        keepItems = Math.max(keepItems, items.size + results.length);
+        results.forEach(addItem);
+        setNextPage(data.next);
+        if (data.unread_count !== undefined) {
+          setUnread(data.unread_count);
+        }
+      })
+      .catch(function () {
+        /* the button stays: the reader may try again */
+      })
+      .then(function () {
+        moreButton.disabled = false;
+      });
   }
 
   function markAllRead(keepHighlight) {
@@ -451,6 +492,12 @@
     markReadButton.addEventListener("click", function (event) {
       event.preventDefault();
       markAllRead(false);
+    });
+  }
+  if (moreButton) {
+    moreButton.addEventListener("click", function (event) {
+      event.preventDefault();
+      loadOlder();
     });
   }
   document.addEventListener("click", function (event) {

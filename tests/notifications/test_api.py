@@ -53,6 +53,23 @@ def test_list_returns_only_own_notifications_newest_first(api, user, other_user)
     }
 
 
+def test_list_serves_pages_of_twenty_by_default_and_links_the_older_ones(api, user):
+    # given 45 notifications
+    ids = [_notify(user, f"Thông báo {i}").id for i in range(45)]
+
+    # when the list is read without a size, then page after page through `next`
+    pages, url = [], LIST_URL
+    while url:
+        body = api.get(url).json()
+        pages.append([n["id"] for n in body["results"]])
+        url = body["next"]
+
+    # then every page holds 20 (the last the rest), newest first, each notice once
+    assert [len(page) for page in pages] == [20, 20, 5]
+    assert [i for page in pages for i in page] == sorted(ids, reverse=True)
+    assert body["unread_count"] == 45
+
+
 def test_list_after_returns_the_missed_ones_oldest_first(api, user):
     # given three notifications, the client having seen the first
     seen, missed_1, missed_2 = (_notify(user, t) for t in ("Một", "Hai", "Ba"))

@@ -96,3 +96,46 @@ def test_bell_lists_receives_live_marks_read_and_catches_up(live_url, user, monk
         assert missed.id > live_id
 
         browser.close()
+
+
+def test_bell_shows_a_page_and_loads_the_older_ones_on_request(live_url, user, monkeypatch):
+    from playwright.sync_api import expect, sync_playwright
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+    # given a user with 25 notifications
+    for i in range(25):
+        Notification.objects.create(user=user, kind="task.assigned", title=f"Thông báo số {i}")
+    client = Client()
+    client.force_login(user)
+    session_cookie = {"name": "sessionid", "value": client.cookies["sessionid"].value}
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context()
+        context.add_cookies([{**session_cookie, "url": live_url}])
+        page = context.new_page()
+        items = page.locator("#notification-list .notification-item")
+        more = page.locator("#notification-more")
+
+        # when the page opens
+        page.goto(f"{live_url}/e2e/bell/")
+
+        # then the bell lists the newest 20 and counts all 25 unread
+        expect(items).to_have_count(20)
+        expect(items.first).to_contain_text("Thông báo số 24")
+        expect(page.locator("#notification-count")).to_have_text("25")
+
+        # when the user opens the dropdown and asks for the older ones
+        page.locator("#notification-bell").click()
+        expect(more).to_be_visible()
+        expect(more).to_have_text("Xem thông báo cũ hơn")
+        more.click()
+
+        # then the five older ones follow, oldest last, and there is nothing more to load
+        expect(items).to_have_count(25)
+        expect(items.last).to_contain_text("Thông báo số 0")
+        expect(more).to_be_hidden()
+        expect(page.locator("#notification-dropdown")).to_be_visible()
+
+        browser.close()
