@@ -3,8 +3,9 @@
 A target is a database kind and a worker count: "sqlite:1" (the embedded default: SQLite and the
 in-memory channel layer, one process) or "pg:N" (PostgreSQL + Redis, N uvicorn workers). For each
 target the app and the floor (bench/floor) get a throw-away database of that kind, and both are
-served the same way: `uvicorn <asgi app> --ws websockets --workers N` in a process group of their
-own, driven from this process over real HTTP and WebSockets.
+served the same way: `uvicorn <asgi app> --ws websockets` for one worker, `python -m config.serve
+<asgi app> --workers N` for several (scripts/serve.sh), in a process group of their own, driven
+from this process over real HTTP and WebSockets.
 """
 
 from __future__ import annotations
@@ -220,7 +221,8 @@ def _prepare(
 
 
 class Server:
-    """`uvicorn <app> --workers N` as production serves it; its log is kept for the problems."""
+    """The app served as production serves it (uvicorn; `python -m config.serve` for several
+    workers); its log is kept for the problems."""
 
     def __init__(
         self, name: str, asgi: str, env: dict[str, str], workers: int, tmp: Path, port: int
@@ -241,10 +243,13 @@ class Server:
 
     def start(self, timeout: float = 90) -> Server:
         extra = os.environ.get("BENCH_UVICORN_ARGS", "").split()
+        # One worker: uvicorn itself. Several: config.serve, as scripts/serve.sh serves them (each
+        # worker on its own SO_REUSEPORT socket), for the floor as for the app.
+        runner = ["uvicorn"] if self.workers == 1 else ["config.serve"]
         command = [
             PYTHON,
             "-m",
-            "uvicorn",
+            *runner,
             self.asgi,
             "--host",
             "127.0.0.1",

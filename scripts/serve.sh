@@ -79,11 +79,14 @@ fi
 .venv/bin/python manage.py run_timers &
 timers=$!
 echo "Serving on http://$HOST:$PORT with $WORKERS worker(s) (public address $PUBLIC_BASE_URL; timer dispatcher pid $timers)"
-workers=()
-[ "$WORKERS" -gt 1 ] && workers=(--workers "$WORKERS")
+# One worker: uvicorn itself. Several: config.serve, uvicorn's supervisor with each worker
+# accepting on its own SO_REUSEPORT socket, so that clients connecting together are spread over
+# the workers instead of all landing on the first one awake.
+server=(.venv/bin/uvicorn)
+[ "$WORKERS" -gt 1 ] && server=(.venv/bin/python -m config.serve --workers "$WORKERS")
 # In the background and waited for, so that a TERM or Ctrl-C reaches the trap at once. Open
 # WebSockets get 5 s to close when stopping, not for ever.
-.venv/bin/uvicorn config.asgi:application --host "$HOST" --port "$PORT" --ws websockets \
-  "${workers[@]}" --timeout-graceful-shutdown 5 --log-level info &
+"${server[@]}" config.asgi:application --host "$HOST" --port "$PORT" --ws websockets \
+  --timeout-graceful-shutdown 5 --log-level info &
 web=$!
 wait "$web"
