@@ -92,7 +92,9 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--log-level", default="info", choices=sorted(LOG_LEVELS))
     parser.add_argument("--no-access-log", dest="access_log", action="store_false")
     parser.add_argument("--timeout-graceful-shutdown", type=int, default=None)
-    parser.add_argument("--proxy-headers", action="store_true")
+    # As uvicorn's command: X-Forwarded-* trusted from --forwarded-allow-ips (default: the
+    # FORWARDED_ALLOW_IPS variable, else 127.0.0.1), --no-proxy-headers to ignore them.
+    parser.add_argument("--proxy-headers", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--forwarded-allow-ips", default=None)
     args = parser.parse_args(argv)
     if args.workers < 1:

@@ -146,3 +146,14 @@ def test_a_stop_ends_every_worker(served):
     # then it ends, and nothing listens any more
     assert process.wait(20) == 0
     assert _listening(port) == 0
+
+
+def test_its_options_default_as_uvicorns_command_does():
+    from config.serve import parse
+
+    options = parse(["config.asgi:application"])
+    assert (options.host, options.port, options.lifespan) == ("127.0.0.1", 8000, "auto")
+    assert options.proxy_headers is True and options.access_log is True
+    assert parse(["a:b", "--no-proxy-headers", "--no-access-log"]).proxy_headers is False
+    with pytest.raises(SystemExit):
+        parse(["a:b", "--workers", "0"])
