@@ -148,9 +148,12 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Requests of a served process that run their view at once (config.asgi.RequestGate), in the
-# order they came; one still running after REQUEST_SLOT_HOLD_MS gives its slot up. 0: no gate.
+# order they came; one still running after REQUEST_SLOT_HOLD_MS gives its slot up unless it
+# computed most of that time (checked again every REQUEST_SLOT_HOLD_MS), and at the latest after
+# REQUEST_SLOT_MOST_MS. 0 slots: no gate.
 REQUEST_SLOTS = int(os.environ.get("REQUEST_SLOTS", "2"))
 REQUEST_SLOT_HOLD_MS = int(os.environ.get("REQUEST_SLOT_HOLD_MS", "100"))
+REQUEST_SLOT_MOST_MS = int(os.environ.get("REQUEST_SLOT_MOST_MS", "1000"))
 
 # Served processes freeze what they hold after start-up out of the garbage collector's sight
 # (config/asgi.py); GC_FREEZE=0 turns that off, to compare.

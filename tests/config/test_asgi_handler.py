@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 from channels.testing import HttpCommunicator
@@ -184,6 +185,57 @@ def test_a_slow_request_gives_its_slot_up_after_the_hold():
     # when a quick one comes after it, then the quick one does not wait for the slow one
     asyncio.run(main())
     assert finished == ["quick", "slow"]
+
+
+def spin(seconds: float) -> None:
+    """Compute for `seconds` of this thread's CPU time."""
+    end = time.thread_time() + seconds
+    while time.thread_time() < end:
+        pass
+
+
+def slot_order(gate: asgi.RequestGate, slow: Callable[[], None]) -> list[str]:
+    """A slow call in a thread, then a quick one: which finished first."""
+    finished: list[str] = []
+
+    async def main() -> None:
+        def body() -> None:
+            slow()
+            finished.append("slow")
+
+        first = asyncio.ensure_future(gate.run(asyncio.to_thread(body)))
+        await asyncio.sleep(0.01)
+        await gate.run(asyncio.sleep(0))
+        finished.append("quick")
+        await first
+
+    asyncio.run(main())
+    return finished
+
+
+def test_a_request_that_computes_keeps_its_slot():
+    # given one slot, held by a call computing far longer than the hold
+    gate = asgi.RequestGate(slots=1, hold=0.2, most=30)
+
+    # when a quick one comes after it, then the quick one waits: letting it in beside the
+    # computing one would only make them take turns at the interpreter lock
+    assert slot_order(gate, lambda: spin(0.8)) == ["slow", "quick"]
+
+
+def test_a_request_that_waits_gives_its_slot_up():
+    # given one slot, held by a call waiting (not computing) far longer than the hold
+    gate = asgi.RequestGate(slots=1, hold=0.05, most=30)
+
+    # when a quick one comes after it, then the quick one does not wait for the slow one
+    assert slot_order(gate, lambda: time.sleep(0.8)) == ["quick", "slow"]
+
+
+def test_a_request_that_computes_gives_its_slot_up_at_the_most():
+    # given one slot, held by a call computing longer than the gate's most
+    gate = asgi.RequestGate(slots=1, hold=0.05, most=0.15)
+
+    # when a quick one comes after it, then it gets the slot once the most has passed
+    assert slot_order(gate, lambda: spin(1.0)) == ["quick", "slow"]
 
 
 def test_a_request_cancelled_in_or_before_the_gate_leaves_no_slot_taken():
