@@ -99,8 +99,9 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.workers < 1:
         parser.error("--workers must be at least 1")
-    if not 0 <= args.port <= 65535:
-        parser.error("--port must be within 0-65535")
+    if not 1 <= args.port <= 65535:
+        # (not 0: every worker would get a port of its own, and there would be no one address)
+        parser.error("--port must be within 1-65535")
     return args
 
 
@@ -119,10 +120,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         proxy_headers=args.proxy_headers,
         forwarded_allow_ips=args.forwarded_allow_ips,
     )
-    if args.port == 0:
-        # Every worker would get a port of its own: there would be no one address to serve.
-        logger.error("--port 0 is not supported: the workers must share one port.")
-        return 2
     if not port_free(args.host, args.port):
         logger.error(
             "%s:%s is already in use: is another instance serving there?", args.host, args.port

@@ -155,5 +155,6 @@ def test_its_options_default_as_uvicorns_command_does():
     assert (options.host, options.port, options.lifespan) == ("127.0.0.1", 8000, "auto")
     assert options.proxy_headers is True and options.access_log is True
     assert parse(["a:b", "--no-proxy-headers", "--no-access-log"]).proxy_headers is False
-    with pytest.raises(SystemExit):
-        parse(["a:b", "--workers", "0"])
+    for wrong in (["--workers", "0"], ["--port", "0"], ["--port", "70000"]):
+        with pytest.raises(SystemExit):
+            parse(["a:b", *wrong])
