@@ -20,7 +20,7 @@ import django
 django.setup()
 
 from django.contrib.auth.hashers import make_password  # noqa: E402
-from django.db import transaction  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 
 from agencies.models import Unit, User  # noqa: E402
 
@@ -327,6 +327,16 @@ def signing(args: dict) -> dict:
 LISTS_UNIT = "bench-so-khcn"
 
 
+def analyze() -> None:
+    """Refresh PostgreSQL's statistics after a bulk copy, as autovacuum would soon after such
+    growth: copied in seconds, 10,000 plans were planned with the statistics of 20 (a bitmap scan
+    and a sort of every notification of the user instead of the index in order, 5 ms instead of
+    0.1), which production meets only in the minute after a bulk import."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+
 @command
 def lists(args: dict) -> dict:
     """A unit whose head has `size` plans waiting at agency approval (tasks, grants and stored
@@ -392,6 +402,7 @@ def lists(args: dict) -> dict:
         )
         register.last_number = start + missing
         register.save(update_fields=["last_number"])
+    analyze()
     return {
         "user": head.username,
         "password": args["password"],

@@ -4,7 +4,8 @@ make them; copied in bulk) and that many incoming documents registered.
 
 Each list is read as it is served by default (its first page of 20, if it has pages). Floor: the bare
 app's list of the same number of rows: one token query, a page of 50 rows ordered by an index and
-a count; the inbox's floor renders that page with a template.
+a count; the inbox's floor renders that page with a template. On PostgreSQL both databases are
+analysed after each bulk copy, as autovacuum would be soon after such growth.
 """
 
 from __future__ import annotations
