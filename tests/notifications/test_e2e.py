@@ -112,7 +112,7 @@ def test_bell_shows_a_page_and_loads_the_older_ones_on_request(live_url, user, m
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context()
+        context = browser.new_context(locale="vi-VN")
         context.add_cookies([{**session_cookie, "url": live_url}])
         page = context.new_page()
         items = page.locator("#notification-list .notification-item")
