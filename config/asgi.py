@@ -25,6 +25,8 @@ from django.http import HttpRequest, HttpResponseBase
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 django.setup(set_prefix=False)
 
+from notifications.services import pushes_sent_by  # noqa: E402 - models need setup() first
+
 _T = TypeVar("_T")
 
 
@@ -62,7 +64,11 @@ class SyncChainASGIHandler(ASGIHandler):
             self.threads.give(executor)
 
     async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
-        return await self.gate.run(sync_to_async(self.get_response, thread_sensitive=True)(request))
+        # The view's pushes after commit are sent by this loop while the answer goes out.
+        with pushes_sent_by(asyncio.get_running_loop()):
+            return await self.gate.run(
+                sync_to_async(self.get_response, thread_sensitive=True)(request)
+            )
 
 
 class RequestGate:

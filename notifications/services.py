@@ -5,10 +5,15 @@ client that reconnects catches up from the stored rows, because the channel laye
 """
 
 import asyncio
+import collections
 import datetime as dt
 import logging
-from collections.abc import Iterable
+import threading
+import weakref
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import partial
 from typing import Any
 
@@ -429,7 +434,7 @@ def notification_mark_read(
             "ids": None if ids is None else sorted(set(ids)),
             "unread_count": notification_unread_count(user=user),
         }
-        transaction.on_commit(lambda: _send(user.pk, payload), robust=True)
+        transaction.on_commit(lambda: _push_all([(user.pk, payload)]), robust=True)
     return marked
 
 
@@ -441,17 +446,114 @@ def _push_all(pushes: list[tuple[int, Payload]]) -> None:
 
 
 def _push_batch(pushes: list[tuple[int, Payload]]) -> None:
+    """Hand the pushes to the event loop serving this request (`pushes_sent_by`), which sends
+    them while the answer goes out; elsewhere (commands, timers, the tests' clients) send them
+    and wait. Never raises."""
+    loop = _SENDING_LOOP.get()
+    if loop is not None and _sender_of(loop).hand_over(pushes):
+        return
+    try:
+        async_to_sync(_send_logged)(pushes)
+    except Exception:
+        # The rows are stored; the clients catch up when they reconnect.
+        logger.exception("Could not push %d notification(s)", len(pushes))
+
+
+async def _send_logged(pushes: list[tuple[int, Payload]]) -> None:
     try:
         layer = get_channel_layer()
         if layer is None:
             return
-        failed = async_to_sync(_group_send_all)(layer, pushes)
+        failed = await _group_send_all(layer, pushes)
     except Exception:
         # The rows are stored; the clients catch up when they reconnect.
         logger.exception("Could not push %d notification(s)", len(pushes))
         return
     for user_id, error in failed:
         logger.error("Could not push a notification to user %s: %r", user_id, error)
+
+
+#: The event loop that sends the current request's pushes (`pushes_sent_by`), if any.
+_SENDING_LOOP: ContextVar[asyncio.AbstractEventLoop | None] = ContextVar(
+    "notifications_sending_loop", default=None
+)
+
+
+@contextmanager
+def pushes_sent_by(loop: asyncio.AbstractEventLoop) -> Iterator[None]:
+    """Within this context (and the threads that copy it, as sync_to_async does), the pushes
+    made after commit are handed to `loop` instead of being sent while the request waits.
+
+    config.asgi wraps each request's middleware and view in it: the request answers as soon as
+    its transaction has committed, and the loop sends the pushes in the order they were handed
+    over (a request's pushes in order; one user's never overtake each other). A push still
+    waiting when the process stops is lost to the sockets only: the rows are stored, and a
+    client catches up when it reconnects (DESIGN.md)."""
+    token = _SENDING_LOOP.set(loop)
+    try:
+        yield
+    finally:
+        _SENDING_LOOP.reset(token)
+
+
+class _LoopSender:
+    """The pushes handed over to one event loop, sent by one task at a time in the order they
+    came. Consecutive hand-overs for distinct users go out as one batch (one trip to Redis)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop_of = weakref.ref(loop)  # the registry below holds senders by weak keys
+        self.waiting: collections.deque[list[tuple[int, Payload]]] = collections.deque()
+        self.task: asyncio.Task[None] | None = None
+
+    def hand_over(self, pushes: list[tuple[int, Payload]]) -> bool:
+        """From any thread; False if the loop no longer runs (the caller then sends itself)."""
+        loop = self.loop_of()
+        if loop is None or loop.is_closed() or not loop.is_running():
+            return False
+        try:
+            loop.call_soon_threadsafe(self._add, list(pushes))
+        except RuntimeError:  # closed in between
+            return False
+        return True
+
+    def _add(self, pushes: list[tuple[int, Payload]]) -> None:
+        self.waiting.append(pushes)
+        if self.task is None:
+            self.task = asyncio.get_running_loop().create_task(self._drain())
+
+    async def _drain(self) -> None:
+        try:
+            while self.waiting:
+                await _send_logged(self._next_batch())
+        finally:
+            self.task = None
+
+    def _next_batch(self) -> list[tuple[int, Payload]]:
+        """The first hand-over, and those after it while no user appears twice (a batch
+        carries one payload per user)."""
+        batch = self.waiting.popleft()
+        users = {user_id for user_id, _payload in batch}
+        while self.waiting and len(batch) < BATCH_USERS:
+            following = {user_id for user_id, _payload in self.waiting[0]}
+            if users & following or len(following) < len(self.waiting[0]):
+                break
+            batch.extend(self.waiting.popleft())
+            users |= following
+        return batch
+
+
+_senders: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopSender] = (
+    weakref.WeakKeyDictionary()
+)
+_senders_lock = threading.Lock()
+
+
+def _sender_of(loop: asyncio.AbstractEventLoop) -> _LoopSender:
+    with _senders_lock:
+        sender = _senders.get(loop)
+        if sender is None:
+            sender = _senders[loop] = _LoopSender(loop)
+        return sender
 
 
 #: Group sends in flight at once on a layer without group_send_many: enough to hide round trips,
@@ -500,16 +602,3 @@ async def _group_send_all(
         for (user_id, _payload), result in zip(pushes, results, strict=True)
         if isinstance(result, BaseException)
     ]
-
-
-def _send(user_id: int, payload: Payload) -> None:
-    try:
-        layer = get_channel_layer()
-        if layer is None:
-            return
-        async_to_sync(layer.group_send)(
-            user_group_name(user_id), {"type": MESSAGE_TYPE, "payload": payload}
-        )
-    except Exception:
-        # The row is stored; the client catches up when it reconnects.
-        logger.exception("Could not push a notification to user %s", user_id)
