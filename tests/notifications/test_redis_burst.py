@@ -11,6 +11,7 @@ reads in one round trip instead of 300.
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 from channels.layers import get_channel_layer
@@ -80,3 +81,26 @@ async def test_a_batch_to_groups_without_members_sends_nothing():
     layer = get_channel_layer()
     await layer.group_send_many([user_group_name(920_001)], {"type": "t"})
     assert await layer.connection(0).keys(layer.prefix + "*specific*") == []
+
+
+async def test_expired_messages_are_dropped_before_a_batch_is_counted_against_capacity():
+    # given a socket whose queue is full of messages older than the layer's expiry
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    group = user_group_name(920_001)
+    await layer.group_add(group, channel)
+    queue = layer.prefix + layer.non_local_name(channel)
+    stale = time.time() - layer.expiry - 10
+    await layer.connection(0).zadd(
+        queue, {f"stale-{n}".encode(): stale for n in range(layer.capacity)}
+    )
+    try:
+        # when a batch is sent to its group
+        await layer.group_send_many([group], {"type": "t", "n": 2})
+
+        # then the stale messages are gone and the new one waits alone, not refused as over
+        # capacity
+        assert await layer.connection(0).zcard(queue) == 1
+        assert (await asyncio.wait_for(layer.receive(channel), 5))["n"] == 2
+    finally:
+        await layer.flush()
