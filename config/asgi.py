@@ -5,6 +5,7 @@ that imports models, such as the WebSocket routes.
 """
 
 import asyncio
+import contextlib
 import gc
 import importlib
 import inspect
@@ -19,8 +20,11 @@ from typing import Any, TypeVar
 
 import django
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
-from django.core.handlers.asgi import ASGIHandler
+from django.core import signals
+from django.core.exceptions import RequestAborted
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.http import HttpRequest, HttpResponseBase
+from django.urls import set_script_prefix
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 django.setup(set_prefix=False)
@@ -37,8 +41,9 @@ class SyncChainASGIHandler(ASGIHandler):
     chain for async mode: it enters the request's thread for the synchronous middleware, comes
     back to the event loop to resolve the URL and then enters the thread again for the view
     (four crossings, each a hand-over between threads and the GIL). Here the chain is built
-    for sync mode and entered once; an async view would still work (Django runs it with
-    async_to_sync). The body is read, and the answer sent, on the event loop as before.
+    for sync mode and entered once, `request_started` sent there too (Django sends it in a
+    crossing of its own); an async view would still work (Django runs it with async_to_sync).
+    The body is read, and the answer sent, on the event loop as before.
     """
 
     def __init__(self) -> None:
@@ -63,12 +68,69 @@ class SyncChainASGIHandler(ASGIHandler):
         finally:
             self.threads.give(executor)
 
+    async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """Django's `ASGIHandler.handle` (5.2), except that `request_started` is sent in the
+        request's thread with the middleware and view (`get_response_async`), not in a thread
+        crossing of its own before them."""
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        set_script_prefix(get_script_prefix(scope))
+        request, error_response = self.create_request(scope, body_file)
+        if request is None:
+            body_file.close()
+            await sync_to_async(self._started)(scope)
+            await self.send_response(error_response, send)
+            await sync_to_async(error_response.close)()
+            return
+
+        async def process_request(request: HttpRequest, send: Any) -> HttpResponseBase:
+            response = await self.run_get_response(request)
+            with contextlib.suppress(asyncio.CancelledError):  # the client went away meanwhile
+                await self.send_response(response, send)
+            return response
+
+        # As Django: a disconnect while the answer is being made cancels it.
+        tasks = [
+            asyncio.create_task(self.listen_for_disconnect(receive)),
+            asyncio.create_task(process_request(request, send)),
+        ]
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in tasks:
+            if task.done():
+                try:
+                    task.result()
+                except RequestAborted:
+                    pass
+                except AssertionError:
+                    body_file.close()
+                    raise
+            else:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        try:
+            response = tasks[1].result()
+        except asyncio.CancelledError:
+            await signals.request_finished.asend(sender=self.__class__)
+        else:
+            await sync_to_async(response.close)()
+        body_file.close()
+
     async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
         # The view's pushes after commit are sent by this loop while the answer goes out.
         with pushes_sent_by(asyncio.get_running_loop()):
             return await self.gate.run(
-                sync_to_async(self.get_response, thread_sensitive=True)(request)
+                sync_to_async(self.get_response_started, thread_sensitive=True)(request)
             )
+
+    def get_response_started(self, request: HttpRequest) -> HttpResponseBase:
+        self._started(request.scope)
+        return self.get_response(request)
+
+    def _started(self, scope: dict[str, Any]) -> None:
+        signals.request_started.send(sender=self.__class__, scope=scope)
 
 
 class RequestGate:

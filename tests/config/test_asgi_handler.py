@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import pytest
 from channels.testing import HttpCommunicator
+from django.core import signals
 
 from config import asgi
 
@@ -31,8 +32,9 @@ def test_the_chain_is_built_for_one_synchronous_call():
     assert not asyncio.iscoroutinefunction(handler._middleware_chain)
 
 
-def test_the_request_thread_is_entered_once(monkeypatch):
-    # given the hand-overs into the request's thread being counted
+def test_the_request_thread_is_entered_once_before_the_answer(monkeypatch):
+    # given the hand-overs into the request's thread being counted, and where the
+    # request_started signal and the view run
     entered: list[str] = []
     original = asgi.sync_to_async
 
@@ -41,13 +43,33 @@ def test_the_request_thread_is_entered_once(monkeypatch):
         return original(func, *args, **kwargs)
 
     monkeypatch.setattr(asgi, "sync_to_async", counting)
+    threads: dict[str, threading.Thread] = {}
+
+    def started(**kwargs):
+        threads["started"] = threading.current_thread()
+
+    signals.request_started.connect(started)
+    handler = asgi.django_asgi_app
+    view = handler.get_response
+
+    def noting(request):
+        threads["view"] = threading.current_thread()
+        return view(request)
+
+    monkeypatch.setattr(handler, "get_response", noting)
 
     # when a request is served
-    response = served("/dang-nhap/")
+    try:
+        response = served("/dang-nhap/")
+    finally:
+        signals.request_started.disconnect(started)
 
-    # then the middleware and view were entered through one hand-over
+    # then the signal, the middleware and the view ran in one hand-over, in one thread; the
+    # other hand-over closes the answer once sent (request_finished)
     assert response["status"] == 200
-    assert entered == ["get_response"]
+    assert entered == ["get_response_started", "close"]
+    assert threads["started"] is threads["view"]
+    assert threads["view"] is not threading.main_thread()
 
 
 def test_answers_are_unchanged_through_the_sync_chain():
