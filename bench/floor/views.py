@@ -58,7 +58,13 @@ def _push_after_commit(pushes: list[tuple[int, dict[str, Any]]]) -> None:
 
 
 def _note_payload(note: Note) -> dict[str, Any]:
-    return {"id": note.pk, "kind": note.kind, "title": note.title, "data": note.data}
+    return {
+        "id": note.pk,
+        "kind": note.kind,
+        "title": note.title,
+        "data": note.data,
+        "created_at": note.created_at.isoformat(),
+    }
 
 
 @csrf_exempt

@@ -4,8 +4,10 @@
 Every user holds one socket (`/ws/notifications/`, the API token in the Authorization header). An issuance (clerk completes the
 "issue" task over HTTP) notifies every member of the 60 recipient units: the figure is when the
 last of the 300 sockets got the notice, counted from the first socket's notice (the commit is
-between the request and the first push, so this is the spread the push itself adds) and from the
-HTTP answer. The light action marks one user's notification read (`POST
+between the request and the first push, so this is the spread the push itself adds), from the
+moment the notices were stored (their `created_at`, taken just before the commit: this bounds
+the time from the commit from above; same machine, same clock) and from the HTTP answer (the
+app answers before it pushes, the floor after). The light action marks one user's notification read (`POST
 /api/v1/notifications/read/`), which pushes the read state to that user's socket: time from the
 request to that socket, p50/p99, while 1,000 sockets are open. Memory per socket: the served
 processes' resident memory with 1,000 sockets open, minus before, per socket.
@@ -18,6 +20,7 @@ pushes.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import random
 import time
 from typing import Any
@@ -53,6 +56,14 @@ def fanout(ctx: Context) -> None:
         app["spread"],
         floor["spread"],
         note=app["note"],
+    )
+    report.add(
+        "fanout",
+        f"issue to {users} sockets: last socket after the notices were stored (before commit)",
+        "ms",
+        label,
+        app["after_stored"],
+        floor["after_stored"],
     )
     report.add(
         "fanout",
@@ -114,29 +125,32 @@ async def _measure(
     }
     targets = [index[t] for t in recipients if index[t] >= 0]
     clerk = {"Authorization": f"Token {data['clerk']}"}
-    spreads, after_answers, missing = [], [], 0
+    spreads, after_answers, after_stored, missing = [], [], [], 0
     async with session() as client:
         if floor:
             repeats = [("floor", n) for n in range(sizes["repeats"])]
         else:
             repeats = [(pid, task) for pid, task in data["issues"]]
         for first, second in repeats:
+            stored: list[str | None] = []
             if floor:
                 key = f"issue-{second}-{time.monotonic_ns()}"
 
-                def match(m: dict, key: str = key) -> bool:
-                    return (
-                        m.get("kind") == "plan.issued" and (m.get("data") or {}).get("key") == key
-                    )
+                def match(m: dict, key: str = key, stored: list = stored) -> bool:
+                    if m.get("kind") == "plan.issued" and (m.get("data") or {}).get("key") == key:
+                        stored.append(m.get("created_at"))
+                        return True
+                    return False
 
                 job = Job("POST", "/fanout/", clerk, {"units": data["units"], "key": key})
             else:
 
-                def match(m: dict, pid: int = first) -> bool:
-                    return (
-                        m.get("kind") == "plan.issued"
-                        and (m.get("data") or {}).get("plan_id") == pid
-                    )
+                def match(m: dict, pid: int = first, stored: list = stored) -> bool:
+                    data = m.get("data") or {}
+                    if m.get("kind") == "plan.issued" and data.get("plan_id") == pid:
+                        stored.append(m.get("created_at"))
+                        return True
+                    return False
 
                 job = Job("POST", f"/api/v1/tasks/{second}/complete/", clerk, {"action": "issue"})
             expectation = sockets.expect(match, targets)
@@ -150,7 +164,13 @@ async def _measure(
             missing += len(targets) - len(times) if not complete else 0
             spreads.append((times[-1] - times[0]) * 1000)
             after_answers.append((times[-1] - answered) * 1000)
+            if stored and stored[0]:
+                # The socket's clock (perf_counter) on the wall clock the server stamped with.
+                last_wall = times[-1] + (time.time() - time.perf_counter())
+                stored_at = dt.datetime.fromisoformat(stored[0]).timestamp()
+                after_stored.append((last_wall - stored_at) * 1000)
         out["spread"], out["after_answer"] = median(spreads), median(after_answers)
+        out["after_stored"] = median(after_stored)
         notes = ["runs " + " / ".join(f"{s:.0f}" for s in spreads)]
         if missing:
             notes.append(f"{missing} notices missing")
