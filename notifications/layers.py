@@ -6,8 +6,8 @@ channels-redis delivers a `group_send` as one Redis message per worker queue hol
 the group, and that worker reads its queue one message per round trip. A notice to 300 users —
 300 groups, one per user — was therefore 300 messages read one after another by each worker:
 about 0.3 s before the last socket got it. `group_send_many` reads the members of all the groups
-in one pipelined trip and sends one message per worker queue, naming every member channel there;
-the worker reads it once and hands it to each of its sockets in memory.
+in one trip (a script) and sends one message per worker queue, naming every member channel
+there; the worker reads it once and hands it to each of its sockets in memory.
 """
 
 from __future__ import annotations
@@ -45,6 +45,21 @@ _SEND_LUA = """
     return over_capacity
 """
 
+# Drop each group's expired members, then list the members of all the groups: one trip to Redis
+# (a pipeline of two commands per group cost ~12 ms of the client's parsing for 300 groups).
+_MEMBERS_LUA = """
+    local stale = ARGV[1]
+    local members = {}
+    for i=1,#KEYS do
+        redis.call('ZREMRANGEBYSCORE', KEYS[i], 0, stale)
+        for _, name in ipairs(redis.call('ZRANGE', KEYS[i], 0, -1)) do
+            members[#members + 1] = name
+        end
+    end
+    return members
+"""
+
+
 class RedisChannelLayer(BaseRedisChannelLayer):  # type: ignore[misc]
     async def group_send_many(self, groups: Sequence[str], message: dict[str, Any]) -> None:
         """Send `message` once to every channel that belongs to any of `groups`.
@@ -60,14 +75,9 @@ class RedisChannelLayer(BaseRedisChannelLayer):  # type: ignore[misc]
         channel_names: dict[str, None] = {}
         stale = int(time.time()) - self.group_expiry
         for index, members_of in by_connection.items():
-            pipe = self.connection(index).pipeline(transaction=False)
-            for group in members_of:
-                key = self._group_key(group)
-                pipe.zremrangebyscore(key, min=0, max=stale)
-                pipe.zrange(key, 0, -1)
-            results = await pipe.execute()
-            for names in results[1::2]:
-                channel_names.update((name.decode("utf8"), None) for name in names)
+            keys = [self._group_key(group) for group in members_of]
+            names = await self.connection(index).eval(_MEMBERS_LUA, len(keys), *keys, stale)
+            channel_names.update((name.decode("utf8"), None) for name in names)
         if channel_names:
             await self._send_to_channels(list(channel_names), message)
 

@@ -104,3 +104,26 @@ async def test_expired_messages_are_dropped_before_a_batch_is_counted_against_ca
         assert (await asyncio.wait_for(layer.receive(channel), 5))["n"] == 2
     finally:
         await layer.flush()
+
+
+async def test_a_group_member_past_the_group_expiry_is_dropped_and_gets_nothing():
+    # given a group with a live member and one that joined longer ago than the group expiry
+    layer = get_channel_layer()
+    live, gone = await layer.new_channel(), await layer.new_channel()
+    group = user_group_name(930_001)
+    await layer.group_add(group, live)
+    await layer.connection(0).zadd(
+        layer._group_key(group), {gone: time.time() - layer.group_expiry - 10}
+    )
+    try:
+        # when a batch goes to the group
+        await layer.group_send_many([group], {"type": "t", "n": 3})
+
+        # then the live member gets it, the expired one is no longer a member and gets nothing
+        assert (await asyncio.wait_for(layer.receive(live), 5))["n"] == 3
+        members = await layer.connection(0).zrange(layer._group_key(group), 0, -1)
+        assert members == [live.encode()]
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(layer.receive(gone), 0.3)
+    finally:
+        await layer.flush()
