@@ -1,4 +1,5 @@
 import asyncio
+import time
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -118,6 +119,35 @@ async def test_a_batch_forwards_only_the_users_own_payload(user, other_user, cha
     # then only the user's own payload is sent, once
     assert await communicator.receive_json_from() == {"id": 1, "kind": "plan.issued"}
     assert await communicator.receive_nothing() is True
+    await communicator.disconnect()
+
+
+async def test_a_push_does_not_wait_for_the_process_sync_thread(user, channel_layer):
+    # given an open socket, and the process's one thread for synchronous code busy for a while
+    communicator = WebsocketCommunicator(
+        as_user(NotificationConsumer.as_asgi(), user), "/ws/notifications/"
+    )
+    await _connect(communicator)
+    busy = asyncio.ensure_future(sync_to_async(time.sleep)(1.5))
+    await asyncio.sleep(0.05)
+
+    # when a batch and a single notice reach the user's group
+    started = time.monotonic()
+    await channel_layer.group_send(
+        user_group_name(user.id),
+        {"type": BATCH_TYPE, "payloads": {user_group_name(user.id): {"id": 7}}},
+    )
+    await channel_layer.group_send(
+        user_group_name(user.id), {"type": "notification.message", "payload": {"id": 8}}
+    )
+
+    # then both reach the socket long before that thread is free (channels' dispatch would
+    # first close old database connections there, message by message)
+    assert await communicator.receive_json_from(timeout=1) == {"id": 7}
+    assert await communicator.receive_json_from(timeout=1) == {"id": 8}
+    assert time.monotonic() - started < 1.0
+    assert not busy.done()
+    await busy
     await communicator.disconnect()
 
 
