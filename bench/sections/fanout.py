@@ -7,8 +7,8 @@ last of the 300 sockets got the notice, counted from the first socket's notice (
 between the request and the first push, so this is the spread the push itself adds), from the
 moment the notices were stored (their `created_at`, taken just before the commit: this bounds
 the time from the commit from above; same machine, same clock) and from the HTTP answer (the
-app answers before it pushes, the floor after). The light action marks one user's notification read (`POST
-/api/v1/notifications/read/`), which pushes the read state to that user's socket: time from the
+app hands its pushes to the event loop and answers, the floor pushes and then answers). The
+light action marks one user's notification read (`POST /api/v1/notifications/read/`), which pushes the read state to that user's socket: time from the
 request to that socket, p50/p99, while 1,000 sockets are open. Memory per socket: the served
 processes' resident memory with 1,000 sockets open, minus before, per socket.
 
