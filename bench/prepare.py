@@ -234,6 +234,7 @@ def seal(args: dict) -> dict:
     from documents.models import Plan
     from documents.selectors import version_pdf_anchors
     from signing import services as signing
+    from signing.pyhanko_speedups import pyhanko_own
 
     out = Path(args["export_dir"])
     pdf = (out / "signed.pdf").read_bytes()
@@ -258,7 +259,8 @@ def seal(args: dict) -> dict:
         )
         app = (time.perf_counter() - started) * 1000
         started = time.perf_counter()
-        pdfloor.seal_blta(pdf, material)
+        with pyhanko_own():  # raw pyHanko: without the app's faster hex-string reader
+            pdfloor.seal_blta(pdf, material)
         raw = (time.perf_counter() - started) * 1000
         if i:  # the first of each warms caches (fonts, validation)
             app_ms.append(app)

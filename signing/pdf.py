@@ -76,7 +76,10 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from agencies.errors import InvalidInput, StateError
 
+from . import pyhanko_speedups
 from .providers import KeyHolder, PreparedSignature, SignatureProvider, signature_value_check
+
+pyhanko_speedups.install()
 
 logger = logging.getLogger(__name__)
 
