@@ -9,6 +9,7 @@ from datetime import datetime
 import pdfplumber
 import pypdf
 import pytest
+from fontTools import ttLib
 
 from agencies.errors import InvalidInput, StateError
 from signing.pdf import (
@@ -16,6 +17,7 @@ from signing.pdf import (
     NUMBER_FIELD,
     LocalTimeStampAuthority,
     SignatureAppearance,
+    fonts_prepare,
     pdf_add_issue_fields,
     pdf_fill_issue_fields_and_seal,
     pdf_sign,
@@ -52,10 +54,10 @@ def _sign_as_leader(pdf: bytes, pki: Pki) -> bytes:
     )
 
 
-def _issue(pdf: bytes, pki: Pki) -> bytes:
+def _issue(pdf: bytes, pki: Pki, number_text: str = "262") -> bytes:
     return pdf_fill_issue_fields_and_seal(
         pdf,
-        number_text="262",
+        number_text=number_text,
         date_text="ngày 22 tháng 11 năm 2026",
         seal=pki.provider("Ủy ban nhân dân tỉnh Đồng Nai"),
         seal_png=seal_png(ring_text="Ủy ban nhân dân tỉnh Đồng Nai"),
@@ -221,6 +223,47 @@ def test_issue_fields_cannot_be_added_after_signing(
         pdf_add_issue_fields(signed_without_fields)
     # and adding them again to a prepared PDF changes nothing
     assert pdf_add_issue_fields(signed_pdf) == signed_pdf
+
+
+def _field_font(pdf: bytes, name: str) -> ttLib.TTFont:
+    """The font program embedded for the appearance of the form field `name`."""
+    fields = pypdf.PdfReader(io.BytesIO(pdf)).get_fields() or {}
+    widget = fields[name].indirect_reference.get_object()  # type: ignore[union-attr]
+    appearance = widget["/AP"]["/N"].get_object()
+    (font,) = [f.get_object() for f in appearance["/Resources"]["/Font"].values()]
+    descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
+    return ttLib.TTFont(io.BytesIO(descriptor["/FontFile2"].get_object().get_data()))
+
+
+def _inked(font: ttLib.TTFont) -> dict[str, bytes]:
+    """The characters the font draws (outlines not empty), with their outlines."""
+    glyphs = font["glyf"]
+    return {
+        chr(code): glyphs[name].compile(glyphs)
+        for code, name in font.getBestCmap().items()
+        if glyphs[name].numberOfContours
+    }
+
+
+def test_each_number_embeds_the_outlines_of_its_own_digits(
+    signed_pdf: bytes, issued_pdf: bytes, pki: Pki
+) -> None:
+    # given a plan issued as number 262, then another as 789 (the font subsets are reused
+    # between documents with the same glyphs, so a stale one would show here)
+    issued_789 = _issue(signed_pdf, pki, number_text="789")
+    source = ttLib.TTFont(fonts_prepare().regular)
+    source_glyphs = source["glyf"]
+    source_outlines = {
+        ch: source_glyphs[source.getBestCmap()[ord(ch)]].compile(source_glyphs) for ch in "26789"
+    }
+
+    # when the fonts of their number fields are read back
+    inked_262 = _inked(_field_font(issued_pdf, NUMBER_FIELD))
+    inked_789 = _inked(_field_font(issued_789, NUMBER_FIELD))
+
+    # then each draws its digits, and only them, with the font's own outlines
+    assert inked_262 == {ch: source_outlines[ch] for ch in "26"}
+    assert inked_789 == {ch: source_outlines[ch] for ch in "789"}
 
 
 def test_issuing_twice_is_refused(issued_pdf: bytes, pki: Pki) -> None:
