@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
+import pypdf
 from cryptography import x509
+from fontTools import ttLib
 
 from signing import ca as ca_lib
 from signing.providers import ServerKeyProvider
@@ -50,3 +53,23 @@ def make_pki(province: str = "Đồng Nai") -> Pki:
         ),
         provider=provider,
     )
+
+
+def field_font(pdf: bytes, name: str) -> ttLib.TTFont:
+    """The font program embedded for the appearance of the form field `name`."""
+    fields = pypdf.PdfReader(io.BytesIO(pdf)).get_fields() or {}
+    widget = fields[name].indirect_reference.get_object()  # type: ignore[union-attr]
+    appearance = widget["/AP"]["/N"].get_object()
+    (font,) = [f.get_object() for f in appearance["/Resources"]["/Font"].values()]
+    descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
+    return ttLib.TTFont(io.BytesIO(descriptor["/FontFile2"].get_object().get_data()))
+
+
+def inked(font: ttLib.TTFont) -> dict[str, bytes]:
+    """The characters the font draws (outlines not empty), with their outlines."""
+    glyphs = font["glyf"]
+    return {
+        chr(code): glyphs[name].compile(glyphs)
+        for code, name in font.getBestCmap().items()
+        if glyphs[name].numberOfContours
+    }

@@ -25,7 +25,7 @@ from signing.pdf import (
 )
 from signing.seal_image import seal_png
 
-from .helpers import VIETNAM, Pki
+from .helpers import VIETNAM, Pki, field_font, inked
 
 LEADER_FIELD = "signer_signature"
 SEAL_FIELD = "agency_seal"
@@ -225,26 +225,6 @@ def test_issue_fields_cannot_be_added_after_signing(
     assert pdf_add_issue_fields(signed_pdf) == signed_pdf
 
 
-def _field_font(pdf: bytes, name: str) -> ttLib.TTFont:
-    """The font program embedded for the appearance of the form field `name`."""
-    fields = pypdf.PdfReader(io.BytesIO(pdf)).get_fields() or {}
-    widget = fields[name].indirect_reference.get_object()  # type: ignore[union-attr]
-    appearance = widget["/AP"]["/N"].get_object()
-    (font,) = [f.get_object() for f in appearance["/Resources"]["/Font"].values()]
-    descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
-    return ttLib.TTFont(io.BytesIO(descriptor["/FontFile2"].get_object().get_data()))
-
-
-def _inked(font: ttLib.TTFont) -> dict[str, bytes]:
-    """The characters the font draws (outlines not empty), with their outlines."""
-    glyphs = font["glyf"]
-    return {
-        chr(code): glyphs[name].compile(glyphs)
-        for code, name in font.getBestCmap().items()
-        if glyphs[name].numberOfContours
-    }
-
-
 def test_each_number_embeds_the_outlines_of_its_own_digits(
     signed_pdf: bytes, issued_pdf: bytes, pki: Pki
 ) -> None:
@@ -258,8 +238,8 @@ def test_each_number_embeds_the_outlines_of_its_own_digits(
     }
 
     # when the fonts of their number fields are read back
-    inked_262 = _inked(_field_font(issued_pdf, NUMBER_FIELD))
-    inked_789 = _inked(_field_font(issued_789, NUMBER_FIELD))
+    inked_262 = inked(field_font(issued_pdf, NUMBER_FIELD))
+    inked_789 = inked(field_font(issued_789, NUMBER_FIELD))
 
     # then each draws its digits, and only them, with the font's own outlines
     assert inked_262 == {ch: source_outlines[ch] for ch in "26"}

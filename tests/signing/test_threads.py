@@ -16,7 +16,10 @@ from typing import Any
 import pytest
 from django.db import connections
 
+from signing import pdf as signing_pdf
 from signing import services
+
+from .helpers import field_font, inked
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -85,3 +88,28 @@ def test_time_stamps_made_at_once_in_several_threads_are_all_whole():
             ]
     finally:
         sys.setswitchinterval(switch)
+
+
+@pytest.mark.django_db(transaction=False)
+def test_texts_drawn_at_once_in_several_threads_each_embed_their_own_glyphs(plan_pdf):
+    # given a plan with its number and date fields, and no font read or cut down yet
+    with_fields = signing_pdf.pdf_add_issue_fields(plan_pdf)
+    signing_pdf._shared_font.cache_clear()
+    signing_pdf._font_subset.cache_clear()
+    numbers = [str(1000 + 111 * n) for n in range(THREADS)]  # 1000, 1111, 1222, ...
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        # when every thread fills in its own number at the same moment
+        results = _in_threads(
+            lambda n: signing_pdf.pdf_issue_preview(
+                with_fields, number_text=numbers[n], date_text="ngày 22 tháng 11 năm 2026"
+            )
+        )
+    finally:
+        sys.setswitchinterval(switch)
+
+    # then each preview's number is drawn with the glyphs of its digits, and only those
+    assert [r for r in results if isinstance(r, Exception)] == []
+    drawn = [set(inked(field_font(pdf, signing_pdf.NUMBER_FIELD))) for pdf in results]
+    assert drawn == [set(number) for number in numbers]
