@@ -28,14 +28,25 @@ def _empty_cache() -> Any:
 @pytest.fixture(scope="session", autouse=True)
 def _connection_pools_closed(django_db_setup: Any, django_db_blocker: Any) -> Any:
     """Close PostgreSQL's connection pool (settings: DB_POOL) before the test database is
-    dropped; its idle connections would keep it in use."""
+    dropped; its idle connections would keep it in use. So would a connection a helper thread
+    took from the pool and never gave back (one that ran `sync_to_async` code for an async test,
+    which no request ends): closing the pool leaves those open, so they are ended here."""
     yield
     with django_db_blocker.unblock():
         for connection in connections.all():
             close_pool = getattr(connection, "close_pool", None)
-            if close_pool is not None:
-                connection.close()
-                close_pool()
+            if close_pool is None:
+                continue
+            connection.close()
+            close_pool()
+            if connection.vendor != "postgresql":
+                continue
+            with connection._nodb_cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = %s AND pid <> pg_backend_pid()",
+                    [connection.settings_dict["NAME"]],
+                )
 
 
 @pytest.fixture(autouse=True)
