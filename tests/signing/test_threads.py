@@ -96,20 +96,28 @@ def test_texts_drawn_at_once_in_several_threads_each_embed_their_own_glyphs(plan
     with_fields = signing_pdf.pdf_add_issue_fields(plan_pdf)
     signing_pdf._shared_font.cache_clear()
     signing_pdf._font_subset.cache_clear()
-    numbers = [str(1000 + 111 * n) for n in range(THREADS)]  # 1000, 1111, 1222, ...
+    words = ["Xuân", "Hạ", "Thu", "Đông", "Giáp", "Ất", "Bính", "Quý"][:THREADS]
     switch = sys.getswitchinterval()
     sys.setswitchinterval(1e-6)
+    rounds = [words, words[1:] + words[:1]]  # the second finds subsets made in the first
+    results = []
     try:
-        # when every thread fills in its own number at the same moment
-        results = _in_threads(
-            lambda n: signing_pdf.pdf_issue_preview(
-                with_fields, number_text=numbers[n], date_text="ngày 22 tháng 11 năm 2026"
+        for texts in rounds:
+            # when every thread fills in a date of other letters at the same moment, twice
+            results.append(
+                _in_threads(
+                    lambda n, texts=texts: signing_pdf.pdf_issue_preview(
+                        with_fields, number_text="12", date_text=f"ngày {texts[n]}"
+                    )
+                )
             )
-        )
     finally:
         sys.setswitchinterval(switch)
 
-    # then each preview's number is drawn with the glyphs of its digits, and only those
-    assert [r for r in results if isinstance(r, Exception)] == []
-    drawn = [set(inked(field_font(pdf, signing_pdf.NUMBER_FIELD))) for pdf in results]
-    assert drawn == [set(number) for number in numbers]
+    # then each preview's date is drawn with a subset of its own letters (a subset made for
+    # another text would lack some and hold others)
+    padding = set(signing_pdf.SUBSET_PADDING)
+    for texts, previews in zip(rounds, results, strict=True):
+        assert [p for p in previews if isinstance(p, Exception)] == []
+        drawn = [set(inked(field_font(pdf, signing_pdf.DATE_FIELD))) for pdf in previews]
+        assert drawn == [set(f"ngày{word}") | padding for word in texts]
