@@ -382,6 +382,14 @@ def served(stage: Stage, which: str) -> Iterator[Server]:
 # Figures
 
 
+def machine_busy() -> float:
+    """Seconds of CPU the whole machine has spent busy since boot, all cores summed (/proc/stat:
+    every state but idle and iowait): the served workers, the database, Redis and this client."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
+    ticks = [int(f) for f in fields]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
 def pct(samples: list[float], q: float) -> float:
     if not samples:
         return float("nan")

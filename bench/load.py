@@ -39,6 +39,7 @@ class Result:
     sizes: list[int] = field(default_factory=list)  # bytes of 2xx answers
     bodies: list[bytes] = field(default_factory=list)  # first few 2xx answers
     wall: float = 0.0  # s
+    busy: float = 0.0  # s of the machine's CPU over the run, where a section measures it
 
     @property
     def ok(self) -> int:

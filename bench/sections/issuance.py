@@ -12,8 +12,10 @@ leader's check is timed beside it.
 
 from __future__ import annotations
 
-from bench.harness import median
-from bench.load import Job, run, run_jobs
+import os
+
+from bench.harness import machine_busy, median
+from bench.load import Job, Result, run, run_jobs
 
 from . import Context, section
 
@@ -61,11 +63,12 @@ def issuance(ctx: Context) -> None:
         run(run_jobs(server.url, jobs(warm, clerks), clerks))  # every worker: fonts, CA, a seal
         server.mark()
         runs[who] = {
-            1: run(run_jobs(server.url, jobs(one, 1), 1)),
-            CLERKS: run(run_jobs(server.url, jobs(many, CLERKS), CLERKS)),
+            1: _timed(server.url, jobs(one, 1), 1),
+            CLERKS: _timed(server.url, jobs(many, CLERKS), CLERKS),
         }
         ctx.problems("issuance", server, who)
     app, floor = runs["app"], runs["floor"]
+    cpu = {who: {n: _cpu_ms(r) for n, r in by.items()} for who, by in runs.items()}
     report.add(
         "issuance",
         "1 clerk: throughput",
@@ -101,6 +104,24 @@ def issuance(ctx: Context) -> None:
         _div(app[CLERKS].throughput, app[1].throughput),
         _div(floor[CLERKS].throughput, floor[1].throughput),
     )
+    for n in (1, CLERKS):
+        report.add(
+            "issuance",
+            f"machine CPU per issuance, {n} clerk{'s' if n > 1 else ''} (all processes)",
+            "ms",
+            label,
+            cpu["app"][n],
+            cpu["floor"][n],
+        )
+    report.add(
+        "issuance",
+        f"{CLERKS} clerks / 1 clerk: most the cores allow (cores ÷ CPU per issuance at "
+        f"{CLERKS}, ÷ 1 clerk's throughput)",
+        "ratio",
+        label,
+        _ceiling(app[1], cpu["app"][CLERKS]),
+        _ceiling(floor[1], cpu["floor"][CLERKS]),
+    )
     if "seal" not in ctx.once:  # in-process, the same on every target
         ctx.once.add("seal")
         seal = stage.prepare(
@@ -126,6 +147,27 @@ def issuance(ctx: Context) -> None:
             median(seal["check_ms"]),
             None,
         )
+
+
+def _timed(url: str, jobs: list[Job], clerks: int) -> Result:
+    """Run `jobs`; the machine's busy CPU seconds over the run go in `result.busy`."""
+    before = machine_busy()
+    result = run(run_jobs(url, jobs, clerks))
+    result.busy = machine_busy() - before
+    return result
+
+
+def _cpu_ms(result: Result) -> float:
+    return result.busy * 1000 / result.ok if result.ok else float("nan")
+
+
+def _ceiling(one: Result, cpu_ms_many: float) -> float:
+    """How many times one clerk's throughput the cores could give if every one of them were
+    busy with issuances costing what they cost with many clerks: one clerk's issuance is
+    computation from end to end (it keeps one core busy for its whole time), so on two cores
+    this is about 2, whatever is served."""
+    cores = os.cpu_count() or 1
+    return _div(cores * 1000 / cpu_ms_many, one.throughput)
 
 
 def _bad(result) -> str:
