@@ -76,7 +76,7 @@ def notification_recipients_of(*, users: QuerySet[Any]) -> dict[int, Recipient]:
 
 def notification_recipients_by_id(*, user_ids: Iterable[int]) -> dict[int, Recipient]:
     """`notification_recipients_of` the users with these ids: one statement compiled once per
-    connection (every action that notifies asks)."""
+    process (every action that notifies asks)."""
     return _recipients(_recipients_by_id().rows(user_ids=list(user_ids)))
 
 

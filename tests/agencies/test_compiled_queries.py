@@ -1,4 +1,4 @@
-"""CompiledQuery: a query of fixed shape compiled once per connection, run with new values; it
+"""CompiledQuery: a query of fixed shape compiled once per process, run with new values; it
 must give what the queryset itself gives, and refuse what it cannot run as the ORM would."""
 
 from __future__ import annotations
@@ -201,6 +201,32 @@ def test_each_thread_runs_it_on_its_own_connection(drafter, signer, agency_head)
     # then each found its own person
     assert found == people
     assert [u.unit_id for u in found] == [p.unit_id for p in people]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_thread_runs_it_as_compiled_without_building_it_again(drafter, signer):
+    # given a query compiled on this thread (built twice: the markers, then the check)
+    calls, build = counting(lambda username: User.objects.filter(username=username))
+    query = CompiledQuery(build, username=USERNAME)
+    assert query.row(username=drafter.username) == drafter
+    assert len(calls) == 2
+    found: list[Any] = []
+
+    def look_up() -> None:
+        try:
+            found.append(query.row(username=signer.username))
+        finally:
+            connection.close()
+
+    # when new threads, each with its own connection, run it one after another
+    for _ in range(3):
+        thread = threading.Thread(target=look_up)
+        thread.start()
+        thread.join(timeout=60)
+
+    # then each found the person on its own connection, and none built the query again
+    assert found == [signer] * 3
+    assert len(calls) == 2
 
 
 def test_values_and_values_list_give_what_the_queryset_gives(drafter, signer):
