@@ -327,6 +327,9 @@ def signing(args: dict) -> dict:
 
 
 LISTS_UNIT = "bench-so-khcn"
+#: The outgoing register the lists read: a year of its own, so that what other sections issue
+#: (this year's register) does not count among its entries.
+LISTS_REGISTER_YEAR = 2001
 
 
 def analyze() -> None:
@@ -405,6 +408,7 @@ def lists(args: dict) -> dict:
         )
         register.last_number = start + missing
         register.save(update_fields=["last_number"])
+    register = _register_filled(plans.order_by("pk").first(), size)
     analyze()
     return {
         "user": head.username,
@@ -412,7 +416,53 @@ def lists(args: dict) -> dict:
         "token": token_of(head),
         "plans": plans.count(),
         "incoming": incoming.count(),
+        "register": register.pk,
+        "register_token": token_of(user("vanthu")),
     }
+
+
+def _register_filled(template: Any, size: int) -> Any:
+    """The UBND's outgoing register of LISTS_REGISTER_YEAR with `size` entries: plans issued
+    under it, copied in bulk from `template` with the register's next numbers and dates, drafted
+    in another unit (the demo drafter's), so that the lists unit's own lists do not grow."""
+    import datetime as dt
+
+    from documents.models import OutgoingRegister, Plan
+
+    issuer = template.issuer
+    register, _created = OutgoingRegister.objects.get_or_create(
+        issuer=issuer, year=LISTS_REGISTER_YEAR
+    )
+    entries = Plan.objects.filter(issuer=issuer, register_year=LISTS_REGISTER_YEAR)
+    start = entries.count()
+    if size <= start:
+        return register
+    skip = {"id", "number", "register_year", "status", "issued_on", "issued_at"}
+    values = {
+        f.attname: getattr(template, f.attname)
+        for f in Plan._meta.concrete_fields
+        if f.attname not in skip and f.name not in ("signed_pdf", "issued_pdf")
+    }
+    elsewhere = user("chuyenvien")
+    values.update(drafter_id=elsewhere.pk, drafting_unit_id=elsewhere.unit_id)
+    first_day = dt.datetime(LISTS_REGISTER_YEAR, 1, 2, 8, tzinfo=dt.UTC)
+    Plan.objects.bulk_create(
+        [
+            Plan(
+                **values,
+                status=Plan.Status.ISSUED,
+                register_year=LISTS_REGISTER_YEAR,
+                number=n,
+                issued_at=first_day + dt.timedelta(minutes=50 * n),
+                issued_on=(first_day + dt.timedelta(minutes=50 * n)).date(),
+            )
+            for n in range(start + 1, size + 1)
+        ],
+        batch_size=500,
+    )
+    register.last_number = size
+    register.save(update_fields=["last_number"])
+    return register
 
 
 def main() -> None:

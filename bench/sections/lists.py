@@ -1,6 +1,7 @@
 """Lists at 20 plans and at 10,000: the inbox page and the API lists, as the head of a unit whose
 drafter has that many plans waiting for them (tasks, grants, stored notifications as the services
-make them; copied in bulk) and that many incoming documents registered.
+make them; copied in bulk), that many incoming documents registered, and an outgoing register
+(sổ văn bản đi) of a year with that many plans issued under it, read by a văn thư.
 
 Each list is read as it is served by default (its first page of 20, if it has pages). Floor: the bare
 app's list of the same number of rows: one token query, a page of 50 rows ordered by an index and
@@ -28,6 +29,8 @@ LISTS = [
     ("/api/v1/tasks/", "/api/v1/tasks/", "/list/"),
     ("/api/v1/notifications/", "/api/v1/notifications/", "/list/"),
     ("/api/v1/incoming/", "/api/v1/incoming/", "/list/"),
+    # The outgoing register (sổ văn bản đi) of a year with as many entries, read by a văn thư.
+    ("/api/v1/registers/{id}/entries/", "/api/v1/registers/{register}/entries/", "/list/"),
 ]
 
 
@@ -70,8 +73,11 @@ async def _read_all(app, floor, app_data, floor_data) -> dict:
         await login(app_client, app.url, app_data["user"], app_data["password"])
         app_token = {"Authorization": f"Token {app_data['token']}"}
         floor_token = {"Authorization": f"Token {floor_data['token']}"}
+        register_token = {"Authorization": f"Token {app_data['register_token']}"}
         for name, app_path, floor_path in LISTS:
             headers = {} if app_path == "/" else app_token
+            if "{register}" in app_path:
+                app_path, headers = app_path.format(register=app_data["register"]), register_token
             out[name] = (
                 await _time(app.url, app_path, headers, app_client),
                 await _time(floor.url, floor_path, floor_token, floor_client),
