@@ -87,11 +87,12 @@ class Watch:
                     return
                 last_miss = started
                 time.sleep(self.owner.INTERVAL)
-        except BaseException as error:  # reported by result()
+        except Exception as error:  # kept for the caller: the figure is then missing
             self.error = error
 
     def result(self, timeout: float = 30) -> Seen | None:
-        """When the row appeared, once it has (None if it never did or polling failed)."""
+        """When the row appeared, once it has; None if it never did or polling failed (`error`
+        says why)."""
         self._thread.join(timeout)
         self._stop.set()
         self._thread.join(5)

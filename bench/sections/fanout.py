@@ -137,6 +137,7 @@ async def _measure(
     targets = [index[t] for t in recipients if index[t] >= 0]
     clerk = {"Authorization": f"Token {data['clerk']}"}
     spreads, after_answers, after_commits, resolutions, missing = [], [], [], [], 0
+    watch_errors: list[str] = []
     commits = CommitWatch(env)
     async with session() as client:
         if floor:
@@ -167,6 +168,8 @@ async def _measure(
             answered = time.perf_counter()
             complete = await sockets.wait(expectation, 20)
             seen = await asyncio.to_thread(watch.result)
+            if watch.error is not None:
+                watch_errors.append(f"{type(watch.error).__name__}: {watch.error}"[:120])
             times = sorted(expectation.times.values())
             if not status.startswith("2") or not times:
                 missing += 1
@@ -185,7 +188,7 @@ async def _measure(
             + " / ".join(f"{s:.0f}" for s in after_commits)
             + f"; commit seen to {max(resolutions):.1f} ms"
             if resolutions
-            else "the commit was not seen"
+            else "the commit was not seen" + (f" ({watch_errors[0]})" if watch_errors else "")
         )
         notes = ["runs " + " / ".join(f"{s:.0f}" for s in spreads)]
         if missing:

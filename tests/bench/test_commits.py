@@ -56,3 +56,17 @@ def test_a_row_that_never_comes_is_not_seen(tmp_path: Path) -> None:
     assert commits.start("SELECT 1 FROM plan WHERE id = %s", (1,)).result(timeout=5) is None
     commits.close()
     writer.close()
+
+
+def test_a_watch_that_cannot_read_says_why(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("PRAGMA journal_mode=WAL")
+    commits = CommitWatch({"SQLITE_PATH": str(path)})
+
+    watch = commits.start("SELECT 1 FROM no_such_table WHERE id = %s", (1,))
+
+    assert watch.result(timeout=5) is None
+    assert isinstance(watch.error, sqlite3.OperationalError)
+    commits.close()
+    writer.close()
